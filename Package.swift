@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "QuantLab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "quantlab", targets: ["quantlab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // libcmark, the CommonMark reference implementation, from the system (apt: libcmark-dev).
+        .systemLibrary(
+            name: "CCmark",
+            pkgConfig: "libcmark",
+            providers: [.apt(["libcmark-dev"]), .brew(["cmark"])]
+        ),
+        // Markdown → Swift values (the only file that calls libcmark) → styled terminal text.
+        .target(name: "TerminalUI", dependencies: ["CCmark"]),
+        // Lessons, quizzes, course loading and validation.
+        .target(name: "Course", dependencies: ["TerminalUI", "TOMLKit"]),
+        // The command-line interface: argument parsing and wiring only.
+        .executableTarget(
+            name: "quantlab",
+            dependencies: ["Course", "TerminalUI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
+        .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "quantlabTests", dependencies: ["quantlab"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

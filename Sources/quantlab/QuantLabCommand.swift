@@ -1,0 +1,155 @@
+import ArgumentParser
+import Course
+import Foundation
+import TerminalUI
+
+@main
+struct QuantLab: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantlab",
+        abstract: "A terminal course on the trade-offs of quantizing language models.",
+        discussion: """
+            With no command, shows the course overview and the next step.
+            Exit codes: 0 ok, 1 a check failed or a course file is invalid, 64 usage error.
+            """,
+        version: "0.1.0",
+        subcommands: [Overview.self, Lessons.self, Read.self, CheckCourse.self],
+        defaultSubcommand: Overview.self
+    )
+
+    static func main() {
+        Output.setUp()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options every command takes.
+struct CourseOptions: ParsableArguments {
+    @Option(name: .customLong("course"), help: ArgumentHelp("The course folder (holding lessons/). Default: $QUANTLAB_COURSE, else found from the executable or the working directory.", valueName: "dir"))
+    var coursePath: String?
+
+    func loadCourse() throws -> Course {
+        let root: URL
+        do {
+            root = try Course.locateRoot(explicit: coursePath, environment: ProcessInfo.processInfo.environment,
+                                         executable: CommandLine.arguments[0],
+                                         workingDirectory: FileManager.default.currentDirectoryPath)
+        } catch {
+            Output.error("quantlab: \(error)")
+            throw ExitCode(64)
+        }
+        do {
+            return try Course.load(root: root)
+        } catch {
+            Output.error("quantlab: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Options of commands that render text.
+struct DisplayOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Render to this many columns (20–1000). Default: the terminal's width, at most 100.", valueName: "n"))
+    var width: Int?
+
+    @Flag(help: "Do not send long output through $PAGER (default `less -R`).")
+    var noPager = false
+
+    func validate() throws {
+        if let width, !(20...1000).contains(width) {
+            throw ValidationError("--width must be between 20 and 1000 columns, got \(width)")
+        }
+    }
+
+    func renderer() -> MarkdownRenderer {
+        MarkdownRenderer(width: Terminal.current.width(requested: width), style: Terminal.current.style)
+    }
+
+    func show(_ lines: [StyledLine], with renderer: MarkdownRenderer) {
+        Terminal.current.show(renderer.style.serialize(lines), lineCount: lines.count, pager: !noPager)
+    }
+}
+
+struct Overview: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the course overview and the next suggested step (the default).")
+
+    @OptionGroup var course: CourseOptions
+    @OptionGroup var display: DisplayOptions
+
+    func run() throws {
+        let course = try course.loadCourse()
+        let renderer = display.renderer()
+        display.show(renderer.render(CourseOverview.blocks(for: course)), with: renderer)
+    }
+}
+
+struct Lessons: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the lesson modules.")
+
+    @OptionGroup var course: CourseOptions
+    @OptionGroup var display: DisplayOptions
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    func run() throws {
+        let course = try course.loadCourse()
+        if json {
+            Output.write(try CourseOverview.lessonsJSON(course) + "\n")
+            return
+        }
+        let renderer = display.renderer()
+        display.show(renderer.render(CourseOverview.lessonTable(course)), with: renderer)
+    }
+}
+
+struct Read: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Read a lesson module in the terminal.")
+
+    @Argument(help: ArgumentHelp("The module: its number (1), id (why-quantize) or file name (01-why-quantize).", valueName: "lesson"))
+    var lesson: String
+
+    @OptionGroup var course: CourseOptions
+    @OptionGroup var display: DisplayOptions
+
+    func run() throws {
+        let course = try course.loadCourse()
+        let entry: Course.Entry
+        do {
+            entry = try course.entry(for: lesson)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        switch entry.lesson {
+        case .failure(let problem):
+            Output.error("quantlab: \(problem)")
+            throw ExitCode(1)
+        case .success(let lesson):
+            let renderer = display.renderer()
+            display.show(LessonView.render(lesson, with: renderer), with: renderer)
+            if !lesson.problems.isEmpty {
+                Output.error(lesson.problems.map { "quantlab: \($0)" }.joined(separator: "\n"))
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+struct CheckCourse: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-course",
+        abstract: "Validate every lesson: front matter, ids, quiz blocks, tables. Exits 1 on any problem.")
+
+    @OptionGroup var course: CourseOptions
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    func run() throws {
+        let course = try course.loadCourse()
+        let report = CourseCheck.report(course)
+        Output.write(json ? try report.json() + "\n" : report.text)
+        if !report.problems.isEmpty { throw ExitCode(1) }
+    }
+}
