@@ -28,7 +28,7 @@ let package = Package(
             dependencies: ["Course", "TerminalUI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
-        .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI"], exclude: ["Fixtures"]),
         .testTarget(name: "quantlabTests", dependencies: ["quantlab"]),
     ],
     swiftLanguageModes: [.v6]

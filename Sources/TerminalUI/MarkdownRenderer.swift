@@ -151,31 +151,42 @@ public struct MarkdownRenderer: Sendable {
         return lines
     }
 
-    /// Cuts spans into lines of at most `first` cells, then `rest` cells, between characters.
+    /// Cuts spans into lines of at most `first` cells, then `rest` cells. A line breaks after its
+    /// last space when that space is in the line's second half (code reads better split between
+    /// words), otherwise between characters.
     static func hardBreak(_ spans: [Span], first: Int, rest: Int) -> [StyledLine] {
+        let cells: [(Character, TextStyle)] = spans.flatMap { span in span.text.map { ($0, span.style) } }
         var lines: [StyledLine] = []
-        var current = StyledLine()
-        var used = 0
+        var start = 0
         var limit = first
-        for span in spans {
-            var piece = ""
-            for character in span.text {
-                let w = CellWidth.of(character)
-                if used + w > limit && used > 0 {
-                    current.append(piece, span.style)
-                    lines.append(current)
-                    current = StyledLine()
-                    piece = ""
-                    used = 0
-                    limit = max(rest, 1)
-                }
-                piece.append(character)
-                used += w
+        while start < cells.count {
+            var used = 0
+            var end = start
+            while end < cells.count && used + CellWidth.of(cells[end].0) <= limit {
+                used += CellWidth.of(cells[end].0)
+                end += 1
             }
-            current.append(piece, span.style)
+            if end == start { end = start + 1 }  // a character wider than the line still moves on
+            if end < cells.count, let space = cells[start..<end].lastIndex(where: { $0.0 == " " }), space - start >= limit / 2 {
+                end = space + 1
+            }
+            lines.append(line(from: cells[start..<end]))
+            start = end
+            limit = max(rest, 1)
         }
-        lines.append(current)
-        return lines
+        return lines.isEmpty ? [StyledLine()] : lines
+    }
+
+    private static func line(from cells: ArraySlice<(Character, TextStyle)>) -> StyledLine {
+        var line = StyledLine()
+        for (character, style) in cells {
+            if let last = line.spans.last, last.style == style {
+                line.spans[line.spans.count - 1].text.append(character)
+            } else {
+                line.spans.append(Span(String(character), style))
+            }
+        }
+        return line
     }
 
     func callout(_ kind: CalloutKind, _ children: [Block], width: Int, depth: Int) -> [StyledLine] {

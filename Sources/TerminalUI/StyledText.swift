@@ -75,6 +75,19 @@ public struct StyledLine: Equatable, Sendable {
         return copy
     }
 
+    /// Merges neighbouring spans of the same style, so each style change is written once.
+    func coalesced() -> StyledLine {
+        var merged: [Span] = []
+        for span in spans {
+            if let last = merged.last, last.style == span.style {
+                merged[merged.count - 1].text += span.text
+            } else {
+                merged.append(span)
+            }
+        }
+        return StyledLine(merged)
+    }
+
     /// Removes trailing spaces, which a terminal would not show anyway.
     func trimmingTrailingSpaces() -> StyledLine {
         var spans = self.spans
@@ -126,7 +139,7 @@ public struct OutputStyle: Equatable, Sendable {
         let line = line.trimmingTrailingSpaces()
         guard colors || hyperlinks else { return line.plainText }
         var out = ""
-        for span in line.spans {
+        for span in line.coalesced().spans {
             let link = hyperlinks ? span.style.link : nil
             let sgr = colors ? span.style.sgr : ""
             if let link { out += "\u{1B}]8;;\(link)\u{1B}\\" }

@@ -1,6 +1,6 @@
 /// Lays out a `TableBlock` in a box: columns as wide as their content when that fits, otherwise
-/// shrunk toward their longest word with cells wrapped; cells aligned per column. When even one
-/// cell per column cannot fit, each row is shown as "header: value" lines instead.
+/// shrunk toward their longest word with cells wrapped; cells aligned per column. When the
+/// columns cannot hold their words, each row is shown as "header: value" lines instead.
 struct TableRenderer {
     let renderer: MarkdownRenderer
 
@@ -12,12 +12,15 @@ struct TableRenderer {
         let rows = table.rows.map { row in row.map { renderer.spans($0) } }
 
         let available = width - (3 * columns + 1)
-        guard available >= 3 * columns else { return stacked(header: header, rows: rows, width: width) }
-
         let all = [header] + rows
         let natural = (0..<columns).map { c in all.map { Self.width($0[c]) }.max() ?? 0 }
         let longestWord = (0..<columns).map { c in all.map { Self.longestWord($0[c]) }.max() ?? 0 }
-        let widths = Self.columnWidths(natural: natural, minimum: longestWord, available: available)
+        // Too narrow for the words of every column (words up to 16 cells count whole): one
+        // "header: value" line per cell reads better than words cut to pieces.
+        if longestWord.map({ min($0, 16) }).reduce(0, +) > available {
+            return stacked(header: header, rows: rows, width: width)
+        }
+        let widths = Self.columnWidths(natural: natural, available: available)
 
         let frame = MarkdownRenderer.frameStyle
         func rule(_ left: String, _ middle: String, _ right: String) -> StyledLine {
@@ -50,25 +53,30 @@ struct TableRenderer {
         return lines
     }
 
-    /// Column widths that fit `available` cells: natural widths when they fit; otherwise start
-    /// from each column's longest word (capped at an even share) and hand the remaining cells, one
-    /// at a time, to the column that lacks the most.
-    static func columnWidths(natural: [Int], minimum: [Int], available: Int) -> [Int] {
+    /// Column widths that fit `available` cells: natural widths when they fit. Otherwise columns
+    /// narrower than an even share of the space keep their natural width (repeatedly, as the
+    /// share grows), and the wide ones split what is left in proportion to their natural widths.
+    static func columnWidths(natural: [Int], available: Int) -> [Int] {
         let natural = natural.map { max($0, 1) }
         if natural.reduce(0, +) <= available { return natural }
-        let share = max(available / natural.count, 1)
-        var widths = zip(minimum, natural).map { max(min($0, share, $1), 1) }
-        var remaining = available - widths.reduce(0, +)
-        while remaining > 0 {
-            var best = -1
-            var bestDeficit = 0
-            for (c, w) in widths.enumerated() where natural[c] - w > bestDeficit {
-                best = c
-                bestDeficit = natural[c] - w
-            }
-            if best < 0 { break }
-            widths[best] += 1
-            remaining -= 1
+        var widths = natural
+        var open = Array(natural.indices)
+        var space = available
+        while true {
+            let share = space / open.count
+            let fits = open.filter { natural[$0] <= share }
+            if fits.isEmpty || fits.count == open.count { break }
+            for c in fits { space -= natural[c] }
+            open.removeAll { fits.contains($0) }
+        }
+        let total = open.reduce(0) { $0 + natural[$1] }
+        for c in open { widths[c] = max(space * natural[c] / total, 1) }
+        // Hand out the cells lost to rounding, one each to the columns that lack the most.
+        var left = available - widths.reduce(0, +)
+        let neediest = open.sorted { (widths[$1] - natural[$1], $0) < (widths[$0] - natural[$0], $1) }
+        for c in neediest where left > 0 {
+            widths[c] += 1
+            left -= 1
         }
         return widths
     }

@@ -60,6 +60,13 @@ struct DisplayOptions: ParsableArguments {
     @Flag(help: "Do not send long output through $PAGER (default `less -R`).")
     var noPager = false
 
+    @Option(help: ArgumentHelp("Colours and links: auto (on a terminal), always, never. NO_COLOR turns them off in every case.", valueName: "when"))
+    var color: ColorChoice = .auto
+
+    enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, always, never
+    }
+
     func validate() throws {
         if let width, !(20...1000).contains(width) {
             throw ValidationError("--width must be between 20 and 1000 columns, got \(width)")
@@ -67,7 +74,10 @@ struct DisplayOptions: ParsableArguments {
     }
 
     func renderer() -> MarkdownRenderer {
-        MarkdownRenderer(width: Terminal.current.width(requested: width), style: Terminal.current.style)
+        let terminal = Terminal.current
+        let isTTY = color == .auto ? terminal.isTTY : color == .always
+        let style = OutputStyle.detect(isTTY: isTTY, environment: terminal.environment)
+        return MarkdownRenderer(width: terminal.width(requested: width), style: style)
     }
 
     func show(_ lines: [StyledLine], with renderer: MarkdownRenderer) {
@@ -121,7 +131,8 @@ struct Read: ParsableCommand {
         do {
             entry = try course.entry(for: lesson)
         } catch {
-            throw ValidationError(error.description)
+            Output.error("Error: \(error)\nUsage: \(QuantLab.usageString(for: Read.self))\n  See 'quantlab read --help' for more information.")
+            throw ExitCode(64)
         }
         switch entry.lesson {
         case .failure(let problem):

@@ -8,8 +8,6 @@ struct Terminal {
 
     static let current = Terminal(isTTY: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment)
 
-    var style: OutputStyle { OutputStyle.detect(isTTY: isTTY, environment: environment) }
-
     /// Columns to render to: `--width` when given; else the terminal's width capped at 100 for
     /// prose; else $COLUMNS; else 80.
     func width(requested: Int?) -> Int {

@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+@testable import Course
+@testable import TerminalUI
+
+@Suite struct LessonLoaderTests {
+    static let header = "+++\nid = \"t\"\ntitle = \"T\"\nduration = 5\nobjectives = [\"o\"]\n+++\n"
+
+    func parse(_ text: String) throws(CourseProblem) -> Lesson {
+        try LessonLoader.parse(text, file: "lessons/01-t.md", number: 1, slug: "t")
+    }
+
+    func problem(_ text: String) -> CourseProblem? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func quizProblems(_ quiz: String) throws -> [CourseProblem] {
+        try parse(Self.header + "\n## Quiz\n\n```quiz\n" + quiz + "\n```\n").problems
+    }
+
+    static let valid = """
+        id = "q"
+        type = "single"
+        prompt = "Which?"
+        choices = ["a", "b", "c"]
+        answer = 2
+        explain = "Because."
+        """
+
+    @Test func frontMatterAndBody() throws {
+        let lesson = try parse(Self.header + "\n# Title\n\n## Quiz\n\n```quiz\n" + Self.valid + "\n[feedback]\n\"1\" = \"no\"\n```\n")
+        #expect(lesson.frontMatter == FrontMatter(id: "t", title: "T", duration: 5, objectives: ["o"]))
+        #expect(lesson.problems.isEmpty)
+        let q = try #require(lesson.questions.first)
+        #expect(q.id == "q" && q.kind == .single && q.answer == .choice(1) && q.line == 12 && q.section == "Quiz")
+        #expect(q.feedback == [0: "no"])
+        #expect(lesson.blocks.map(\.line) == [8, 10, 12])
+        #expect(lesson.blocks.last?.kind == .question(QuestionCard(number: 1, hint: "choose one", prompt: [.text("Which?")],
+                                                                   choices: [[.text("a")], [.text("b")], [.text("c")]])))
+    }
+
+    @Test func unterminatedFrontMatter() {
+        let p = problem("+++\nid = \"t\"\n# no end\n")
+        #expect(p?.line == 1)
+        #expect(p?.message.contains("never closed") == true)
+    }
+
+    @Test func missingFrontMatter() {
+        let p = problem("# Just Markdown\n")
+        #expect(p?.line == 1)
+        #expect(p?.message.contains("starts with TOML front matter") == true)
+    }
+
+    @Test func brokenFrontMatterTOMLNamesTheLine() {
+        let p = problem("+++\nid = \"t\"\ntitle = \"T\nduration = 5\n+++\n")
+        #expect(p?.line == 3)
+        #expect(p?.message.hasPrefix("front matter is not valid TOML") == true)
+    }
+
+    @Test func frontMatterFieldErrors() {
+        let unknown = problem("+++\nid = \"t\"\ntitel = \"T\"\n+++\n")
+        #expect(unknown?.line == 3)
+        #expect(unknown?.message.contains("did you mean `title`?") == true)
+        let duration = problem("+++\nid = \"t\"\ntitle = \"T\"\nduration = \"15\"\nobjectives = [\"o\"]\n+++\n")
+        #expect(duration?.line == 4)
+        #expect(duration?.message.contains("duration") == true)
+        let id = problem("+++\nid = \"Not A Slug\"\ntitle = \"T\"\nduration = 5\nobjectives = [\"o\"]\n+++\n")
+        #expect(id?.line == 2)
+    }
+
+    @Test func unknownQuizTypeNamesLineAndSuggests() throws {
+        let problems = try quizProblems(Self.valid.replacingOccurrences(of: "\"single\"", with: "\"singel\""))
+        #expect(problems.count == 1)
+        // front matter on lines 1–6, fence on line 10, `type` on TOML line 2 → file line 12
+        #expect(problems.first?.line == 12)
+        #expect(problems.first?.message.contains("unknown quiz type `singel`; did you mean `single`?") == true)
+    }
+
+    @Test func answerIndexOutOfRange() throws {
+        let problems = try quizProblems(Self.valid.replacingOccurrences(of: "answer = 2", with: "answer = 4"))
+        #expect(problems.map(\.line) == [15])
+        #expect(problems.first?.message.contains("out of range: there are 3 choices") == true)
+        let zero = try quizProblems(Self.valid.replacingOccurrences(of: "answer = 2", with: "answer = 0"))
+        #expect(zero.count == 1)
+    }
+
+    @Test func duplicateQuizId() throws {
+        let lesson = try parse(Self.header + "\n```quiz\n" + Self.valid + "\n```\n\n```quiz\n" + Self.valid + "\n```\n")
+        #expect(lesson.problems.count == 1)
+        #expect(lesson.problems.first?.line == 17)
+        #expect(lesson.problems.first?.message.contains("duplicate quiz id `q`: already used on line 8") == true)
+    }
+
+    @Test func quizTOMLSyntaxError() throws {
+        let problems = try quizProblems("id = \"q\"\ntype = single\n")
+        #expect(problems.first?.line == 12)
+        #expect(problems.first?.message.hasPrefix("quiz block is not valid TOML") == true)
+    }
+
+    @Test func quizFieldValidation() throws {
+        let cases: [(String, String)] = [
+            (Self.valid.replacingOccurrences(of: "explain = \"Because.\"", with: ""), "missing `explain`"),
+            (Self.valid.replacingOccurrences(of: "prompt", with: "promt"), "did you mean `prompt`?"),
+            (Self.valid.replacingOccurrences(of: "answer = 2", with: "answer = true"), "must be the 1-based number"),
+            (Self.valid.replacingOccurrences(of: "choices = [\"a\", \"b\", \"c\"]", with: "choices = [\"a\"]"), "at least 2 choices"),
+            (Self.valid + "\ntolerance = 0.1", "`tolerance` is only for numeric"),
+            (Self.valid + "\n[feedback]\n\"7\" = \"x\"", "feedback key `7` must be a choice number from 1 to 3"),
+            ("id = \"m\"\ntype = \"multiple\"\nprompt = \"p\"\nchoices = [\"a\", \"b\"]\nanswer = [1, 1]\nexplain = \"e\"", "lists a choice twice"),
+            ("id = \"n\"\ntype = \"numeric\"\nprompt = \"p\"\nanswer = 3\ntolerance = -1\nexplain = \"e\"", "`tolerance` must be a number ≥ 0"),
+            ("id = \"x\"\ntype = \"text\"\nprompt = \"p\"\nanswer = []\nexplain = \"e\"", "non-empty list of accepted strings"),
+            ("id = \"b\"\ntype = \"truefalse\"\nprompt = \"p\"\nanswer = 1\nexplain = \"e\"", "must be true or false"),
+        ]
+        for (quiz, expected) in cases {
+            let problems = try quizProblems(quiz)
+            #expect(problems.contains { $0.message.contains(expected) }, "expected “\(expected)” in \(problems)")
+        }
+    }
+
+    @Test func everyQuestionTypeParses() throws {
+        let quizzes = [
+            "id = \"m\"\ntype = \"multiple\"\nprompt = \"p\"\nchoices = [\"a\", \"b\", \"c\"]\nanswer = [3, 1]\nexplain = \"e\"",
+            "id = \"b\"\ntype = \"truefalse\"\nprompt = \"p\"\nanswer = false\nexplain = \"e\"\n[feedback]\n\"true\" = \"no\"",
+            "id = \"n\"\ntype = \"numeric\"\nprompt = \"p\"\nanswer = 3\ntolerance = 0.5\nunit = \"GB\"\nexplain = \"e\"",
+            "id = \"x\"\ntype = \"text\"\nprompt = \"p\"\nanswer = [\"NF4\", \"normal float\"]\nexplain = \"e\"",
+        ]
+        let lesson = try parse(Self.header + quizzes.map { "\n```quiz\n\($0)\n```\n" }.joined())
+        #expect(lesson.problems.isEmpty)
+        #expect(lesson.questions.map(\.answer) == [.choices([0, 2]), .truth(false), .number(3, tolerance: 0.5), .text(["NF4", "normal float"])])
+        #expect(lesson.questions[1].feedback == [1: "no"])
+        #expect(lesson.questions[2].card(number: 3).hint == "a number, in GB")
+    }
+
+    @Test func invalidUTF8NamesTheLine() {
+        var bytes = Array((Self.header + "line 7\nline 8 ").utf8)
+        bytes += [0xC3, 0x28]
+        do {
+            _ = try LessonLoader.decodeUTF8(bytes, file: "x.md")
+            Issue.record("invalid UTF-8 was accepted")
+        } catch {
+            #expect(error.line == 8)
+            #expect(error.message.contains("0xC3"))
+        }
+    }
+
+    @Test func oversizedFileIsRefusedBeforeReading() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-big-\(getpid()).md").path
+        FileManager.default.createFile(atPath: path, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(truncate(path, 10 * 1024 * 1024) == 0)
+        do {
+            _ = try LessonLoader.load(path: path, displayPath: "lessons/99-big.md", number: 99, slug: "big")
+            Issue.record("a 10 MB lesson was accepted")
+        } catch {
+            #expect(error.file == "lessons/99-big.md")
+            #expect(error.message.contains("10485760 bytes"))
+        }
+    }
+
+    @Test func directoryIsNotALesson() throws {
+        do {
+            _ = try LessonLoader.load(path: FileManager.default.temporaryDirectory.path, displayPath: "d.md", number: 1, slug: "d")
+            Issue.record("a directory was accepted")
+        } catch {
+            #expect(error.message.contains("not a regular file"))
+        }
+    }
+
+    @Test func rawHTMLAndRaggedTablesAreProblems() throws {
+        let lesson = try parse(Self.header + "\n<div>x</div>\n\n```table\nA | B\n1\n```\n")
+        #expect(lesson.problems.map(\.line) == [8, 12])
+    }
+
+    @Test func crlfLineEndingsAreAccepted() throws {
+        let lesson = try parse((Self.header + "\n# T\n").replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(lesson.frontMatter.id == "t")
+    }
+}
