@@ -33,24 +33,44 @@ struct Terminal {
     }
 
     /// Pipes text into $PAGER (default `less -R`). Returns false when no pager could be started.
+    /// The pager is spawned with posix_spawn in our own process group: it must stay in the
+    /// terminal's foreground group to read keys (Foundation's Process would move it out, and the
+    /// terminal would stop it).
     private func page(_ text: String) -> Bool {
         let command = environment["PAGER"].flatMap { $0.trimming(" ").isEmpty ? nil : $0 } ?? "less -R"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardInput = pipe
-        do {
-            try process.run()
-        } catch {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return false }
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, readEnd, STDIN_FILENO)
+        posix_spawn_file_actions_addclose(&actions, writeEnd)
+        posix_spawn_file_actions_addclose(&actions, readEnd)
+        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { (s: String) in strdup(s) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
+        close(readEnd)
+        guard status == 0 else {
+            close(writeEnd)
             return false
         }
-        let data = Data(text.utf8)
-        // A pager that quits early closes the pipe; SIGPIPE is ignored, so the write just fails.
-        try? pipe.fileHandleForWriting.write(contentsOf: data)
-        try? pipe.fileHandleForWriting.close()
-        process.waitUntilExit()
-        return true
+        // A pager that quits early closes the pipe; SIGPIPE is ignored, so the writes just fail.
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Foundation.write(writeEnd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { break }
+            bytes = bytes.dropFirst(written)
+        }
+        close(writeEnd)
+        var exitStatus: Int32 = 0
+        while waitpid(pid, &exitStatus, 0) < 0 && errno == EINTR {}
+        // The shell's 126/127: the pager could not be run at all, so show the text directly.
+        let exited = exitStatus & 0x7F == 0
+        let code = (exitStatus >> 8) & 0xFF
+        return !(exited && (code == 126 || code == 127))
     }
 }
 
