@@ -49,6 +49,7 @@ public struct TOMLDocument: Sendable {
     let text: String
 
     public init(parsing text: String) throws(TOMLSyntaxError) {
+        try TOMLHeaderGuard.check(text)
         do {
             let table = try TOMLTable(string: text)
             root = Self.convert(table)
@@ -99,6 +100,98 @@ public struct TOMLDocument: Sendable {
         case .array: return .array((value.array ?? TOMLArray()).map(convert))
         case .table: return .table(convert(value.table ?? TOMLTable()))
         case .date, .time, .dateTime: return .datetime(value.debugDescription)
+        }
+    }
+}
+
+/// toml++ (under TOMLKit) aborts the process with an assertion, in debug and release builds alike,
+/// on two kinds of malformed input found by fuzzing: a table header whose first key starts with a
+/// character that cannot start a key (`[+x]`, `[ @x]`, `[[.x]]`), and a closing bracket of the
+/// other kind inside a value (`a = [1, }`). Course files and learners' settings are untrusted, so
+/// both are found here first and reported as syntax errors. The scan follows strings (basic, literal,
+/// multi-line) and brackets inside values, so `[` at the start of a line is read as a header only
+/// where TOML would read it as one.
+enum TOMLHeaderGuard {
+    static func check(_ text: String) throws(TOMLSyntaxError) {
+        let chars = Array(text.unicodeScalars)
+        var i = 0
+        var line = 1
+        var lineStart = true   // only whitespace so far on this line
+        var open: [Unicode.Scalar] = []  // brackets opened inside a value
+        func isKeyStart(_ c: Unicode.Scalar) -> Bool {
+            ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "_" || c == "-" || c == "\"" || c == "'"
+        }
+        func skipString(_ quote: Unicode.Scalar) {
+            let triple = i + 2 < chars.count && chars[i + 1] == quote && chars[i + 2] == quote
+            i += triple ? 3 : 1
+            while i < chars.count {
+                let c = chars[i]
+                if c == "\n" {
+                    line += 1
+                    if !triple { return }  // an unterminated one-line string: toml++ reports it
+                }
+                if quote == "\"" && c == "\\" {
+                    i += 2
+                    continue
+                }
+                if c == quote {
+                    if !triple {
+                        i += 1
+                        return
+                    }
+                    if i + 2 < chars.count && chars[i + 1] == quote && chars[i + 2] == quote {
+                        i += 3
+                        while i < chars.count && chars[i] == quote { i += 1 }  // """" ends with a quote inside
+                        return
+                    }
+                }
+                i += 1
+            }
+        }
+        while i < chars.count {
+            let c = chars[i]
+            switch c {
+            case "\n":
+                line += 1
+                lineStart = true
+                i += 1
+            case " ", "\t", "\r":
+                i += 1
+            case "#":
+                while i < chars.count && chars[i] != "\n" { i += 1 }
+            case "\"", "'":
+                lineStart = false
+                skipString(c)
+            case "[" where lineStart && open.isEmpty:
+                var j = i + 1
+                if j < chars.count && chars[j] == "[" { j += 1 }
+                while j < chars.count && (chars[j] == " " || chars[j] == "\t") { j += 1 }
+                if j >= chars.count || chars[j] == "\n" || chars[j] == "\r" {
+                    throw TOMLSyntaxError(line: line, column: j - i + 1, message: "a table header starts with a key on the same line, e.g. [feedback]")
+                }
+                if chars[j] != "]" && !isKeyStart(chars[j]) {
+                    throw TOMLSyntaxError(line: line, column: j - i + 1,
+                                          message: "a table header starts with a key (letters, digits, _ or -, or a quoted string), saw '\(chars[j])'")
+                }
+                lineStart = false
+                i = j
+            case "[", "{":
+                open.append(c)
+                lineStart = false
+                i += 1
+            case "]", "}":
+                let expected: Unicode.Scalar = c == "]" ? "[" : "{"
+                if let last = open.last, last != expected {
+                    throw TOMLSyntaxError(line: line, column: 1,
+                                          message: "'\(c)' closes a '\(last)': close arrays with ] and inline tables with }")
+                }
+                if !open.isEmpty { open.removeLast() }
+                lineStart = false
+                i += 1
+            default:
+                lineStart = false
+                i += 1
+            }
         }
     }
 }

@@ -28,6 +28,8 @@ public struct MarkdownRenderer: Sendable {
     static let linkStyle = TextStyle(underline: true, color: .blue)
     static let frameStyle = TextStyle(color: .gray)
     static let mutedStyle = TextStyle(dim: true)
+    /// The narrowest a container's content may get before the container drops its decoration.
+    static let minimumWidth = 8
 
     static func calloutStyle(_ kind: CalloutKind) -> TextStyle {
         switch kind {
@@ -49,6 +51,9 @@ public struct MarkdownRenderer: Sendable {
     }
 
     func renderBlock(_ block: Block, width: Int, depth: Int) -> [StyledLine] {
+        // Deep nesting can leave little room: containers below `minimumWidth` drop their
+        // decoration (bars, boxes, indents) so that no line grows wider than the terminal.
+        let width = max(width, 1)
         switch block.kind {
         case .paragraph(let inlines):
             return TextWrapper.wrap(spans(inlines), width: width)
@@ -60,6 +65,7 @@ public struct MarkdownRenderer: Sendable {
             return raw.trimmingTrailingNewlines().split(separator: "\n", omittingEmptySubsequences: false)
                 .flatMap { TextWrapper.wrap([Span(String($0), Self.mutedStyle)], width: width) }
         case .blockQuote(let children):
+            if width - 2 < Self.minimumWidth { return renderBlocks(children, width: width, depth: depth, tight: false) }
             let inner = renderBlocks(children, width: width - 2, depth: depth, tight: false)
             return inner.map { StyledLine("│ ", Self.frameStyle) + $0 }
         case .list(let list):
@@ -101,6 +107,11 @@ public struct MarkdownRenderer: Sendable {
             } else {
                 marker = bullets[depth % bullets.count] + " "
             }
+            if width - markerWidth < Self.minimumWidth {
+                lines.append(StyledLine(marker, Self.frameStyle))
+                lines += renderBlocks(item, width: width, depth: depth + 1, tight: list.tight)
+                continue
+            }
             let body = renderBlocks(item, width: width - markerWidth, depth: depth + 1, tight: list.tight)
             for (lineIndex, line) in (body.isEmpty ? [StyledLine()] : body).enumerated() {
                 let prefix = lineIndex == 0 ? StyledLine(marker, Self.frameStyle) : StyledLine(String(repeating: " ", count: markerWidth))
@@ -119,12 +130,15 @@ public struct MarkdownRenderer: Sendable {
             .split(separator: "\n", omittingEmptySubsequences: false)
             .map(String.init)
         let longest = sourceLines.map { CellWidth.of($0) }.max() ?? 0
-        let inner = max(min(width - 4, max(longest, CellWidth.of(label) + 2)), 8)
+        if width - 4 < Self.minimumWidth {
+            return sourceLines.flatMap { Self.hardBreak([Span($0)], first: width, rest: width) }
+        }
+        let inner = max(min(width - 4, max(longest, CellWidth.of(label) + 2)), Self.minimumWidth)
         let frame = Self.frameStyle
 
         var lines: [StyledLine] = []
         var top = StyledLine("┌─", frame)
-        if !label.isEmpty {
+        if !label.isEmpty && CellWidth.of(label) + 3 <= inner {
             top.append(" ", frame)
             top.append(label, TextStyle(bold: true, color: .gray))
             top.append(" ", frame)
@@ -191,13 +205,24 @@ public struct MarkdownRenderer: Sendable {
 
     func callout(_ kind: CalloutKind, _ children: [Block], width: Int, depth: Int) -> [StyledLine] {
         let border = Self.calloutStyle(kind)
+        let titleStyle = TextStyle(bold: true, color: border.color)
         let inner = width - 4
+        if inner < Self.minimumWidth {
+            return TextWrapper.wrap([Span(kind.title, titleStyle)], width: width) + renderBlocks(children, width: width, depth: depth, tight: false)
+        }
+        var body = renderBlocks(children, width: inner, depth: depth, tight: false)
         var top = StyledLine("╭─ ", border)
-        top.append(kind.title, TextStyle(bold: true, color: border.color))
-        top.append(" ", border)
+        if CellWidth.of(kind.title) + 6 <= width {
+            top.append(kind.title, titleStyle)
+            top.append(" ", border)
+        } else {
+            // Too narrow for the title in the border: it opens the box's body instead.
+            top = StyledLine("╭─", border)
+            body = TextWrapper.wrap([Span(kind.title, titleStyle)], width: inner) + body
+        }
         top.append(String(repeating: "─", count: max(width - 1 - top.width, 0)) + "╮", border)
         var lines = [top]
-        for line in renderBlocks(children, width: inner, depth: depth, tight: false) {
+        for line in body {
             lines.append(StyledLine("│ ", border) + line.padded(to: inner) + StyledLine(" │", border))
         }
         lines.append(StyledLine("╰" + String(repeating: "─", count: width - 2) + "╯", border))

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import Course
+@testable import TerminalUI
+
+/// Lesson files are untrusted input: whatever bytes they hold, loading and rendering must end with
+/// a lesson or a problem, never a crash or a line wider than the terminal.
+@Suite struct RobustnessTests {
+    /// A small deterministic generator (SplitMix64), so a failure reproduces.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let fragments = ["+++", "```", "```quiz", "```table", "|", "\n", "\n\n", "> ", "- ", "1. ", "💡 Tip:", "❗ Misconception:",
+                            "answer = ", "type = \"single\"", "choices = [", "\"", "[feedback]", "量", "🦙", "\u{301}", "*", "`", "#", "\t", "> > > > > ", "    - ", "  1. "]
+
+    @Test func mutatedLessonsNeverCrash() throws {
+        let original = try String(contentsOf: GoldenTests.fixtures.appendingPathComponent("Everything.md"), encoding: .utf8)
+        // QUANTLAB_FUZZ_ITERATIONS and QUANTLAB_FUZZ_SEED widen the search during development.
+        let environment = ProcessInfo.processInfo.environment
+        let iterations = environment["QUANTLAB_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 300
+        var rng = SplitMix(state: environment["QUANTLAB_FUZZ_SEED"].flatMap(UInt64.init) ?? 42)
+        var loaded = 0
+        var refused = 0
+        for _ in 0..<iterations {
+            var chars = Array(original)
+            for _ in 0..<Int.random(in: 1...8, using: &rng) {
+                let at = Int.random(in: 0..<chars.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: chars.insert(contentsOf: Self.fragments.randomElement(using: &rng)!, at: at)
+                case 1: chars.removeSubrange(at..<min(chars.count, at + Int.random(in: 1...40, using: &rng)))
+                default: chars.insert(Character(Unicode.Scalar(UInt8.random(in: 0...127, using: &rng))), at: at)
+                }
+            }
+            if let dump = environment["QUANTLAB_FUZZ_DUMP"] {
+                try String(chars).write(toFile: dump, atomically: false, encoding: .utf8)
+            }
+            do {
+                let lesson = try LessonLoader.parse(String(chars), file: "fuzz.md", number: 1, slug: "fuzz")
+                loaded += 1
+                for width in [20, 33, 80] {
+                    let lines = LessonView.render(lesson, with: MarkdownRenderer(width: width, style: .plain))
+                    let tooWide = lines.filter { $0.width > width }
+                    #expect(tooWide.isEmpty, "width \(width): \(tooWide.map(\.plainText))")
+                }
+            } catch {
+                refused += 1
+                #expect(error.file == "fuzz.md")
+                #expect(!error.message.isEmpty)
+            }
+        }
+        #expect(loaded + refused == iterations)
+        #expect(loaded > 0 && refused > 0)  // the mutations exercise both paths
+    }
+
+    @Test func theCourseRendersWithinEveryWidth() throws {
+        let course = try Course.load(root: CourseTests.repository)
+        for lesson in course.lessons {
+            for width in [40, 80, 120] {
+                let lines = LessonView.render(lesson, with: MarkdownRenderer(width: width, style: .terminal))
+                let tooWide = lines.filter { $0.width > width }
+                #expect(tooWide.isEmpty, "\(lesson.file) at \(width): \(tooWide.map(\.plainText))")
+            }
+        }
+    }
+}

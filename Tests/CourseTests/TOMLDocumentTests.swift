@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import Course
+
+@Suite struct TOMLDocumentTests {
+    @Test func valuesAndKeyLines() throws {
+        let doc = try TOMLDocument(parsing: "a = 1\nb = [1.5, \"x\"]\n\n[feedback]\n\"2\" = \"why\"\nflag = true\n")
+        #expect(doc.root["a"] == .integer(1))
+        #expect(doc.root["b"] == .array([.float(1.5), .string("x")]))
+        #expect(doc.root["feedback"] == .table(["2": .string("why"), "flag": .bool(true)]))
+        #expect(doc.line(of: "b") == 2)
+        #expect(doc.line(of: "2", in: "feedback") == 5)
+        #expect(doc.line(of: "missing", in: "feedback") == 4)
+        #expect(doc.line(of: "missing") == 1)
+    }
+
+    @Test func syntaxErrorsCarryTheLine() {
+        #expect(throws: TOMLSyntaxError.self) { try TOMLDocument(parsing: "a = 1\nb = \n") }
+        do {
+            _ = try TOMLDocument(parsing: "a = 1\nb = \"open\n")
+        } catch {
+            #expect(error.line == 2)
+        }
+    }
+
+    /// toml++ aborts the process on these; the guard must turn each into a syntax error.
+    @Test(arguments: ["[+x]", "a = 1\n[ @x]", "[[+x]]", "[.]", "\n\n[\t%]\n", "[\n[t]]", "x = 1\n["])
+    func headersThatWouldAbortAreSyntaxErrors(_ text: String) {
+        do {
+            _ = try TOMLDocument(parsing: text)
+            Issue.record("accepted \(text.debugDescription)")
+        } catch {
+            #expect(error.message.hasPrefix("a table header starts with a key"), "\(error.message)")
+            #expect(error.line == text.prefix(while: { $0 != "[" }).filter { $0 == "\n" }.count + 1)
+        }
+    }
+
+    @Test(arguments: ["a = [1, }", "a = ['b',}]", "a = {b = [1,}}", "a = [}]"])
+    func mismatchedClosingBracketsAreSyntaxErrors(_ text: String) {
+        #expect(throws: TOMLSyntaxError.self) { try TOMLDocument(parsing: text) }
+    }
+
+    @Test(arguments: ["a = [\n[+3],\n]", "s = \"\"\"\n[+x]\n\"\"\"", "s = '''\n[@]\n'''", "t = { a = [\n[-1]] }", "# [+x]\n[ok]"])
+    func bracketsInsideValuesStringsAndCommentsAreNotHeaders(_ text: String) throws {
+        _ = try TOMLDocument(parsing: text)
+    }
+
+    @Test func mutatedTOMLNeverAbortsTheProcess() {
+        let original = "id = \"q\"\ntype = \"single\"\nchoices = [\"a\", 'b', \"\"\"c\"\"\"]\nanswer = [1, 2]\n[feedback]\n\"1\" = \"x\"\n[[t.u]]\nv = { w = 1.5e3 }\n"
+        let fragments = ["[", "[[", "]", "+", "@", ".", "\"", "'", "\"\"\"", "'''", "\n", " ", "=", "{", "}", "#", "\\", ",", "\t", "x"]
+        let environment = ProcessInfo.processInfo.environment
+        let iterations = environment["QUANTLAB_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 3000
+        var rng = RobustnessTests.SplitMix(state: environment["QUANTLAB_FUZZ_SEED"].flatMap(UInt64.init) ?? 2026)
+        var parsed = 0
+        for _ in 0..<iterations {
+            var chars = Array(original.unicodeScalars)
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let at = Int.random(in: 0...chars.count, using: &rng)
+                if Bool.random(using: &rng) || chars.isEmpty {
+                    chars.insert(contentsOf: fragments.randomElement(using: &rng)!.unicodeScalars, at: at)
+                } else {
+                    chars.remove(at: min(at, chars.count - 1))
+                }
+            }
+            var text = ""
+            text.unicodeScalars.append(contentsOf: chars)
+            if let dump = environment["QUANTLAB_FUZZ_DUMP"] {
+                try? text.write(toFile: dump, atomically: false, encoding: .utf8)
+            }
+            if (try? TOMLDocument(parsing: text)) != nil { parsed += 1 }
+        }
+        #expect(parsed > 0 && parsed < iterations)
+    }
+}
