@@ -25,7 +25,6 @@ public struct TextStyle: Equatable, Sendable {
 
     public static let plain = TextStyle()
 
-
     /// SGR parameters, e.g. "1;36".
     var sgr: String {
         var codes: [String] = []
