@@ -47,13 +47,8 @@ public enum LessonExtensions {
     /// The callout a paragraph opens, and the paragraph without its marker.
     static func callout(in inlines: [Inline]) -> (CalloutKind, [Inline])? {
         guard case .text(let first)? = inlines.first else { return nil }
-        let candidates: [(CalloutKind, [String])] = [
-            (.tip, ["💡 Tip:", "💡Tip:"]),
-            (.misconception, ["❗ Misconception:", "❗️ Misconception:", "❗Misconception:"]),
-            (.warning, ["⚠️ Warning:", "⚠ Warning:", "⚠️", "⚠"]),
-        ]
-        for (kind, markers) in candidates {
-            for marker in markers where first.hasPrefix(marker) {
+        for kind in CalloutKind.allCases {
+            for marker in kind.markers where first.hasPrefix(marker) {
                 let remainder = String(first.dropFirst(marker.count).drop(while: { $0 == " " }))
                 var rest = Array(inlines.dropFirst())
                 if !remainder.isEmpty {

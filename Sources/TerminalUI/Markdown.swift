@@ -62,15 +62,17 @@ public enum CalloutKind: String, Equatable, Sendable, CaseIterable {
     case warning
     case misconception
 
-    /// The text a paragraph starts with to become this callout, and the title the box shows.
-    public var marker: String {
+    /// The texts a paragraph may start with to become this callout, longest first (with and
+    /// without the emoji variation selector and the space).
+    public var markers: [String] {
         switch self {
-        case .tip: return "💡 Tip:"
-        case .warning: return "⚠️"
-        case .misconception: return "❗ Misconception:"
+        case .tip: return ["💡 Tip:", "💡Tip:"]
+        case .warning: return ["⚠️ Warning:", "⚠ Warning:", "⚠️", "⚠"]
+        case .misconception: return ["❗ Misconception:", "❗️ Misconception:", "❗Misconception:"]
         }
     }
 
+    /// The title the box shows.
     public var title: String {
         switch self {
         case .tip: return "💡 Tip"

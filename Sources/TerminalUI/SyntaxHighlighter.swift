@@ -62,13 +62,12 @@ public enum SyntaxHighlighter {
             spans.append(Span(text, style))
         }
         func starts(_ token: String, at index: Int) -> Bool {
-            let t = Array(token)
-            return index + t.count <= chars.count && Array(chars[index..<index + t.count]) == t
+            index <= chars.count && chars[index...].starts(with: token)
         }
 
         // Continue a multi-line string.
         if let delimiter = inString {
-            if let end = find(delimiter, in: chars, from: 0) {
+            if let end = findClosing(delimiter, in: chars, from: 0, escapes: false) {
                 emit(String(chars[0..<end + delimiter.count]), stringStyle)
                 i = end + delimiter.count
                 inString = nil
@@ -103,7 +102,7 @@ public enum SyntaxHighlighter {
                 emit(String(chars[i...]), commentStyle)
                 i = chars.count
             } else if language == .swift && starts("/*", at: i) {
-                let end = find("*/", in: chars, from: i + 2).map { $0 + 2 } ?? chars.count
+                let end = findClosing("*/", in: chars, from: i + 2, escapes: false).map { $0 + 2 } ?? chars.count
                 emit(String(chars[i..<end]), commentStyle)
                 i = end
             } else if c == "\"" || c == "'" {
@@ -160,17 +159,8 @@ public enum SyntaxHighlighter {
         return spans
     }
 
-    private static func find(_ token: String, in chars: [Character], from start: Int) -> Int? {
-        let t = Array(token)
-        guard chars.count >= t.count else { return nil }
-        var i = start
-        while i + t.count <= chars.count {
-            if Array(chars[i..<i + t.count]) == t { return i }
-            i += 1
-        }
-        return nil
-    }
-
+    /// Index of the next `delimiter` at or after `start`; with `escapes`, a backslash skips the
+    /// character after it.
     private static func findClosing(_ delimiter: String, in chars: [Character], from start: Int, escapes: Bool) -> Int? {
         let t = Array(delimiter)
         var i = start
@@ -179,7 +169,7 @@ public enum SyntaxHighlighter {
                 i += 2
                 continue
             }
-            if Array(chars[i..<i + t.count]) == t { return i }
+            if chars[i..<i + t.count].elementsEqual(t) { return i }
             i += 1
         }
         return nil

@@ -13,7 +13,7 @@ struct TableRenderer {
 
         let available = width - (3 * columns + 1)
         let all = [header] + rows
-        let natural = (0..<columns).map { c in all.map { Self.width($0[c]) }.max() ?? 0 }
+        let natural = (0..<columns).map { c in all.map { StyledLine($0[c]).width }.max() ?? 0 }
         let longestWord = (0..<columns).map { c in all.map { Self.longestWord($0[c]) }.max() ?? 0 }
         // Too narrow for the words of every column (words up to 16 cells count whole): one
         // "header: value" line per cell reads better than words cut to pieces.
@@ -90,10 +90,6 @@ struct TableRenderer {
             let left = missing / 2
             return (StyledLine(String(repeating: " ", count: left)) + line).padded(to: width)
         }
-    }
-
-    static func width(_ spans: [Span]) -> Int {
-        spans.reduce(0) { $0 + CellWidth.of($1.text) }
     }
 
     static func longestWord(_ spans: [Span]) -> Int {

@@ -56,14 +56,8 @@ struct Terminal {
             close(writeEnd)
             return false
         }
-        // A pager that quits early closes the pipe; SIGPIPE is ignored, so the writes just fail.
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Foundation.write(writeEnd, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { break }
-            bytes = bytes.dropFirst(written)
-        }
+        // A pager that quits early closes the pipe; SIGPIPE is ignored, so the write just fails.
+        _ = Output.writeAll(text, to: writeEnd)
         close(writeEnd)
         var exitStatus: Int32 = 0
         while waitpid(pid, &exitStatus, 0) < 0 && errno == EINTR {}
@@ -89,16 +83,20 @@ enum Output {
     }
 
     private static func write(_ text: String, to fd: Int32) {
+        // The reader went away (EPIPE): nothing more to say to it.
+        if !writeAll(text, to: fd) && errno == EPIPE { exit(0) }
+    }
+
+    /// Writes all of `text`, retrying short writes and EINTR. False (errno set) when the
+    /// descriptor refuses more.
+    static func writeAll(_ text: String, to fd: Int32) -> Bool {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                // The reader went away (EPIPE): nothing more to say to it.
-                if errno == EPIPE { exit(0) }
-                return
-            }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return false }
             bytes = bytes.dropFirst(written)
         }
+        return true
     }
 }

@@ -18,30 +18,46 @@ import Testing
         }
     }
 
+    /// Fuzz knobs for development: QUANTLAB_FUZZ_ITERATIONS and QUANTLAB_FUZZ_SEED widen the
+    /// search; QUANTLAB_FUZZ_DUMP names a file that holds the current input, to recover one that
+    /// aborts the process.
+    struct FuzzOptions {
+        var iterations: Int
+        var rng: SplitMix
+        let dumpPath: String?
+
+        init(iterations: Int, seed: UInt64) {
+            let environment = ProcessInfo.processInfo.environment
+            self.iterations = environment["QUANTLAB_FUZZ_ITERATIONS"].flatMap(Int.init) ?? iterations
+            rng = SplitMix(state: environment["QUANTLAB_FUZZ_SEED"].flatMap(UInt64.init) ?? seed)
+            dumpPath = environment["QUANTLAB_FUZZ_DUMP"]
+        }
+
+        func dump(_ input: String) {
+            if let dumpPath { try? input.write(toFile: dumpPath, atomically: false, encoding: .utf8) }
+        }
+    }
+
     static let fragments = ["+++", "```", "```quiz", "```table", "|", "\n", "\n\n", "> ", "- ", "1. ", "💡 Tip:", "❗ Misconception:",
                             "answer = ", "type = \"single\"", "choices = [", "\"", "[feedback]", "量", "🦙", "\u{301}", "*", "`", "#", "\t", "> > > > > ", "    - ", "  1. "]
 
     @Test func mutatedLessonsNeverCrash() throws {
         let original = try String(contentsOf: GoldenTests.fixtures.appendingPathComponent("Everything.md"), encoding: .utf8)
-        // QUANTLAB_FUZZ_ITERATIONS and QUANTLAB_FUZZ_SEED widen the search during development.
-        let environment = ProcessInfo.processInfo.environment
-        let iterations = environment["QUANTLAB_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 300
-        var rng = SplitMix(state: environment["QUANTLAB_FUZZ_SEED"].flatMap(UInt64.init) ?? 42)
+        var fuzz = FuzzOptions(iterations: 300, seed: 42)
+        let iterations = fuzz.iterations
         var loaded = 0
         var refused = 0
         for _ in 0..<iterations {
             var chars = Array(original)
-            for _ in 0..<Int.random(in: 1...8, using: &rng) {
-                let at = Int.random(in: 0..<chars.count, using: &rng)
-                switch Int.random(in: 0..<3, using: &rng) {
-                case 0: chars.insert(contentsOf: Self.fragments.randomElement(using: &rng)!, at: at)
-                case 1: chars.removeSubrange(at..<min(chars.count, at + Int.random(in: 1...40, using: &rng)))
-                default: chars.insert(Character(Unicode.Scalar(UInt8.random(in: 0...127, using: &rng))), at: at)
+            for _ in 0..<Int.random(in: 1...8, using: &fuzz.rng) {
+                let at = Int.random(in: 0..<chars.count, using: &fuzz.rng)
+                switch Int.random(in: 0..<3, using: &fuzz.rng) {
+                case 0: chars.insert(contentsOf: Self.fragments.randomElement(using: &fuzz.rng)!, at: at)
+                case 1: chars.removeSubrange(at..<min(chars.count, at + Int.random(in: 1...40, using: &fuzz.rng)))
+                default: chars.insert(Character(Unicode.Scalar(UInt8.random(in: 0...127, using: &fuzz.rng))), at: at)
                 }
             }
-            if let dump = environment["QUANTLAB_FUZZ_DUMP"] {
-                try String(chars).write(toFile: dump, atomically: false, encoding: .utf8)
-            }
+            fuzz.dump(String(chars))
             do {
                 let lesson = try LessonLoader.parse(String(chars), file: "fuzz.md", number: 1, slug: "fuzz")
                 loaded += 1

@@ -48,25 +48,22 @@ import Testing
     @Test func mutatedTOMLNeverAbortsTheProcess() {
         let original = "id = \"q\"\ntype = \"single\"\nchoices = [\"a\", 'b', \"\"\"c\"\"\"]\nanswer = [1, 2]\n[feedback]\n\"1\" = \"x\"\n[[t.u]]\nv = { w = 1.5e3 }\n"
         let fragments = ["[", "[[", "]", "+", "@", ".", "\"", "'", "\"\"\"", "'''", "\n", " ", "=", "{", "}", "#", "\\", ",", "\t", "x"]
-        let environment = ProcessInfo.processInfo.environment
-        let iterations = environment["QUANTLAB_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 3000
-        var rng = RobustnessTests.SplitMix(state: environment["QUANTLAB_FUZZ_SEED"].flatMap(UInt64.init) ?? 2026)
+        var fuzz = RobustnessTests.FuzzOptions(iterations: 3000, seed: 2026)
+        let iterations = fuzz.iterations
         var parsed = 0
         for _ in 0..<iterations {
             var chars = Array(original.unicodeScalars)
-            for _ in 0..<Int.random(in: 1...4, using: &rng) {
-                let at = Int.random(in: 0...chars.count, using: &rng)
-                if Bool.random(using: &rng) || chars.isEmpty {
-                    chars.insert(contentsOf: fragments.randomElement(using: &rng)!.unicodeScalars, at: at)
+            for _ in 0..<Int.random(in: 1...4, using: &fuzz.rng) {
+                let at = Int.random(in: 0...chars.count, using: &fuzz.rng)
+                if Bool.random(using: &fuzz.rng) || chars.isEmpty {
+                    chars.insert(contentsOf: fragments.randomElement(using: &fuzz.rng)!.unicodeScalars, at: at)
                 } else {
                     chars.remove(at: min(at, chars.count - 1))
                 }
             }
             var text = ""
             text.unicodeScalars.append(contentsOf: chars)
-            if let dump = environment["QUANTLAB_FUZZ_DUMP"] {
-                try? text.write(toFile: dump, atomically: false, encoding: .utf8)
-            }
+            fuzz.dump(text)
             if (try? TOMLDocument(parsing: text)) != nil { parsed += 1 }
         }
         #expect(parsed > 0 && parsed < iterations)
