@@ -20,15 +20,19 @@ let package = Package(
         ),
         // Markdown → Swift values (the only file that calls libcmark) → styled terminal text.
         .target(name: "TerminalUI", dependencies: ["CCmark"]),
+        // The reference engine core: GGUF files, tensor formats (dequantize), tokenizers,
+        // the llama model and llama.cpp-style metrics.
+        .target(name: "QuantCore", exclude: ["README.md"]),
         // Lessons, quizzes, course loading and validation.
         .target(name: "Course", dependencies: ["TerminalUI", "TOMLKit"]),
         // The command-line interface: argument parsing and wiring only.
         .executableTarget(
             name: "quantlab",
-            dependencies: ["Course", "TerminalUI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Course", "TerminalUI", "QuantCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI"], exclude: ["Fixtures"]),
+        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "quantlabTests", dependencies: ["quantlab"]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,10 +10,10 @@ struct QuantLab: ParsableCommand {
         abstract: "A terminal course on the trade-offs of quantizing language models.",
         discussion: """
             With no command, shows the course overview and the next step.
-            Exit codes: 0 ok, 1 a check failed or a course file is invalid, 64 usage error.
+            Exit codes: 0 ok, 1 a check failed or a course file is invalid, 64 usage error, 65 a model or text file is unusable.
             """,
         version: "0.1.0",
-        subcommands: [Overview.self, Lessons.self, Read.self, CheckCourse.self],
+        subcommands: [Overview.self, Lessons.self, Read.self, CheckCourse.self, ModelCommand.self, Eval.self, Generate.self],
         defaultSubcommand: Overview.self
     )
 

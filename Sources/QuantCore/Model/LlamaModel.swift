@@ -1,0 +1,309 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a forward pass or a model load could not go ahead.
+public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
+    case tokenOutOfRange(token: Int32, vocabularySize: Int)
+    case contextFull(capacity: Int, needed: Int)
+    case tooLargeForMemory(path: String, neededBytes: Int, availableBytes: Int)
+
+    public var description: String {
+        switch self {
+        case .tokenOutOfRange(let token, let vocabularySize):
+            "token id \(token) is outside the vocabulary (0..<\(vocabularySize))"
+        case .contextFull(let capacity, let needed):
+            "the KV cache holds \(capacity) positions but \(needed) are needed; use a shorter text or a larger --ctx"
+        case .tooLargeForMemory(let path, let neededBytes, let availableBytes):
+            "\(path): the model needs about \(neededBytes / 1_048_576) MiB as F32 but this machine has \(availableBytes / 1_048_576) MiB; the engine dequantizes every tensor to F32 on load, so use a smaller model"
+        }
+    }
+}
+
+/// The weights of one transformer block, dequantized to F32, each row-major [out, in].
+public struct LlamaBlockWeights: Sendable {
+    public var attentionNorm: [Float]   // [dim]
+    public var query: [Float]           // [nHead·hd, dim]
+    public var key: [Float]             // [nKV·hd, dim]
+    public var value: [Float]           // [nKV·hd, dim]
+    public var attentionOutput: [Float] // [dim, nHead·hd]
+    public var ffnNorm: [Float]         // [dim]
+    public var gate: [Float]            // [ffn, dim]
+    public var up: [Float]              // [ffn, dim]
+    public var down: [Float]            // [dim, ffn]
+
+    public init(attentionNorm: [Float], query: [Float], key: [Float], value: [Float], attentionOutput: [Float],
+                ffnNorm: [Float], gate: [Float], up: [Float], down: [Float]) {
+        self.attentionNorm = attentionNorm
+        self.query = query
+        self.key = key
+        self.value = value
+        self.attentionOutput = attentionOutput
+        self.ffnNorm = ffnNorm
+        self.gate = gate
+        self.up = up
+        self.down = down
+    }
+}
+
+public struct LlamaWeights: Sendable {
+    public var tokenEmbedding: [Float]  // [vocab, dim]
+    public var blocks: [LlamaBlockWeights]
+    public var outputNorm: [Float]      // [dim]
+    public var output: [Float]?         // [vocab, dim]; nil when tied to the embedding
+    public var ropeFactors: [Float]?    // [nRot/2], llama 3.1's rope_freqs.weight
+
+    public init(tokenEmbedding: [Float], blocks: [LlamaBlockWeights], outputNorm: [Float], output: [Float]?, ropeFactors: [Float]? = nil) {
+        self.tokenEmbedding = tokenEmbedding
+        self.blocks = blocks
+        self.outputNorm = outputNorm
+        self.output = output
+        self.ropeFactors = ropeFactors
+    }
+}
+
+/// Keys and values of every position seen so far, per block: [capacity, nKV·hd].
+public struct KVCache: Sendable {
+    public let capacity: Int
+    public private(set) var count = 0
+    var keys: [[Float]]
+    var values: [[Float]]
+
+    public init(config: LlamaConfig, capacity: Int) {
+        self.capacity = capacity
+        let size = capacity * config.headCountKV * config.headDimension
+        keys = Array(repeating: [Float](repeating: 0, count: size), count: config.blockCount)
+        values = keys
+    }
+
+    /// Forgets every position (the buffers are kept).
+    public mutating func clear() { count = 0 }
+
+    mutating func advance(by n: Int) { count += n }
+}
+
+/// A llama-architecture model with F32 weights, following llama.cpp's `llm_build_llama` graph.
+public final class LlamaModel: Sendable {
+    public let config: LlamaConfig
+    public let weights: LlamaWeights
+
+    public init(config: LlamaConfig, weights: LlamaWeights) {
+        self.config = config
+        self.weights = weights
+    }
+
+    /// Loads and dequantizes every tensor, checking each shape against the configuration.
+    public convenience init(file: GGUFFile) throws {
+        let c = try LlamaConfig(file: file)
+        let needed = c.parameterCount * 4
+        let available = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        if available > 0 && needed > available * 3 / 4 {
+            throw ModelError.tooLargeForMemory(path: file.path, neededBytes: needed, availableBytes: available)
+        }
+        let dim = c.embeddingLength, qDim = c.headCount * c.headDimension, kvDim = c.headCountKV * c.headDimension
+        var blocks: [LlamaBlockWeights] = []
+        for b in 0..<c.blockCount {
+            func tensor(_ name: String, _ shape: [Int]) throws(GGUFError) -> [Float] {
+                try file.floats("blk.\(b).\(name).weight", shape: shape)
+            }
+            blocks.append(LlamaBlockWeights(
+                attentionNorm: try tensor("attn_norm", [dim]),
+                query: try tensor("attn_q", [dim, qDim]),
+                key: try tensor("attn_k", [dim, kvDim]),
+                value: try tensor("attn_v", [dim, kvDim]),
+                attentionOutput: try tensor("attn_output", [qDim, dim]),
+                ffnNorm: try tensor("ffn_norm", [dim]),
+                gate: try tensor("ffn_gate", [dim, c.feedForwardLength]),
+                up: try tensor("ffn_up", [dim, c.feedForwardLength]),
+                down: try tensor("ffn_down", [c.feedForwardLength, dim])))
+        }
+        let weights = LlamaWeights(
+            tokenEmbedding: try file.floats("token_embd.weight", shape: [dim, c.vocabularySize]),
+            blocks: blocks,
+            outputNorm: try file.floats("output_norm.weight", shape: [dim]),
+            output: c.tiedOutput ? nil : try file.floats("output.weight", shape: [dim, c.vocabularySize]),
+            ropeFactors: file.tensor("rope_freqs.weight") == nil ? nil : try file.floats("rope_freqs.weight", shape: [c.ropeDimensionCount / 2]))
+        self.init(config: c, weights: weights)
+    }
+
+    public func makeCache(capacity: Int? = nil) -> KVCache {
+        KVCache(config: config, capacity: capacity ?? config.contextLength)
+    }
+
+    /// Runs `tokens` (a batch at positions cache.count…) through the model, appending their keys
+    /// and values to `cache`, and returns the logits of the batch positions in `logitRows`
+    /// (relative to the batch; default: the last one) as [logitRows.count, vocab].
+    public func forward(_ tokens: [Int32], cache: inout KVCache, logitRows: Range<Int>? = nil, threads: Int = 2) throws(ModelError) -> [Float] {
+        let c = config
+        let n = tokens.count
+        let start = cache.count
+        guard start + n <= cache.capacity else { throw ModelError.contextFull(capacity: cache.capacity, needed: start + n) }
+        for token in tokens where token < 0 || Int(token) >= c.vocabularySize {
+            throw ModelError.tokenOutOfRange(token: token, vocabularySize: c.vocabularySize)
+        }
+        let rows = logitRows ?? (n > 0 ? (n - 1)..<n : 0..<0)
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= n, "logitRows must lie within the batch")
+        let dim = c.embeddingLength, hd = c.headDimension
+        let qDim = c.headCount * hd, kvDim = c.headCountKV * hd, ffn = c.feedForwardLength
+
+        // x: [n, dim] — the residual stream.
+        var x = [Float](repeating: 0, count: n * dim)
+        for (t, token) in tokens.enumerated() {
+            let row = Int(token) * dim
+            for i in 0..<dim { x[t * dim + i] = weights.tokenEmbedding[row + i] }
+        }
+        var xb = [Float](repeating: 0, count: n * dim)       // normed input: [n, dim]
+        var q = [Float](repeating: 0, count: n * qDim)       // [n, nHead·hd]
+        var k = [Float](repeating: 0, count: n * kvDim)      // [n, nKV·hd]
+        var v = [Float](repeating: 0, count: n * kvDim)      // [n, nKV·hd]
+        var attention = [Float](repeating: 0, count: n * qDim) // [n, nHead·hd]
+        var projected = [Float](repeating: 0, count: n * dim)  // [n, dim]
+        var gate = [Float](repeating: 0, count: n * ffn)     // [n, ffn]
+        var up = [Float](repeating: 0, count: n * ffn)       // [n, ffn]
+        let rope = ropeTable(positions: start..<(start + n))   // [n, nRot/2] cos and sin
+
+        for (b, block) in weights.blocks.enumerated() {
+            // Attention: xb = RMSNorm(x) · attn_norm; q, k, v = xb·Wqᵀ, xb·Wkᵀ, xb·Wvᵀ.
+            normRows(x, weight: block.attentionNorm, rows: 0..<n, into: &xb)
+            matmul(block.query, rows: qDim, columns: dim, input: xb, count: n, into: &q, threads: threads)
+            matmul(block.key, rows: kvDim, columns: dim, input: xb, count: n, into: &k, threads: threads)
+            matmul(block.value, rows: kvDim, columns: dim, input: xb, count: n, into: &v, threads: threads)
+            applyRope(&q, heads: c.headCount, table: rope)
+            applyRope(&k, heads: c.headCountKV, table: rope)
+            // The cache now holds positions 0 ..< start + n of this block.
+            cache.keys[b].withUnsafeMutableBufferPointer { keys in
+                k.withUnsafeBufferPointer { keys.baseAddress!.advanced(by: start * kvDim).update(from: $0.baseAddress!, count: n * kvDim) }
+            }
+            cache.values[b].withUnsafeMutableBufferPointer { values in
+                v.withUnsafeBufferPointer { values.baseAddress!.advanced(by: start * kvDim).update(from: $0.baseAddress!, count: n * kvDim) }
+            }
+            attend(q: q, keys: cache.keys[b], values: cache.values[b], start: start, count: n, into: &attention, threads: threads)
+            // x += attention·Woᵀ
+            matmul(block.attentionOutput, rows: dim, columns: qDim, input: attention, count: n, into: &projected, threads: threads)
+            for i in 0..<(n * dim) { x[i] += projected[i] }
+
+            // Feed-forward (SwiGLU): x += (silu(xb·Wgateᵀ) ⊙ xb·Wupᵀ)·Wdownᵀ with xb = RMSNorm(x) · ffn_norm.
+            normRows(x, weight: block.ffnNorm, rows: 0..<n, into: &xb)
+            matmul(block.gate, rows: ffn, columns: dim, input: xb, count: n, into: &gate, threads: threads)
+            matmul(block.up, rows: ffn, columns: dim, input: xb, count: n, into: &up, threads: threads)
+            for i in 0..<(n * ffn) { gate[i] = Kernels.silu(gate[i]) * up[i] }
+            matmul(block.down, rows: dim, columns: ffn, input: gate, count: n, into: &projected, threads: threads)
+            for i in 0..<(n * dim) { x[i] += projected[i] }
+        }
+        cache.advance(by: n)
+
+        // Logits of the requested rows: RMSNorm(x) · output_norm · Woutᵀ → [rows, vocab].
+        let m = rows.count
+        var normed = [Float](repeating: 0, count: m * dim)
+        var logits = [Float](repeating: 0, count: m * c.vocabularySize)
+        guard m > 0 else { return logits }
+        normRows(x, weight: weights.outputNorm, rows: rows, into: &normed)
+        matmul(weights.output ?? weights.tokenEmbedding, rows: c.vocabularySize, columns: dim, input: normed, count: m, into: &logits, threads: threads)
+        return logits
+    }
+
+    // MARK: Steps of the forward pass
+
+    /// output[r - rows.lowerBound] = RMSNorm(x[r]) · weight for r in rows.
+    private func normRows(_ x: [Float], weight: [Float], rows: Range<Int>, into output: inout [Float]) {
+        let dim = config.embeddingLength, epsilon = config.rmsEpsilon
+        x.withUnsafeBufferPointer { x in
+            weight.withUnsafeBufferPointer { w in
+                output.withUnsafeMutableBufferPointer { out in
+                    for (i, r) in rows.enumerated() {
+                        Kernels.rmsNorm(x.baseAddress! + r * dim, weight: w.baseAddress!, count: dim, epsilon: epsilon, output: out.baseAddress! + i * dim)
+                    }
+                }
+            }
+        }
+    }
+
+    private func matmul(_ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int, into output: inout [Float], threads: Int) {
+        weights.withUnsafeBufferPointer { w in
+            input.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { y in
+                    Kernels.matmul(weights: w.baseAddress!, rows: rows, columns: columns, input: x.baseAddress!, count: count, output: y.baseAddress!, threads: threads)
+                }
+            }
+        }
+    }
+
+    /// cos and sin of θ for each position and rotated pair, as ggml's `ggml_rope_cache_init`
+    /// computes them for `GGML_ROPE_TYPE_NORM`: θ₀ = p · freq_scale, θᵢ₊₁ = θᵢ · base^(−2/nRot),
+    /// divided by the pair's frequency factor when the model has one.
+    func ropeTable(positions: Range<Int>) -> (cos: [Float], sin: [Float]) {
+        let pairs = config.ropeDimensionCount / 2
+        let thetaScale = powf(config.ropeFreqBase, -2 / Float(config.ropeDimensionCount))
+        var cosines = [Float](repeating: 0, count: positions.count * pairs)
+        var sines = cosines
+        for (t, p) in positions.enumerated() {
+            var theta = Float(p)
+            for i in 0..<pairs {
+                let factor = weights.ropeFactors?[i] ?? 1
+                let angle = config.ropeFreqScale * (theta / factor)
+                cosines[t * pairs + i] = cosf(angle)
+                sines[t * pairs + i] = sinf(angle)
+                theta *= thetaScale
+            }
+        }
+        return (cosines, sines)
+    }
+
+    /// Rotates the pairs (2i, 2i+1) of the first nRot dimensions of every head in place.
+    private func applyRope(_ vectors: inout [Float], heads: Int, table: (cos: [Float], sin: [Float])) {
+        let hd = config.headDimension, pairs = config.ropeDimensionCount / 2
+        let n = vectors.count / (heads * hd)
+        for t in 0..<n {
+            for h in 0..<heads {
+                let base = (t * heads + h) * hd
+                for i in 0..<pairs {
+                    let c = table.cos[t * pairs + i], s = table.sin[t * pairs + i]
+                    let x0 = vectors[base + 2 * i], x1 = vectors[base + 2 * i + 1]
+                    vectors[base + 2 * i] = x0 * c - x1 * s
+                    vectors[base + 2 * i + 1] = x0 * s + x1 * c
+                }
+            }
+        }
+    }
+
+    /// Causal grouped-query attention: query head h of the token at position start + t attends
+    /// to positions 0 … start + t of KV head h / (nHead / nKV). Output: [n, nHead·hd].
+    private func attend(q: [Float], keys: [Float], values: [Float], start: Int, count n: Int,
+                        into output: inout [Float], threads: Int) {
+        let c = config
+        let hd = c.headDimension, qDim = c.headCount * hd, kvDim = c.headCountKV * hd
+        let group = c.headCount / c.headCountKV
+        let scale = 1 / Float(hd).squareRoot()
+        q.withUnsafeBufferPointer { q in
+            keys.withUnsafeBufferPointer { keys in
+                values.withUnsafeBufferPointer { values in
+                    output.withUnsafeMutableBufferPointer { out in
+                        nonisolated(unsafe) let out = out
+                        Kernels.parallelFor(n * c.headCount, threads: threads) { range in
+                            var scores = [Float](repeating: 0, count: start + n)
+                            for item in range {
+                                let t = item / c.headCount, h = item % c.headCount
+                                let kvHead = h / group
+                                let length = start + t + 1
+                                let query = q.baseAddress! + t * qDim + h * hd
+                                for j in 0..<length {
+                                    scores[j] = Kernels.dot(query, keys.baseAddress! + j * kvDim + kvHead * hd, hd) * scale
+                                }
+                                scores.withUnsafeMutableBufferPointer { Kernels.softmax($0.baseAddress!, count: length) }
+                                let result = out.baseAddress! + t * qDim + h * hd
+                                for d in 0..<hd { result[d] = 0 }
+                                for j in 0..<length {
+                                    let p = scores[j]
+                                    let value = values.baseAddress! + j * kvDim + kvHead * hd
+                                    for d in 0..<hd { result[d] += p * value[d] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import QuantCore
+
+func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure perplexity the way llama-perplexity does, and KL divergence against a base model.",
+        discussion: """
+            The text is tokenized (with BOS when the model adds one) and cut into chunks of --ctx tokens; \
+            each chunk starts with BOS and is scored on its second half. With --base, the base model's \
+            log-probabilities are computed once, cached (keyed by the SHA-256 of the base file and of the \
+            tokens), and compared: PPL(Q)/PPL(base), KL divergence, same-top-token rate, RMS Δp.
+            """)
+
+    @OptionGroup var options: ModelOptions
+    @Option(help: ArgumentHelp("A base GGUF to compare against (same tokenizer and vocabulary).", valueName: "file")) var base: String?
+    @Option(help: ArgumentHelp("The text to evaluate. Default: the reference evaluation split.", valueName: "file")) var text: String?
+    @Option(help: ArgumentHelp("Tokens per chunk. Default: 256, or the model's context if smaller.", valueName: "n")) var ctx: Int?
+    @Option(help: ArgumentHelp("Evaluate at most this many chunks. Default: all full chunks.", valueName: "n")) var chunks: Int?
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    func validate() throws {
+        if let ctx, ctx < 4 { throw ValidationError("--ctx must be at least 4, got \(ctx)") }
+        if let chunks, chunks < 1 { throw ValidationError("--chunks must be at least 1, got \(chunks)") }
+    }
+
+    struct Report: Codable {
+        var model: String
+        var text: String
+        var textTokens: Int
+        var contextLength: Int
+        var chunks: Int
+        var scoredTokens: Int
+        var perplexity: Double
+        var perplexityError: Double
+        var divergence: DivergenceStatistics?
+        var base: String?
+        var baseCached: Bool?
+        var tokensPerSecond: Double
+        var threads: Int
+    }
+
+    func run() throws {
+        let modelPath = try options.modelPath()
+        let textPath = try options.resolve(text, default: ReferenceModel.evaluationTextPath, what: "evaluation text")
+        let file = try openModelFile(modelPath)
+        let (model, tokenizer) = try loadModel(file)
+        let body = try readText(textPath)
+        let tokens = tokenizer.encode(body, addSpecial: true)
+        let contextLength = ctx ?? min(256, model.config.contextLength)
+        let plan: EvaluationPlan
+        do {
+            plan = try EvaluationPlan(tokens: tokens, contextLength: contextLength, maximumChunks: chunks,
+                                      bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: model.config.contextLength)
+        } catch {
+            Output.error("quantlab: \(textPath): \(error)")
+            throw ExitCode(dataErrorExit)
+        }
+        let threads = options.threadCount
+        if !json {
+            Output.write("model: \(modelPath)\ntext: \(textPath): \(tokens.count) tokens; \(plan.chunkCount) chunks of \(plan.contextLength), \(plan.scoredTotal) tokens scored\n")
+        }
+
+        var baseLogProbs: [Float]?
+        var baseCached: Bool?
+        if let base {
+            let baseFile = try openModelFile(base)
+            let (baseModel, baseTokenizer) = try loadModel(baseFile)
+            guard baseModel.config.vocabularySize == model.config.vocabularySize,
+                  baseTokenizer.encode(body, addSpecial: true) == tokens else {
+                Output.error("quantlab: \(base): the base model's tokenizer differs from the model's; KL divergence needs the same vocabulary and tokens")
+                throw ExitCode(dataErrorExit)
+            }
+            let hash = baseFile.withBytes { SHA256.hex($0) }
+            let cache = BaseLogitsCache(directory: BaseLogitsCache.defaultDirectory())
+            do {
+                let result = try cache.logProbs(base: baseModel, baseHash: hash, plan: plan, threads: threads)
+                baseLogProbs = result.values
+                baseCached = result.cached
+            } catch {
+                Output.error("quantlab: \(base): \(error)")
+                throw ExitCode(1)
+            }
+            if !json { Output.write("base: \(base) (log-probabilities \(result(baseCached)))\n") }
+        }
+
+        let start = DispatchTime.now()
+        var accumulator = PerplexityAccumulator()
+        var divergence: DivergenceStatistics?
+        do {
+            if let baseLogProbs {
+                divergence = try Evaluation.divergence(model: model, baseLogProbs: baseLogProbs, plan: plan, threads: threads)
+            } else {
+                accumulator = try Evaluation.perplexity(model: model, plan: plan, threads: threads) { chunk, running in
+                    if !json { Output.write("[\(chunk)]\(String(format: "%.4f", running.perplexity)),") }
+                }
+                if !json { Output.write("\n") }
+            }
+        } catch {
+            Output.error("quantlab: \(error)")
+            throw ExitCode(1)
+        }
+        let elapsed = seconds(since: start)
+        let speed = Double(plan.chunkCount * plan.contextLength) / elapsed
+        let perplexity = divergence?.perplexity ?? accumulator.perplexity
+        let report = Report(model: modelPath, text: textPath, textTokens: tokens.count, contextLength: plan.contextLength,
+                            chunks: plan.chunkCount, scoredTokens: plan.scoredTotal, perplexity: perplexity,
+                            perplexityError: divergence == nil ? accumulator.perplexityError : .nan,
+                            divergence: divergence, base: base, baseCached: baseCached,
+                            tokensPerSecond: speed, threads: threads)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            Output.write(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
+            return
+        }
+        if let d = divergence {
+            Output.write("""
+                ====== Perplexity statistics ======
+                Mean PPL(Q)                   : \(f(d.perplexity, 6))
+                Mean PPL(base)                : \(f(d.basePerplexity, 6))
+                Mean PPL(Q)/PPL(base)         : \(f(d.perplexityRatio, 6))
+                Mean ln(PPL(Q)/PPL(base))     : \(f(d.lnRatio, 6)) ± \(f(d.lnRatioError, 6))
+
+                ====== KL divergence statistics ======
+                Mean    KLD: \(f(d.meanKLD, 6)) ± \(f(d.meanKLDError, 6))
+                Maximum KLD: \(f(d.maxKLD, 6))
+                99.0%   KLD: \(f(d.p99KLD, 6))
+                90.0%   KLD: \(f(d.p90KLD, 6))
+                Median  KLD: \(f(d.medianKLD, 6))
+
+                ====== Token probability statistics ======
+                RMS Δp    : \(f(d.rmsDeltaP * 100, 3)) %
+                Same top p: \(f(d.sameTopRate * 100, 3)) ± \(f(d.sameTopError * 100, 3)) %
+
+                """)
+        } else {
+            Output.write("Final estimate: PPL = \(f(accumulator.perplexity, 4)) +/- \(f(accumulator.perplexityError, 5))\n")
+        }
+        Output.write("speed: \(String(format: "%.0f", speed)) tokens/s (\(plan.chunkCount) chunks × \(plan.contextLength) tokens in \(f(elapsed, 2)) s, \(threads) threads)\n")
+    }
+
+    private func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+    private func result(_ cached: Bool?) -> String { cached == true ? "from the cache" : "computed and cached" }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Continue a prompt greedily (always the most likely token), for a qualitative look.")
+
+    @OptionGroup var options: ModelOptions
+    @Option(help: ArgumentHelp("The text to continue.", valueName: "text")) var prompt: String
+    @Option(help: ArgumentHelp("How many tokens to generate (1–4096). Stops early at end of text or a full context.", valueName: "n")) var tokens = 64
+
+    func validate() throws {
+        if !(1...4096).contains(tokens) { throw ValidationError("--tokens must be between 1 and 4096, got \(tokens)") }
+    }
+
+    func run() throws {
+        let file = try openModelFile(try options.modelPath())
+        let (model, tokenizer) = try loadModel(file)
+        var ids = tokenizer.encode(prompt, addSpecial: true)
+        guard !ids.isEmpty else {
+            Output.error("quantlab: the prompt produced no tokens; give some text")
+            throw ExitCode(64)
+        }
+        let capacity = model.config.contextLength
+        guard ids.count < capacity else {
+            Output.error("quantlab: the prompt has \(ids.count) tokens; the model's context holds \(capacity)")
+            throw ExitCode(64)
+        }
+        var cache = model.makeCache()
+        Output.write(prompt)
+        var pending: [UInt8] = []
+        var batch = ids
+        for _ in 0..<tokens {
+            guard cache.count + batch.count <= capacity else { break }
+            let logits: [Float]
+            do {
+                logits = try model.forward(batch, cache: &cache, threads: options.threadCount)
+            } catch {
+                Output.error("quantlab: \(error)")
+                throw ExitCode(1)
+            }
+            var best = 0
+            for v in 1..<logits.count where logits[v] > logits[best] { best = v }
+            let next = Int32(best)
+            if next == tokenizer.eosID { break }
+            ids.append(next)
+            pending += tokenizer.pieceBytes(next)
+            // Print whole UTF-8 characters only; a piece may end inside one.
+            if let text = String(validating: pending, as: UTF8.self) {
+                Output.write(text)
+                pending.removeAll()
+            }
+            batch = [next]
+        }
+        if !pending.isEmpty { Output.write(String(decoding: pending, as: UTF8.self)) }
+        Output.write("\n")
+    }
+}

@@ -1,0 +1,214 @@
+import ArgumentParser
+import Course
+import Dispatch
+import Foundation
+import QuantCore
+
+/// Exit status for a model or text file that cannot be used (EX_DATAERR).
+let dataErrorExit: Int32 = 65
+
+/// Options naming a model: a GGUF file, or the course's reference model.
+struct ModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A llama-family GGUF file. Default: the course's reference model.", valueName: "file"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Worker threads (results are identical for any count). Default: all cores.", valueName: "n"))
+    var threads: Int?
+
+    @OptionGroup var course: CourseOptions
+
+    func validate() throws {
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+    }
+
+    var threadCount: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    /// The course folder, when one can be found (for the default model and texts).
+    func courseRoot() -> URL? {
+        try? Course.locateRoot(explicit: course.coursePath, environment: ProcessInfo.processInfo.environment,
+                               executable: CommandLine.arguments[0], workingDirectory: FileManager.default.currentDirectoryPath)
+    }
+
+    /// A path given on the command line, or the course file at `relative`.
+    func resolve(_ given: String?, default relative: String, what: String) throws -> String {
+        if let given { return given }
+        guard let root = courseRoot() else {
+            Output.error("quantlab: cannot find the course folder for the default \(what); pass --course DIR or name the file explicitly")
+            throw ExitCode(64)
+        }
+        return root.appendingPathComponent(relative).path
+    }
+
+    func modelPath() throws -> String {
+        try resolve(model, default: ReferenceModel.relativePath, what: "model")
+    }
+}
+
+/// Opens a GGUF file, turning every failure into a message and exit code 65.
+func openModelFile(_ path: String) throws -> GGUFFile {
+    do {
+        return try GGUFFile.open(path: path)
+    } catch {
+        Output.error("quantlab: \(error)")
+        throw ExitCode(dataErrorExit)
+    }
+}
+
+func loadModel(_ file: GGUFFile) throws -> (LlamaModel, Tokenizer) {
+    do {
+        let model = try LlamaModel(file: file)
+        let tokenizer = try Tokenizer(TokenizerSpec(file: file))
+        return (model, tokenizer)
+    } catch {
+        Output.error("quantlab: \(file.path): \(error)".replacingOccurrences(of: "\(file.path): \(file.path): ", with: "\(file.path): "))
+        throw ExitCode(dataErrorExit)
+    }
+}
+
+func readText(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        Output.error("quantlab: \(path): cannot read the text file")
+        throw ExitCode(dataErrorExit)
+    }
+    guard data.count <= 64 << 20 else {
+        Output.error("quantlab: \(path): the text has \(data.count) bytes; at most 64 MiB is accepted")
+        throw ExitCode(dataErrorExit)
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        Output.error("quantlab: \(path): the text is not valid UTF-8")
+        throw ExitCode(dataErrorExit)
+    }
+    return text
+}
+
+func formatBytes(_ bytes: Int) -> String {
+    if bytes < 1024 { return "\(bytes) B" }
+    if bytes < 1 << 20 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
+    if bytes < 1 << 30 { return String(format: "%.2f MiB", Double(bytes) / 1_048_576) }
+    return String(format: "%.2f GiB", Double(bytes) / 1_073_741_824)
+}
+
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Inspect or convert a GGUF model.",
+        subcommands: [ModelInfo.self, ModelConvert.self])
+}
+
+struct ModelInfo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Show a model's architecture, parameters, tensors (type and exact bytes) and tokenizer.")
+
+    @OptionGroup var options: ModelOptions
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    struct Report: Codable {
+        struct TensorRow: Codable { var name: String; var type: String; var shape: [Int]; var bytes: Int }
+        var path: String
+        var fileBytes: Int
+        var ggufVersion: Int
+        var architecture: String
+        var name: String?
+        var parameters: Int
+        var config: [String: Double]
+        var tokenizer: [String: String]
+        var tensors: [TensorRow]
+        var tensorBytes: Int
+        var bitsPerWeight: Double
+    }
+
+    func run() throws {
+        let path = try options.modelPath()
+        let file = try openModelFile(path)
+        let config: LlamaConfig
+        let spec: TokenizerSpec
+        do {
+            config = try LlamaConfig(file: file)
+            spec = try TokenizerSpec(file: file)
+        } catch {
+            Output.error("quantlab: \(error)")
+            throw ExitCode(dataErrorExit)
+        }
+        let tensorBytes = file.tensors.reduce(0) { $0 + $1.byteCount }
+        let elements = file.tensors.reduce(0) { $0 + $1.elementCount }
+        let report = Report(
+            path: path, fileBytes: file.fileSize, ggufVersion: Int(file.version), architecture: config.architecture,
+            name: { if case .string(let s) = file.value("general.name") { s } else { nil } }(),
+            parameters: elements,
+            config: [
+                "block_count": Double(config.blockCount), "embedding_length": Double(config.embeddingLength),
+                "feed_forward_length": Double(config.feedForwardLength), "head_count": Double(config.headCount),
+                "head_count_kv": Double(config.headCountKV), "head_dimension": Double(config.headDimension),
+                "context_length": Double(config.contextLength), "rope_freq_base": Double(config.ropeFreqBase),
+                "rope_dimension_count": Double(config.ropeDimensionCount), "rms_epsilon": Double(config.rmsEpsilon),
+                "vocab_size": Double(config.vocabularySize), "tied_output": config.tiedOutput ? 1 : 0,
+            ],
+            tokenizer: [
+                "model": spec.model, "pre": spec.pre ?? "(none)", "tokens": "\(spec.tokens.count)",
+                "merges": "\(spec.merges?.count ?? 0)",
+                "bos": spec.bosID.map { "\($0)" } ?? "(none)", "eos": spec.eosID.map { "\($0)" } ?? "(none)",
+                "add_bos": spec.addBOS.map { "\($0)" } ?? "(default)",
+            ],
+            tensors: file.tensors.map { .init(name: $0.name, type: $0.type.description, shape: $0.shape, bytes: $0.byteCount) },
+            tensorBytes: tensorBytes,
+            bitsPerWeight: Double(tensorBytes) * 8 / Double(max(elements, 1)))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            Output.write(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
+            return
+        }
+        var lines: [String] = []
+        lines.append("Model        \(path)")
+        lines.append("File         \(file.fileSize) bytes (\(formatBytes(file.fileSize))), GGUF v\(file.version), \(file.metadata.count) metadata keys, \(file.tensors.count) tensors")
+        lines.append("Name         \(report.name ?? "(none)")")
+        lines.append("Architecture \(config.architecture): \(config.blockCount) blocks, embedding \(config.embeddingLength), FFN \(config.feedForwardLength)")
+        lines.append("Attention    \(config.headCount) heads of \(config.headDimension), \(config.headCountKV) KV heads (\(config.headCount / config.headCountKV) queries per KV head), context \(config.contextLength)")
+        lines.append("RoPE         base \(config.ropeFreqBase), \(config.ropeDimensionCount) dimensions rotated" + (config.ropeFreqScale != 1 ? ", linear scale \(config.ropeFreqScale)" : ""))
+        lines.append("RMSNorm      epsilon \(config.rmsEpsilon)")
+        lines.append("Output       " + (config.tiedOutput ? "tied to token_embd.weight" : "separate output.weight"))
+        lines.append("Parameters   \(elements) (\(String(format: "%.2f", Double(elements) / 1e6)) M)")
+        lines.append("Tensor data  \(tensorBytes) bytes, \(String(format: "%.4f", report.bitsPerWeight)) bits per weight")
+        lines.append("Tokenizer    \(spec.model)" + (spec.pre.map { " (pre: \($0))" } ?? "") + ", \(spec.tokens.count) tokens, \(spec.merges?.count ?? 0) merges, BOS \(report.tokenizer["bos"]!), EOS \(report.tokenizer["eos"]!), add BOS \(report.tokenizer["add_bos"]!)")
+        lines.append("")
+        let nameWidth = max(4, file.tensors.map { $0.name.count }.max() ?? 4)
+        lines.append("Name".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  Type  " + "Shape (ggml order)".padding(toLength: 20, withPad: " ", startingAt: 0) + "       Bytes")
+        for tensor in file.tensors {
+            let shape = tensor.shape.map(String.init).joined(separator: " × ")
+            let bytes = String(tensor.byteCount)
+            lines.append(tensor.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+                + tensor.type.description.padding(toLength: 4, withPad: " ", startingAt: 0) + "  "
+                + shape.padding(toLength: 20, withPad: " ", startingAt: 0) + "  "
+                + String(repeating: " ", count: max(0, 10 - bytes.count)) + bytes)
+        }
+        Output.write(lines.joined(separator: "\n") + "\n")
+    }
+}
+
+struct ModelConvert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Write a copy of a model with its weight matrices stored as F32, F16 or BF16.")
+
+    @OptionGroup var options: ModelOptions
+    @Option(help: ArgumentHelp("Target type: f32, f16 or bf16.", valueName: "type")) var type: String
+    @Option(name: .shortAndLong, help: ArgumentHelp("The GGUF file to write.", valueName: "file")) var output: String
+
+    func run() throws {
+        guard let target = TensorType(name: type), GGUFConverter.targets.contains(target) else {
+            Output.error("quantlab: --type must be f32, f16 or bf16, got '\(type)'")
+            throw ExitCode(64)
+        }
+        let file = try openModelFile(try options.modelPath())
+        do {
+            let writer = try GGUFConverter.convert(file, to: target)
+            try writer.write(to: output)
+        } catch {
+            Output.error("quantlab: \(error)")
+            throw ExitCode(dataErrorExit)
+        }
+        let written = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        Output.write("wrote \(output): \(written) bytes (\(formatBytes(written))), weight matrices as \(target)\n")
+    }
+}
