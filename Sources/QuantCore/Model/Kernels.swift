@@ -37,7 +37,7 @@ public enum Kernels {
         while i + 8 <= n {
             let va = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
             let vb = rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            acc.addProduct(va, vb)
+            acc += va * vb
             i += 8
         }
         var tail: Float = 0
@@ -94,10 +94,10 @@ public enum Kernels {
         while i + 8 <= n {
             let offset = i * 4
             let vw = rw.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a0.addProduct(vw, r0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self))
-            a1.addProduct(vw, r1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self))
-            a2.addProduct(vw, r2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self))
-            a3.addProduct(vw, r3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self))
+            a0 += vw * r0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a1 += vw * r1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a2 += vw * r2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a3 += vw * r3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
             i += 8
         }
         var t0: Float = 0, t1: Float = 0, t2: Float = 0, t3: Float = 0

@@ -391,7 +391,7 @@ struct PreTokenizerConfig: Sendable {
     var bosDisabled = false
 
     static let gpt2Steps: [SplitStep] = [.gpt2]
-    static let llama3Steps: [SplitStep] = [.llama3(maxDigits: 2)]
+    static let llama3Steps: [SplitStep] = [.llama3(maxDigits: 3)]
     static let qwen2Steps: [SplitStep] = [.llama3(maxDigits: 1)]
     static let starcoderSteps: [SplitStep] = [.singleNumbers, .gpt2]
     static let defaultSteps: [SplitStep] = [

@@ -122,9 +122,8 @@ public final class Tokenizer: Sendable {
             return def
         }
         let defaults: (bos: Int32?, eos: Int32?, unk: Int32?) = kind == .spm ? (1, 2, 0) : (11, 11, nil)
-        var bos = try resolve(spec.bosID, key: "tokenizer.ggml.bos_token_id",
+        let bos = try resolve(spec.bosID, key: "tokenizer.ggml.bos_token_id",
                               default: config.bosDisabled ? nil : defaults.bos)
-        if config.bosDisabled && spec.bosID == nil { bos = nil }
         let eos = try resolve(spec.eosID, key: "tokenizer.ggml.eos_token_id", default: defaults.eos)
         let unk = try resolve(spec.unknownID, key: "tokenizer.ggml.unknown_token_id", default: defaults.unk)
         let pad = try resolve(spec.paddingID, key: "tokenizer.ggml.padding_token_id", default: nil)
