@@ -5,3 +5,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
 swift test --skip-build
+
+# llama.cpp's own GGUF reader (the PyPI package gguf, a development-only test oracle) must read
+# the reference model and a file written by QuantLab's GGUF writer.
+python3 -m pip install --quiet --disable-pip-version-check 'gguf==0.19.0'
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+"$(swift build --show-bin-path)/quantlab" model convert --course . --type f16 -o "$scratch/reference-f16.gguf"
+python3 scripts/check-gguf-py.py exercises/reference/storyteller-2m-f32.gguf "$scratch/reference-f16.gguf"

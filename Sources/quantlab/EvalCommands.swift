@@ -174,7 +174,8 @@ struct Generate: ParsableCommand {
             Output.error("quantlab: the prompt has \(ids.count) tokens; the model's context holds \(capacity)")
             throw ExitCode(64)
         }
-        var cache = model.makeCache()
+        // The cache holds only what this run can use: the prompt and the tokens asked for.
+        var cache = model.makeCache(capacity: min(capacity, ids.count + tokens))
         Output.write(prompt)
         var pending: [UInt8] = []
         var batch = ids

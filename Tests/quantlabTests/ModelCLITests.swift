@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// The engine commands on the reference model (small contexts: tests run in debug builds).
+@Suite struct ModelCLITests {
+    static let reference = CLITests.repository.appendingPathComponent("exercises/reference/storyteller-2m-f32.gguf").path
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func json(_ text: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func modelInfoDescribesTheReferenceModel() throws {
+        let r = try CLITests.run(["model", "info", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try Self.json(r.stdout)
+        #expect(report["architecture"] as? String == "llama")
+        let tensors = try #require(report["tensors"] as? [[String: Any]])
+        #expect(tensors.count == 4 * 9 + 3)
+        let parameters = try #require(report["parameters"] as? Int)
+        #expect(parameters == tensors.reduce(0) { $0 + (($1["shape"] as? [Int]) ?? []).reduce(1, *) })
+        #expect((1_000_000...4_000_000).contains(parameters))
+        #expect(report["bitsPerWeight"] as? Double == 32)
+        let text = try CLITests.run(["model", "info"])
+        #expect(text.stdout.contains("6 heads of 32, 2 KV heads"))
+        #expect(text.stdout.contains("gpt2 (pre: gpt2), 1024 tokens"))
+    }
+
+    @Test func evalIsDeterministicAcrossThreadCounts() throws {
+        let one = try CLITests.run(["eval", "--ctx", "64", "--chunks", "2", "--threads", "1", "--json"])
+        let two = try CLITests.run(["eval", "--ctx", "64", "--chunks", "2", "--threads", "2", "--json"])
+        #expect(one.status == 0 && two.status == 0, "\(one.stderr)\(two.stderr)")
+        let a = try Self.json(one.stdout), b = try Self.json(two.stdout)
+        let ppl = try #require(a["perplexity"] as? Double)
+        #expect(ppl == b["perplexity"] as? Double)
+        #expect(a["scoredTokens"] as? Int == 2 * 31)
+        // The trained model predicts its own kind of text far better than chance (1024 tokens).
+        #expect(ppl > 1 && ppl < 20)
+    }
+
+    @Test func evalAgainstABaseReportsDivergence() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let f16 = dir.appendingPathComponent("f16.gguf").path
+        let convert = try CLITests.run(["model", "convert", "--type", "f16", "-o", f16])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        let environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path]
+        let arguments = ["eval", "--model", f16, "--base", Self.reference, "--ctx", "32", "--chunks", "2"]
+        let first = try CLITests.run(arguments + ["--json"], environment: environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        let report = try Self.json(first.stdout)
+        #expect(report["baseCached"] as? Bool == false)
+        let divergence = try #require(report["divergence"] as? [String: Any])
+        let kld = try #require(divergence["meanKLD"] as? Double)
+        // F16 weights are close to F32 but not identical.
+        #expect(kld > 0 && kld < 0.01)
+        #expect((divergence["sameTopRate"] as? Double ?? 0) > 0.9)
+        let second = try CLITests.run(arguments, environment: environment)
+        #expect(second.stdout.contains("from the cache"))
+        #expect(second.stdout.contains("Mean    KLD:"))
+        #expect(second.stdout.contains("Same top p:"))
+    }
+
+    @Test func generateContinuesThePrompt() throws {
+        let r = try CLITests.run(["generate", "--prompt", "Once upon a time", "--tokens", "6"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("Once upon a time"))
+        #expect(r.stdout.count > "Once upon a time".count + 3)
+    }
+
+    @Test func unusableFilesFailWithTheirNameAndExitCode65() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let garbage = dir.appendingPathComponent("garbage.gguf")
+        try Data(repeating: 0x41, count: 100).write(to: garbage)
+        let bad = try CLITests.run(["model", "info", "--model", garbage.path])
+        #expect(bad.status == 65)
+        #expect(bad.stderr.contains("garbage.gguf: not a GGUF file"))
+        let missing = try CLITests.run(["eval", "--model", dir.appendingPathComponent("none.gguf").path])
+        #expect(missing.status == 65)
+        #expect(missing.stderr.contains("none.gguf: cannot open the file"))
+        let text = dir.appendingPathComponent("short.txt")
+        try Data("Tom ran.".utf8).write(to: text)
+        let short = try CLITests.run(["eval", "--text", text.path])
+        #expect(short.status == 65)
+        #expect(short.stderr.contains("short.txt: the text has"))
+        let usage = try CLITests.run(["model", "convert", "--type", "q4_0", "-o", dir.appendingPathComponent("x").path])
+        #expect(usage.status == 64)
+        #expect(usage.stderr.contains("--type must be f32, f16 or bf16"))
+    }
+}

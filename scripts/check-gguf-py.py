@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""CI check (development-only Python): llama.cpp's own GGUF reader, the PyPI package `gguf`
+(gguf-py), must read the reference model and a file QuantLab's GGUF writer produced.
+
+Usage: check-gguf-py.py REFERENCE.gguf CONVERTED-F16.gguf
+Exits 1 with a message on the first mismatch.
+"""
+import sys
+
+import numpy as np
+from gguf import GGUFReader, GGMLQuantizationType
+
+
+def fail(message):
+    print(f"check-gguf-py: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def field(reader, key):
+    f = reader.fields.get(key)
+    if f is None:
+        fail(f"{key} missing")
+    return f.contents()
+
+
+def main():
+    if len(sys.argv) != 3:
+        fail("usage: check-gguf-py.py REFERENCE.gguf CONVERTED-F16.gguf")
+    reference = GGUFReader(sys.argv[1])
+    converted = GGUFReader(sys.argv[2])
+    for name, reader in (("reference", reference), ("converted", converted)):
+        if field(reader, "general.architecture") != "llama":
+            fail(f"{name}: general.architecture is not llama")
+        for key in ("llama.block_count", "llama.embedding_length", "llama.context_length",
+                    "tokenizer.ggml.model", "tokenizer.ggml.tokens", "tokenizer.ggml.merges"):
+            field(reader, key)
+    if field(converted, "general.file_type") != 1:
+        fail("converted: general.file_type is not 1 (MOSTLY_F16)")
+    for key in reference.fields:
+        if key.startswith("GGUF.") or key == "general.file_type":
+            continue
+        if key not in converted.fields:
+            fail(f"converted: metadata key {key} was lost")
+        if reference.fields[key].contents() != converted.fields[key].contents():
+            fail(f"converted: metadata key {key} differs")
+    ref_tensors = {t.name: t for t in reference.tensors}
+    conv_tensors = {t.name: t for t in converted.tensors}
+    if set(ref_tensors) != set(conv_tensors):
+        fail(f"tensor names differ: {sorted(set(ref_tensors) ^ set(conv_tensors))}")
+    for name, ref in ref_tensors.items():
+        conv = conv_tensors[name]
+        if list(ref.shape) != list(conv.shape):
+            fail(f"{name}: shape {list(conv.shape)} != {list(ref.shape)}")
+        expected_type = GGMLQuantizationType.F16 if len(ref.shape) >= 2 else GGMLQuantizationType.F32
+        if conv.tensor_type != expected_type:
+            fail(f"{name}: type {conv.tensor_type.name}, expected {expected_type.name}")
+        want = np.asarray(ref.data, dtype=np.float32).astype(np.float16 if expected_type == GGMLQuantizationType.F16 else np.float32)
+        got = np.asarray(conv.data)
+        if got.dtype != want.dtype or not np.array_equal(got.view(np.uint8), want.view(np.uint8)):
+            fail(f"{name}: data differs from numpy's own conversion")
+    print(f"check-gguf-py: gguf-py read both files; {len(ref_tensors)} tensors and "
+          f"{len(reference.fields)} fields agree (F16 bits identical to numpy's rounding)")
+
+
+if __name__ == "__main__":
+    main()
