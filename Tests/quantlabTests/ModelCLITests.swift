@@ -28,7 +28,7 @@ import Testing
         #expect(report["bitsPerWeight"] as? Double == 32)
         let text = try CLITests.run(["model", "info"])
         #expect(text.stdout.contains("6 heads of 32, 2 KV heads"))
-        #expect(text.stdout.contains("gpt2 (pre: gpt2), 1024 tokens"))
+        #expect(text.stdout.contains("gpt2 (pre: gpt-2), 1024 tokens"))
     }
 
     @Test func evalIsDeterministicAcrossThreadCounts() throws {

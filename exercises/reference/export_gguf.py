@@ -16,6 +16,10 @@ import model as M
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "storyteller-2m-f32.gguf")
 NAME = "QuantLab Storyteller 2M"
+# llama.cpp's name for the GPT-2 pre-tokenizer regex is "gpt-2" (convert_hf_to_gguf.py writes
+# it; llama.cpp refuses to load a file whose tokenizer.ggml.pre is "gpt2": "unknown pre-tokenizer
+# type"). QuantLab's Swift tokenizer accepts both spellings.
+PRE = "gpt-2"
 
 
 def tensor_shapes(cfg=M.CONFIG):
@@ -72,7 +76,7 @@ def main():
     w.add_layer_norm_rms_eps(cfg["eps"])
     w.add_vocab_size(cfg["vocab"])
     w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre("gpt2")
+    w.add_tokenizer_pre(PRE)
     w.add_token_list(tokens)
     w.add_token_types(types)
     w.add_token_merges(merges)
@@ -103,7 +107,7 @@ def main():
         "llama.feed_forward_length": 512, "llama.attention.head_count": 6,
         "llama.attention.head_count_kv": 2, "llama.rope.freq_base": 10000.0,
         "llama.rope.dimension_count": 32, "llama.vocab_size": 1024,
-        "tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": "gpt2",
+        "tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": PRE,
         "tokenizer.ggml.bos_token_id": 0, "tokenizer.ggml.eos_token_id": 1,
         "tokenizer.ggml.add_bos_token": True, "tokenizer.ggml.add_eos_token": False,
     }
