@@ -2,13 +2,16 @@
 """CI check (development-only Python): llama.cpp's own GGUF reader, the PyPI package `gguf`
 (gguf-py), must read the reference model and a file QuantLab's GGUF writer produced.
 
-Usage: check-gguf-py.py REFERENCE.gguf CONVERTED-F16.gguf
+Usage: check-gguf-py.py REFERENCE.gguf CONVERTED-F16.gguf [QUANTIZED.gguf ...]
+Every QUANTIZED file (written by `quantlab model convert --type q8_0|q4_0|q4_1|q5_0|q5_1`) must hold,
+for each weight matrix, exactly the bytes gguf-py's own quantizer (its numpy port of ggml's
+reference quantizers) produces from the reference model's F32 weights.
 Exits 1 with a message on the first mismatch.
 """
 import sys
 
 import numpy as np
-from gguf import GGUFReader, GGMLQuantizationType
+from gguf import GGUFReader, GGMLQuantizationType, quants
 
 
 def fail(message):
@@ -23,9 +26,29 @@ def field(reader, key):
     return f.contents()
 
 
+def check_quantized(reference, path):
+    quantized = GGUFReader(path)
+    ref_tensors = {t.name: t for t in reference.tensors}
+    checked = 0
+    for tensor in quantized.tensors:
+        ref = ref_tensors.get(tensor.name)
+        if ref is None:
+            fail(f"{path}: unexpected tensor {tensor.name}")
+        if len(ref.shape) < 2:
+            if tensor.tensor_type != GGMLQuantizationType.F32:
+                fail(f"{path}: {tensor.name} should stay F32")
+            continue
+        weights = np.asarray(ref.data, dtype=np.float32)
+        expected = quants.quantize(weights, tensor.tensor_type)
+        if expected.tobytes() != np.asarray(tensor.data).tobytes():
+            fail(f"{path}: {tensor.name} ({tensor.tensor_type.name}) bytes differ from gguf-py's quantizer")
+        checked += 1
+    print(f"check-gguf-py: {path}: {checked} weight matrices byte-identical to gguf-py's quantizer")
+
+
 def main():
-    if len(sys.argv) != 3:
-        fail("usage: check-gguf-py.py REFERENCE.gguf CONVERTED-F16.gguf")
+    if len(sys.argv) < 3:
+        fail("usage: check-gguf-py.py REFERENCE.gguf CONVERTED-F16.gguf [QUANTIZED.gguf ...]")
     reference = GGUFReader(sys.argv[1])
     converted = GGUFReader(sys.argv[2])
     for name, reader in (("reference", reference), ("converted", converted)):
@@ -60,6 +83,8 @@ def main():
             fail(f"{name}: data differs from numpy's own conversion")
     print(f"check-gguf-py: gguf-py read both files; {len(ref_tensors)} tensors and "
           f"{len(reference.fields)} fields agree (F16 bits identical to numpy's rounding)")
+    for path in sys.argv[3:]:
+        check_quantized(reference, path)
 
 
 if __name__ == "__main__":

@@ -11,5 +11,9 @@ swift test --skip-build
 python3 -m pip install --quiet --disable-pip-version-check 'gguf==0.19.0'
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-"$(swift build --show-bin-path)/quantlab" model convert --course . --type f16 -o "$scratch/reference-f16.gguf"
-python3 scripts/check-gguf-py.py exercises/reference/storyteller-2m-f32.gguf "$scratch/reference-f16.gguf"
+quantlab="$(swift build --show-bin-path)/quantlab"
+for type in f16 q8_0 q4_0 q4_1 q5_0 q5_1; do
+    "$quantlab" model convert --course . --type "$type" -o "$scratch/reference-$type.gguf"
+done
+python3 scripts/check-gguf-py.py exercises/reference/storyteller-2m-f32.gguf "$scratch/reference-f16.gguf" \
+    "$scratch"/reference-q*.gguf

@@ -189,15 +189,16 @@ struct ModelInfo: ParsableCommand {
 struct ModelConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Write a copy of a model with its weight matrices stored as F32, F16 or BF16.")
+        abstract: "Write a copy of a model with every weight matrix in one type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1).",
+        discussion: "Like llama-quantize --pure: no per-tensor mixture; 1-D tensors (norms) stay F32. Quantized types use ggml's reference quantizers, byte for byte.")
 
     @OptionGroup var options: ModelOptions
-    @Option(help: ArgumentHelp("Target type: f32, f16 or bf16.", valueName: "type")) var type: String
+    @Option(help: ArgumentHelp("Target type: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0 or q5_1.", valueName: "type")) var type: String
     @Option(name: .shortAndLong, help: ArgumentHelp("The GGUF file to write.", valueName: "file")) var output: String
 
     func run() throws {
         guard let target = TensorType(name: type), GGUFConverter.targets.contains(target) else {
-            Output.error("quantlab: --type must be f32, f16 or bf16, got '\(type)'")
+            Output.error("quantlab: --type must be one of \(GGUFConverter.targets.map { $0.description.lowercased() }.joined(separator: ", ")), got '\(type)'")
             throw ExitCode(64)
         }
         let file = try openModelFile(try options.modelPath())

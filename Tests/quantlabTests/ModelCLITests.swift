@@ -89,8 +89,8 @@ import Testing
         let short = try CLITests.run(["eval", "--text", text.path])
         #expect(short.status == 65)
         #expect(short.stderr.contains("short.txt: the text has"))
-        let usage = try CLITests.run(["model", "convert", "--type", "q4_0", "-o", dir.appendingPathComponent("x").path])
+        let usage = try CLITests.run(["model", "convert", "--type", "q6_k", "-o", dir.appendingPathComponent("x").path])
         #expect(usage.status == 64)
-        #expect(usage.stderr.contains("--type must be f32, f16 or bf16"))
+        #expect(usage.stderr.contains("--type must be one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, got 'q6_k'"))
     }
 }

@@ -1,15 +1,20 @@
-/// Re-encodes a GGUF file's tensors in another float type, copying every metadata key, the way
-/// llama.cpp's converters store a model: 2-D weight matrices in the target type, 1-D tensors
-/// (norms, RoPE factors) kept in F32.
+/// Re-encodes a GGUF file's tensors in another type, copying every metadata key: every 2-D
+/// weight matrix in the target type (what llama-quantize calls `--pure`: no per-tensor mixture),
+/// 1-D tensors (norms, RoPE factors) kept in F32, as llama.cpp stores them.
 public enum GGUFConverter {
-    /// Target types this converter writes; the quantized types come with the quantizers.
-    public static let targets: [TensorType] = [.f32, .f16, .bf16]
+    /// Target types this converter writes.
+    public static let targets: [TensorType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1]
 
     /// `general.file_type` values llama.cpp uses (`enum llama_ftype`).
     public static func fileType(for type: TensorType) -> UInt32? {
         switch type {
         case .f32: 0
         case .f16: 1
+        case .q4_0: 2
+        case .q4_1: 3
+        case .q8_0: 7
+        case .q5_0: 8
+        case .q5_1: 9
         case .bf16: 32
         default: nil
         }
@@ -17,7 +22,7 @@ public enum GGUFConverter {
 
     public static func convert(_ file: GGUFFile, to target: TensorType) throws(GGUFError) -> GGUFWriter {
         guard let fileType = fileType(for: target) else {
-            throw GGUFError(path: file.path, .badValue(key: "target type", expected: "F32, F16 or BF16", actual: target.description))
+            throw GGUFError(path: file.path, .badValue(key: "target type", expected: targets.map(\.description).joined(separator: ", "), actual: target.description))
         }
         var writer = GGUFWriter(alignment: file.alignment)
         for (key, value) in file.metadata where key != "general.alignment" {
@@ -27,7 +32,30 @@ public enum GGUFConverter {
         for tensor in file.tensors {
             let floats = file.floats(of: tensor)
             let type = tensor.shape.count >= 2 ? target : .f32
-            try writer.addTensor(name: tensor.name, shape: tensor.shape, type: type, bytes: encode(floats, as: type))
+            guard tensor.shape[0] % type.format.blockSize == 0 else {
+                throw GGUFError(path: file.path, .shapeNotBlockMultiple(tensor: tensor.name, rowLength: UInt64(tensor.shape[0]), blockSize: type.format.blockSize, type: type.description))
+            }
+            let bytes: [UInt8]
+            if let quantize = Quantize.function(for: type) {
+                var out = [UInt8](repeating: 0, count: type.format.byteCount(elements: floats.count)!)
+                let failure: Quantize.Failure? = floats.withUnsafeBufferPointer { x in
+                    out.withUnsafeMutableBytes { y in
+                        do throws(Quantize.Failure) {
+                            try quantize(x, y)
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                }
+                if let failure {
+                    throw GGUFError(path: file.path, .badValue(key: tensor.name, expected: "finite weights", actual: failure.description))
+                }
+                bytes = out
+            } else {
+                bytes = encode(floats, as: type)
+            }
+            try writer.addTensor(name: tensor.name, shape: tensor.shape, type: type, bytes: bytes)
         }
         return writer
     }

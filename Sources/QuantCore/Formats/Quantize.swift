@@ -1,0 +1,159 @@
+/// Reference quantizers for ggml's 32-element block types, following `quantize_row_*_ref` in
+/// ggml-quants.c step for step (float32 arithmetic, the same rounding and clamping), so the
+/// bytes equal what llama-quantize writes for the same input without an importance matrix.
+/// Each takes `count` floats (a multiple of 32) and writes count/32 blocks to `destination`.
+public enum Quantize {
+    /// Why a quantizer refused its input.
+    public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
+        case notBlockMultiple(count: Int, blockSize: Int)
+        case destinationSize(expected: Int, actual: Int)
+        case nonFinite(index: Int)
+
+        public var description: String {
+            switch self {
+            case .notBlockMultiple(let count, let blockSize): "\(count) values is not a whole number of \(blockSize)-value blocks"
+            case .destinationSize(let expected, let actual): "the destination holds \(actual) bytes; \(expected) are needed"
+            case .nonFinite(let index): "value \(index) is not finite (NaN or infinity); quantization needs finite weights"
+            }
+        }
+    }
+
+    static func check(_ source: UnsafeBufferPointer<Float>, _ destination: UnsafeMutableRawBufferPointer, blockBytes: Int) throws(Failure) -> Int {
+        guard source.count % 32 == 0 else { throw .notBlockMultiple(count: source.count, blockSize: 32) }
+        let blocks = source.count / 32
+        guard destination.count == blocks * blockBytes else { throw .destinationSize(expected: blocks * blockBytes, actual: destination.count) }
+        if let bad = source.firstIndex(where: { !$0.isFinite }) { throw .nonFinite(index: bad) }
+        return blocks
+    }
+
+    @inline(__always) static func store16(_ value: UInt16, _ destination: UnsafeMutableRawBufferPointer, _ offset: Int) {
+        destination[offset] = UInt8(truncatingIfNeeded: value)
+        destination[offset + 1] = UInt8(truncatingIfNeeded: value >> 8)
+    }
+
+    /// C's `(int8_t)f`: truncation toward zero. A block whose scale underflows can make
+    /// `x/d` infinite (or NaN for 0·∞); those saturate instead of trapping.
+    @inline(__always) static func truncate(_ value: Float) -> Int {
+        guard value.isFinite else { return value.isNaN ? 0 : (value > 0 ? 127 : -128) }
+        return Swift.max(-128, Swift.min(127, Int(value.rounded(.towardZero))))
+    }
+
+    /// The value of largest magnitude (the first one on ties), as ggml picks `max`.
+    @inline(__always) static func signedAbsMax(_ x: UnsafeBufferPointer<Float>, _ start: Int) -> Float {
+        var amax: Float = 0, max: Float = 0
+        for j in start..<(start + 32) where amax < abs(x[j]) {
+            amax = abs(x[j])
+            max = x[j]
+        }
+        return max
+    }
+
+    @inline(__always) static func minMax(_ x: UnsafeBufferPointer<Float>, _ start: Int) -> (Float, Float) {
+        var lo = Float.greatestFiniteMagnitude, hi = -Float.greatestFiniteMagnitude
+        for j in start..<(start + 32) {
+            lo = Swift.min(lo, x[j])
+            hi = Swift.max(hi, x[j])
+        }
+        return (lo, hi)
+    }
+
+    /// block_q8_0: d = amax/127, q = roundf(x/d).
+    public static func q8_0(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        let blocks = try check(x, y, blockBytes: 34)
+        for i in 0..<blocks {
+            var amax: Float = 0
+            for j in 0..<32 { amax = Swift.max(amax, abs(x[i * 32 + j])) }
+            let d = amax / 127
+            let id: Float = d != 0 ? 1 / d : 0
+            store16(Half.f32ToF16(d), y, i * 34)
+            for j in 0..<32 {
+                let q = truncate((x[i * 32 + j] * id).rounded(.toNearestOrAwayFromZero))
+                y[i * 34 + 2 + j] = UInt8(bitPattern: Int8(q))
+            }
+        }
+    }
+
+    /// block_q4_0: d = max/−8 (max = the value of largest magnitude), q = min(15, trunc(x/d + 8.5)).
+    public static func q4_0(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        let blocks = try check(x, y, blockBytes: 18)
+        for i in 0..<blocks {
+            let d = signedAbsMax(x, i * 32) / -8
+            let id: Float = d != 0 ? 1 / d : 0
+            store16(Half.f32ToF16(d), y, i * 18)
+            for j in 0..<16 {
+                let q0 = Swift.max(0, Swift.min(15, truncate(x[i * 32 + j] * id + 8.5)))
+                let q1 = Swift.max(0, Swift.min(15, truncate(x[i * 32 + 16 + j] * id + 8.5)))
+                y[i * 18 + 2 + j] = UInt8(q0) | UInt8(q1) << 4
+            }
+        }
+    }
+
+    /// block_q4_1: d = (max − min)/15, m = min, q = min(15, trunc((x − min)/d + 0.5)).
+    public static func q4_1(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        let blocks = try check(x, y, blockBytes: 20)
+        for i in 0..<blocks {
+            let (lo, hi) = minMax(x, i * 32)
+            let d = (hi - lo) / 15
+            let id: Float = d != 0 ? 1 / d : 0
+            store16(Half.f32ToF16(d), y, i * 20)
+            store16(Half.f32ToF16(lo), y, i * 20 + 2)
+            for j in 0..<16 {
+                let q0 = Swift.max(0, Swift.min(15, truncate((x[i * 32 + j] - lo) * id + 0.5)))
+                let q1 = Swift.max(0, Swift.min(15, truncate((x[i * 32 + 16 + j] - lo) * id + 0.5)))
+                y[i * 20 + 4 + j] = UInt8(q0) | UInt8(q1) << 4
+            }
+        }
+    }
+
+    /// block_q5_0: d = max/−16, q = min(31, trunc(x/d + 16.5)); the fifth bits go to qh.
+    public static func q5_0(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        let blocks = try check(x, y, blockBytes: 22)
+        for i in 0..<blocks {
+            let d = signedAbsMax(x, i * 32) / -16
+            let id: Float = d != 0 ? 1 / d : 0
+            store16(Half.f32ToF16(d), y, i * 22)
+            var qh: UInt32 = 0
+            for j in 0..<16 {
+                let q0 = Swift.max(0, Swift.min(31, truncate(x[i * 32 + j] * id + 16.5)))
+                let q1 = Swift.max(0, Swift.min(31, truncate(x[i * 32 + 16 + j] * id + 16.5)))
+                y[i * 22 + 6 + j] = UInt8(q0 & 0x0F) | UInt8(q1 & 0x0F) << 4
+                qh |= UInt32((q0 & 0x10) >> 4) << UInt32(j)
+                qh |= UInt32((q1 & 0x10) >> 4) << UInt32(j + 16)
+            }
+            for b in 0..<4 { y[i * 22 + 2 + b] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * b)) }
+        }
+    }
+
+    /// block_q5_1: d = (max − min)/31, m = min, q = trunc((x − min)/d + 0.5); fifth bits in qh.
+    public static func q5_1(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        let blocks = try check(x, y, blockBytes: 24)
+        for i in 0..<blocks {
+            let (lo, hi) = minMax(x, i * 32)
+            let d = (hi - lo) / 31
+            let id: Float = d != 0 ? 1 / d : 0
+            store16(Half.f32ToF16(d), y, i * 24)
+            store16(Half.f32ToF16(lo), y, i * 24 + 2)
+            var qh: UInt32 = 0
+            for j in 0..<16 {
+                let q0 = Swift.max(0, Swift.min(31, truncate((x[i * 32 + j] - lo) * id + 0.5)))
+                let q1 = Swift.max(0, Swift.min(31, truncate((x[i * 32 + 16 + j] - lo) * id + 0.5)))
+                y[i * 24 + 8 + j] = UInt8(q0 & 0x0F) | UInt8(q1 & 0x0F) << 4
+                qh |= UInt32((q0 & 0x10) >> 4) << UInt32(j)
+                qh |= UInt32((q1 & 0x10) >> 4) << UInt32(j + 16)
+            }
+            for b in 0..<4 { y[i * 24 + 4 + b] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * b)) }
+        }
+    }
+
+    /// The reference quantizer of a type, when QuantLab has one.
+    public static func function(for type: TensorType) -> (@Sendable (UnsafeBufferPointer<Float>, UnsafeMutableRawBufferPointer) throws(Failure) -> Void)? {
+        switch type {
+        case .q8_0: { (x, y) throws(Failure) in try q8_0(x, y) }
+        case .q4_0: { (x, y) throws(Failure) in try q4_0(x, y) }
+        case .q4_1: { (x, y) throws(Failure) in try q4_1(x, y) }
+        case .q5_0: { (x, y) throws(Failure) in try q5_0(x, y) }
+        case .q5_1: { (x, y) throws(Failure) in try q5_1(x, y) }
+        default: nil
+        }
+    }
+}
