@@ -17,3 +17,8 @@ for type in f16 q8_0 q4_0 q4_1 q5_0 q5_1; do
 done
 python3 scripts/check-gguf-py.py exercises/reference/storyteller-2m-f32.gguf "$scratch/reference-f16.gguf" \
     "$scratch"/reference-q*.gguf
+
+# The figures the lessons quote as measured by QuantLab on its reference model must be what the
+# engine prints today (a release build: the model path runs ~170x slower in debug).
+swift build -c release --product quantlab
+python3 scripts/check-lesson-numbers.py "$(swift build -c release --show-bin-path)/quantlab"

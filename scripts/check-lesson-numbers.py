@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""CI check (development-only Python): the numbers the lessons quote as "measured by QuantLab on its
+reference model" must be what the engine prints today. Run with a release build of quantlab
+(debug builds are ~170x slower on the model path):
+
+    check-lesson-numbers.py path/to/release/quantlab
+
+It converts the reference model to each type, runs `quantlab eval --json` (against the F32 base for
+the quantized files) and looks for the exact figures, formatted as the lessons print them, in the
+lesson files. Exits 1 naming the lesson and the figure on the first mismatch.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+REFERENCE = os.path.join(ROOT, "exercises", "reference", "storyteller-2m-f32.gguf")
+
+
+def fail(message):
+    print(f"check-lesson-numbers: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def lesson(name):
+    with open(os.path.join(ROOT, "lessons", name), encoding="utf-8") as f:
+        return f.read()
+
+
+def expect(name, text, *variants):
+    """At least one spelling of the figure must appear (e.g. "±" or llama.cpp's "+/-")."""
+    if not any(v in text for v in variants):
+        fail(f"lessons/{name} should quote {variants[0]!r} (what the engine prints now); update the lesson")
+
+
+def run(binary, *args, env=None):
+    result = subprocess.run([binary, *args], cwd=ROOT, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        fail(f"quantlab {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail("usage: check-lesson-numbers.py QUANTLAB")
+    binary = os.path.abspath(sys.argv[1])
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as scratch:
+        env["QUANTLAB_CACHE"] = os.path.join(scratch, "cache")
+        base = json.loads(run(binary, "eval", "--json", env=env))
+        ppl = f"{base['perplexity']:.4f} ± {base['perplexityError']:.5f}"
+        printed = f"PPL = {base['perplexity']:.4f} +/- {base['perplexityError']:.5f}"
+        for name in ("01-why-quantize.md", "05-awq.md", "06-gguf-llama-cpp.md"):
+            expect(name, lesson(name), ppl, printed)
+        for name in ("03-bitsandbytes.md", "04-gptq.md"):
+            expect(name, lesson(name), f"{base['perplexity']:.4f}")
+        expect("06-gguf-llama-cpp.md", lesson("06-gguf-llama-cpp.md"), f"{base['scoredTokens']:,}")
+        gguf = lesson("06-gguf-llama-cpp.md")
+        expect("06-gguf-llama-cpp.md", gguf, f"F32 (base) | {os.path.getsize(REFERENCE):,} | {base['perplexity']:.4f} |")
+        rows = 0
+        for kind in ("f16", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0"):
+            path = os.path.join(scratch, f"reference-{kind}.gguf")
+            run(binary, "model", "convert", "--type", kind, "-o", path)
+            report = json.loads(run(binary, "eval", "--json", "--model", path, "--base", REFERENCE, env=env))
+            d = report["divergence"]
+            size = os.path.getsize(path)
+            if kind == "f16":
+                for name in ("01-why-quantize.md", "06-gguf-llama-cpp.md"):
+                    text = lesson(name)
+                    expect(name, text, f"{size:,}")
+                    expect(name, text, f"{d['perplexityRatio']:.6f}")
+                    expect(name, text, f"{d['maxKLD']:.6f}")
+                    expect(name, text, f"{d['rmsDeltaP'] * 100:.3f}%")
+                continue
+            row = (f"`{kind.upper()}` | {size:,} | {d['perplexity']:.4f} | {d['meanKLD']:.6f} | "
+                   f"{d['sameTopRate'] * 100:.2f}%")
+            expect("06-gguf-llama-cpp.md", gguf, row)
+            rows += 1
+    print(f"check-lesson-numbers: base PPL {ppl}, F16 and {rows} quantized rows match the lessons")
+
+
+if __name__ == "__main__":
+    main()
