@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // libcmark, the CommonMark reference implementation, from the system (apt: libcmark-dev).
@@ -22,17 +23,22 @@ let package = Package(
         .target(name: "TerminalUI", dependencies: ["CCmark"]),
         // The reference engine core: GGUF files, tensor formats (dequantize), tokenizers,
         // the llama model and llama.cpp-style metrics.
-        .target(name: "QuantCore", exclude: ["README.md"]),
+        .target(name: "QuantCore", dependencies: ["CKernels"], exclude: ["README.md"]),
+        // Hot integer kernels in C (AVX2 with run-time dispatch, each with a scalar twin).
+        .target(name: "CKernels"),
         // Lessons, quizzes, course loading and validation.
         .target(name: "Course", dependencies: ["TerminalUI", "TOMLKit"]),
+        // The learner's progress in SQLite (lessons read, quiz attempts, exercise runs), through GRDB.
+        .target(name: "LearnerProgress", dependencies: ["Course", .product(name: "GRDB", package: "GRDB.swift")]),
         // The command-line interface: argument parsing and wiring only.
         .executableTarget(
             name: "quantlab",
-            dependencies: ["Course", "TerminalUI", "QuantCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Course", "TerminalUI", "QuantCore", "LearnerProgress", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI"], exclude: ["Fixtures"]),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "LearnerProgressTests", dependencies: ["LearnerProgress", "Course"]),
         .testTarget(name: "quantlabTests", dependencies: ["quantlab"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs what QuantLab needs to build on Debian/Ubuntu: libcmark (the CommonMark C library) and
-# pkg-config. Swift 6 itself must already be installed (https://www.swift.org/install/).
+# Installs what QuantLab needs to build on Debian/Ubuntu: libcmark (the CommonMark C library),
+# SQLite's headers (libsqlite3-dev) and pkg-config. Swift 6 itself must already be installed (https://www.swift.org/install/).
 set -euo pipefail
 
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if ! pkg-config --exists libcmark 2>/dev/null && [ ! -f /usr/include/cmark.h ]; then
   need+=(libcmark-dev)
+fi
+# SQLite's headers: GRDB (the progress store) builds against the system SQLite.
+if ! pkg-config --exists sqlite3 2>/dev/null && [ ! -f /usr/include/sqlite3.h ]; then
+  need+=(libsqlite3-dev)
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""

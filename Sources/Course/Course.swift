@@ -35,7 +35,19 @@ public struct Course: Sendable {
 
     /// Loads every lesson under `root/lessons`. Throws only when there is no lessons folder.
     public static func load(root: URL) throws(CourseProblem) -> Course {
-        let lessonsDir = root.appendingPathComponent("lessons")
+        try load(root: root, lessonsDirectory: root.appendingPathComponent("lessons"), displayPrefix: "lessons/")
+    }
+
+    /// Loads the lesson files of `directory` (or of `directory/lessons` when it has one): an
+    /// instructor's answer key kept outside the course. Files are named in messages by their path.
+    public static func loadKey(directory: URL) throws(CourseProblem) -> Course {
+        var isDir: ObjCBool = false
+        let nested = directory.appendingPathComponent("lessons")
+        let lessons = FileManager.default.fileExists(atPath: nested.path, isDirectory: &isDir) && isDir.boolValue ? nested : directory
+        return try load(root: directory, lessonsDirectory: lessons, displayPrefix: lessons.path + "/")
+    }
+
+    static func load(root: URL, lessonsDirectory lessonsDir: URL, displayPrefix: String) throws(CourseProblem) -> Course {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: lessonsDir.path).sorted()
@@ -45,7 +57,7 @@ public struct Course: Sendable {
         var entries: [Entry] = []
         var problems: [CourseProblem] = []
         for name in names where name.hasSuffix(".md") && name != "README.md" {
-            let display = "lessons/\(name)"
+            let display = displayPrefix + name
             guard let (number, slug) = parseFileName(name) else {
                 problems.append(CourseProblem(file: display, line: nil, message: "lesson files are named NN-slug.md (two digits, a dash, lowercase words), e.g. 01-why-quantize.md"))
                 continue
@@ -76,7 +88,7 @@ public struct Course: Sendable {
             }
         }
         if entries.isEmpty {
-            problems.append(CourseProblem(file: "lessons", line: nil, message: "no lessons: add files named NN-slug.md"))
+            problems.append(CourseProblem(file: String(displayPrefix.dropLast()), line: nil, message: "no lessons: add files named NN-slug.md"))
         }
         return Course(root: root, entries: entries, courseProblems: problems)
     }

@@ -3,13 +3,21 @@ import TerminalUI
 
 /// The course at a glance: what `quantlab` and `quantlab lessons` show.
 public enum CourseOverview {
-    public static func blocks(for course: Course) -> [Block] {
+    /// With `record` (the learner's progress), the table shows what is read and the best quiz
+    /// scores, and the next step follows from them (as `quantlab progress` shows it).
+    public static func blocks(for course: Course, record: LearnerRecord? = nil) -> [Block] {
         var blocks: [Block] = [
             Block(.heading(level: 1, [.text("QuantLab")]), line: 1),
             Block(.paragraph([.text("A terminal course on the trade-offs of quantizing language models: GGUF, GPTQ, AWQ, INT8/INT4, bitsandbytes and dynamic quantization.")]), line: 1),
         ]
-        blocks += lessonTable(course)
-        if let first = course.lessons.first {
+        if let record, !course.lessons.isEmpty {
+            let report = ProgressReport(course: course, record: record)
+            blocks.append(report.table)
+            blocks += report.footer
+        } else {
+            blocks += lessonTable(course)
+        }
+        if record == nil, let first = course.lessons.first {
             blocks.append(Block(.paragraph([.strong([.text("Next:")]), .text(" "), .code("quantlab read \(first.number)"),
                                             .text(" — start with “\(first.title)”.")]), line: 1))
         }
@@ -20,6 +28,7 @@ public enum CourseOverview {
             ]), line: 1)]), line: 1))
         }
         blocks.append(Block(.paragraph([.text("Commands: "), .code("quantlab lessons"), .text(", "), .code("quantlab read N"),
+                                        .text(", "), .code("quantlab quiz N"), .text(", "), .code("quantlab progress"),
                                         .text(", "), .code("quantlab check-course"), .text(", "), .code("quantlab --help"), .text(".")]), line: 1))
         return blocks
     }

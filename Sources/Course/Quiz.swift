@@ -245,13 +245,14 @@ enum QuizParser {
     }
 }
 
-/// Text answers are compared after normalization: case-folded, punctuation dropped, runs of
-/// whitespace collapsed.
+/// Text answers are compared after normalization: compatibility forms unified (full-width
+/// letters, ligatures, non-breaking spaces), case-folded, punctuation dropped, runs of whitespace
+/// collapsed.
 public enum AnswerText {
     public static func normalize(_ s: String) -> String {
         var out = ""
         var pendingSpace = false
-        for character in s.lowercased() {
+        for character in s.precomposedStringWithCompatibilityMapping.lowercased() {
             if character.isWhitespace {
                 pendingSpace = !out.isEmpty
             } else if character.isPunctuation || character.isSymbol {
@@ -263,5 +264,13 @@ public enum AnswerText {
             }
         }
         return out
+    }
+}
+
+extension AnswerText {
+    /// What two text answers are compared by: the normalized text without any spacing, so that
+    /// "zero point", "zero-point" and "ZeroPoint" are the same answer.
+    public static func key(_ s: String) -> String {
+        normalize(s).filter { !$0.isWhitespace }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Course
 import Foundation
+import LearnerProgress
 import TerminalUI
 
 @main
@@ -10,10 +11,11 @@ struct QuantLab: ParsableCommand {
         abstract: "A terminal course on the trade-offs of quantizing language models.",
         discussion: """
             With no command, shows the course overview and the next step.
-            Exit codes: 0 ok, 1 a check failed or a course file is invalid, 64 usage error, 65 a model or text file is unusable.
+            Exit codes: 0 ok, 1 a check failed or a course file is invalid (or a quiz ended unfinished), 64 usage error, 65 a model, text or data file (such as the progress store) is unusable, 130 a quiz interrupted by Ctrl-C.
             """,
         version: "0.1.0",
-        subcommands: [Overview.self, Lessons.self, Read.self, CheckCourse.self, ModelCommand.self, Eval.self, Generate.self],
+        subcommands: [Overview.self, Lessons.self, Read.self, Quiz.self, ProgressCommand.self, Grade.self, CheckCourse.self,
+                      ModelCommand.self, Eval.self, Generate.self, Bench.self],
         defaultSubcommand: Overview.self
     )
 
@@ -93,8 +95,16 @@ struct Overview: ParsableCommand {
 
     func run() throws {
         let course = try course.loadCourse()
+        // The overview still shows the course when the progress store cannot be read.
+        var record: LearnerRecord?
+        do {
+            record = try ProgressStore.openIfExists(path: try ProgressStore.defaultPath(environment: ProcessInfo.processInfo.environment))?
+                .learnerRecord() ?? LearnerRecord()
+        } catch {
+            Output.error("quantlab: progress not shown: \(error)")
+        }
         let renderer = display.renderer()
-        display.show(renderer.render(CourseOverview.blocks(for: course)), with: renderer)
+        display.show(renderer.render(CourseOverview.blocks(for: course, record: record)), with: renderer)
     }
 }
 
@@ -127,24 +137,16 @@ struct Read: ParsableCommand {
 
     func run() throws {
         let course = try course.loadCourse()
-        let entry: Course.Entry
-        do {
-            entry = try course.entry(for: lesson)
-        } catch {
-            Output.error("Error: \(error)\nUsage: \(QuantLab.usageString(for: Read.self))\n  See 'quantlab read --help' for more information.")
-            throw ExitCode(64)
+        let lesson = try self.course.lesson(self.lesson, in: course, command: Read.self, name: "read")
+        let renderer = display.renderer()
+        display.show(LessonView.render(lesson, with: renderer), with: renderer)
+        // Shown on a terminal counts as read; piped output (scripts, `| head`) does not.
+        if Terminal.current.isTTY {
+            try StoreOptions.run { try StoreOptions.open().markRead(lessonID: lesson.id, module: lesson.number) }
         }
-        switch entry.lesson {
-        case .failure(let problem):
-            Output.error("quantlab: \(problem)")
+        if !lesson.problems.isEmpty {
+            Output.error(lesson.problems.map { "quantlab: \($0)" }.joined(separator: "\n"))
             throw ExitCode(1)
-        case .success(let lesson):
-            let renderer = display.renderer()
-            display.show(LessonView.render(lesson, with: renderer), with: renderer)
-            if !lesson.problems.isEmpty {
-                Output.error(lesson.problems.map { "quantlab: \($0)" }.joined(separator: "\n"))
-                throw ExitCode(1)
-            }
         }
     }
 }

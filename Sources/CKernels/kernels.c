@@ -1,0 +1,166 @@
+#include "ckernels.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <x86intrin.h>
+#endif
+
+// FP16 → FP32 on bit patterns (exact, subnormals included).
+static float fp16_to_fp32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exponent = (h >> 10) & 0x1F;
+    uint32_t mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            bits = sign;
+        } else {
+            int shift = 0;
+            while (!(mantissa & 0x400)) { mantissa <<= 1; shift++; }
+            mantissa &= 0x3FF;
+            bits = sign | ((uint32_t)(127 - 15 - shift + 1) << 23) | (mantissa << 13);
+        }
+    } else if (exponent == 31) {
+        bits = sign | 0x7F800000u | (mantissa << 13);
+    } else {
+        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static uint16_t load16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+
+float ql_vec_dot_q8_0_q8_0_scalar(int n, const void *vx, const void *vy) {
+    const uint8_t *x = vx, *y = vy;
+    float sum = 0;
+    for (int b = 0; b < n / 32; b++, x += 34, y += 34) {
+        int32_t acc = 0;
+        for (int j = 0; j < 32; j++) acc += (int32_t)(int8_t)x[2 + j] * (int32_t)(int8_t)y[2 + j];
+        sum += (float)acc * (fp16_to_fp32(load16(x)) * fp16_to_fp32(load16(y)));
+    }
+    return sum;
+}
+
+float ql_vec_dot_q4_0_q8_0_scalar(int n, const void *vx, const void *vy) {
+    const uint8_t *x = vx, *y = vy;
+    float sum = 0;
+    for (int b = 0; b < n / 32; b++, x += 18, y += 34) {
+        int32_t acc = 0;
+        for (int j = 0; j < 16; j++) {
+            acc += ((int32_t)(x[2 + j] & 0x0F) - 8) * (int32_t)(int8_t)y[2 + j];
+            acc += ((int32_t)(x[2 + j] >> 4) - 8) * (int32_t)(int8_t)y[2 + 16 + j];
+        }
+        sum += (float)acc * (fp16_to_fp32(load16(x)) * fp16_to_fp32(load16(y)));
+    }
+    return sum;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static inline __m256 dot_i8_block(__m256i a, __m256i b) {
+    // |a| · sign(b, a) keeps the product of each pair while maddubs needs an unsigned first operand.
+    const __m256i ax = _mm256_sign_epi8(a, a);
+    const __m256i sy = _mm256_sign_epi8(b, a);
+    const __m256i pairs = _mm256_maddubs_epi16(ax, sy);          // 16 × int16 (no overflow: ≤ 2·127·128)
+    const __m256i quads = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)); // 8 × int32
+    return _mm256_cvtepi32_ps(quads);
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static float hsum(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static float dot_q8_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
+    // Two independent accumulators hide the FMA latency; the blocks alternate between them.
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const int blocks = n / 32;
+    int b = 0;
+    for (; b + 1 < blocks; b += 2, x += 68, y += 68) {
+        const __m256 d0 = _mm256_set1_ps(_cvtsh_ss(load16(x)) * _cvtsh_ss(load16(y)));
+        const __m256 d1 = _mm256_set1_ps(_cvtsh_ss(load16(x + 34)) * _cvtsh_ss(load16(y + 34)));
+        const __m256 p0 = dot_i8_block(_mm256_loadu_si256((const __m256i *)(x + 2)), _mm256_loadu_si256((const __m256i *)(y + 2)));
+        const __m256 p1 = dot_i8_block(_mm256_loadu_si256((const __m256i *)(x + 36)), _mm256_loadu_si256((const __m256i *)(y + 36)));
+        acc0 = _mm256_fmadd_ps(d0, p0, acc0);
+        acc1 = _mm256_fmadd_ps(d1, p1, acc1);
+    }
+    if (b < blocks) {
+        const __m256 d = _mm256_set1_ps(_cvtsh_ss(load16(x)) * _cvtsh_ss(load16(y)));
+        acc0 = _mm256_fmadd_ps(d, dot_i8_block(_mm256_loadu_si256((const __m256i *)(x + 2)), _mm256_loadu_si256((const __m256i *)(y + 2))), acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+__attribute__((target("avx2,fma,f16c")))
+__attribute__((target("avx2,fma,f16c")))
+static inline __m256i unpack_q4_0(const uint8_t *qs) {
+    // Low nibbles are values 0–15 of the block, high nibbles values 16–31; codes are offset by 8.
+    const __m128i packed = _mm_loadu_si128((const __m128i *)qs);
+    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+    return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static float dot_q4_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const int blocks = n / 32;
+    int b = 0;
+    for (; b + 1 < blocks; b += 2, x += 36, y += 68) {
+        const __m256 d0 = _mm256_set1_ps(_cvtsh_ss(load16(x)) * _cvtsh_ss(load16(y)));
+        const __m256 d1 = _mm256_set1_ps(_cvtsh_ss(load16(x + 18)) * _cvtsh_ss(load16(y + 34)));
+        const __m256 p0 = dot_i8_block(unpack_q4_0(x + 2), _mm256_loadu_si256((const __m256i *)(y + 2)));
+        const __m256 p1 = dot_i8_block(unpack_q4_0(x + 20), _mm256_loadu_si256((const __m256i *)(y + 36)));
+        acc0 = _mm256_fmadd_ps(d0, p0, acc0);
+        acc1 = _mm256_fmadd_ps(d1, p1, acc1);
+    }
+    if (b < blocks) {
+        const __m256 d = _mm256_set1_ps(_cvtsh_ss(load16(x)) * _cvtsh_ss(load16(y)));
+        acc0 = _mm256_fmadd_ps(d, dot_i8_block(unpack_q4_0(x + 2), _mm256_loadu_si256((const __m256i *)(y + 2))), acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
+}
+#endif
+
+int ql_have_avx2(void) {
+#if defined(__x86_64__)
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+float ql_vec_dot_q8_0_q8_0(int n, const void *x, const void *y) {
+#if defined(__x86_64__)
+    if (ql_have_avx2()) return dot_q8_0_q8_0_avx2(n, x, y);
+#endif
+    return ql_vec_dot_q8_0_q8_0_scalar(n, x, y);
+}
+
+float ql_vec_dot_q4_0_q8_0(int n, const void *x, const void *y) {
+#if defined(__x86_64__)
+    if (ql_have_avx2()) return dot_q4_0_q8_0_avx2(n, x, y);
+#endif
+    return ql_vec_dot_q4_0_q8_0_scalar(n, x, y);
+}
+
+uint64_t ql_cycles(void) {
+#if defined(__x86_64__)
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
