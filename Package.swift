@@ -26,6 +26,9 @@ let package = Package(
         .target(name: "QuantCore", dependencies: ["CKernels"], exclude: ["README.md"]),
         // Hot integer kernels in C (AVX2 with run-time dispatch, each with a scalar twin).
         .target(name: "CKernels"),
+        // Quantization methods applied to a model's weights (RTN, bitsandbytes 4-bit, …), each
+        // with exact storage accounting.
+        .target(name: "Quantizers", dependencies: ["QuantCore"]),
         // Lessons, quizzes, course loading and validation.
         .target(name: "Course", dependencies: ["TerminalUI", "TOMLKit"]),
         // The learner's progress in SQLite (lessons read, quiz attempts, exercise runs), through GRDB.
@@ -38,6 +41,7 @@ let package = Package(
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI"], exclude: ["Fixtures"]),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "QuantCore"]),
         .testTarget(name: "LearnerProgressTests", dependencies: ["LearnerProgress", "Course"]),
         .testTarget(name: "quantlabTests", dependencies: ["quantlab"]),
     ],

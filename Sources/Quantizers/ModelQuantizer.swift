@@ -1,0 +1,130 @@
+import QuantCore
+
+/// How one tensor is stored.
+public enum TensorMethod: Sendable, Equatable {
+    /// Kept as it is in the source file (F32 for the reference model).
+    case keep
+    /// A float or ggml block type, encoded with the reference quantizers.
+    case ggml(TensorType)
+    case rtn(RTNSettings)
+    case bnb4bit(BnB4BitSettings)
+
+    public var label: String {
+        switch self {
+        case .keep: "as source"
+        case .ggml(let type): type.description
+        case .rtn(let s):
+            "RTN \(s.bits)-bit \(s.symmetric ? "sym" : "asym") " + {
+                switch s.granularity {
+                case .tensor: "per-tensor"
+                case .channel: "per-channel"
+                case .group(let size): "g\(size)"
+                }
+            }() + (s.clipSearch ? " clip" : "")
+        case .bnb4bit(let s): "\(s.quantType.rawValue.uppercased()) b\(s.blocksize)" + (s.doubleQuant ? " DQ" : "")
+        }
+    }
+}
+
+/// A method for the model's block matrices plus per-tensor overrides by name pattern (`*`
+/// matches any run of characters; the first matching rule wins). Token embedding and output
+/// matrices are kept as in the source unless a rule names them, as bitsandbytes and most GPU
+/// methods leave them.
+public struct QuantizationRecipe: Sendable, Equatable {
+    public struct Rule: Sendable, Equatable {
+        public var pattern: String
+        public var method: TensorMethod
+        public init(pattern: String, method: TensorMethod) {
+            self.pattern = pattern
+            self.method = method
+        }
+    }
+
+    public var method: TensorMethod
+    public var overrides: [Rule]
+
+    public init(method: TensorMethod, overrides: [Rule] = []) {
+        self.method = method
+        self.overrides = overrides
+    }
+
+    public func method(for tensor: String) -> TensorMethod {
+        if let rule = overrides.first(where: { Self.matches($0.pattern, tensor) }) { return rule.method }
+        return tensor.hasPrefix("blk.") ? method : .keep
+    }
+
+    /// Glob matching with `*` only, iterative (no backtracking blow-up on hostile patterns).
+    public static func matches(_ pattern: String, _ name: String) -> Bool {
+        let p = Array(pattern.utf8), s = Array(name.utf8)
+        var pi = 0, si = 0, star = -1, mark = 0
+        while si < s.count {
+            if pi < p.count && p[pi] != UInt8(ascii: "*") && p[pi] == s[si] {
+                pi += 1; si += 1
+            } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
+                star = pi; mark = si; pi += 1
+            } else if star >= 0 {
+                pi = star + 1; mark += 1; si = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
+    }
+}
+
+/// Exact storage of a quantized model: every tensor's bytes and what they hold.
+public struct MemoryReport: Sendable, Equatable {
+    public struct Row: Sendable, Equatable {
+        public var tensor: String
+        public var method: String
+        public var elements: Int
+        public var bytes: Int
+        public var parts: [QuantizedMatrix.Part]
+    }
+
+    public var rows: [Row]
+    public var totalBytes: Int { rows.reduce(0) { $0 + $1.bytes } }
+    public var totalElements: Int { rows.reduce(0) { $0 + $1.elements } }
+    public var bitsPerWeight: Double { Double(totalBytes * 8) / Double(max(1, totalElements)) }
+}
+
+public enum ModelQuantizer {
+    /// Applies a recipe to every tensor of a llama GGUF and returns the model the engine runs
+    /// (dequantized weights) and the exact memory report. 1-D tensors (norms) stay F32.
+    public static func apply(_ recipe: QuantizationRecipe, to file: GGUFFile) throws -> (LlamaModel, MemoryReport) {
+        var writer = GGUFWriter(alignment: file.alignment)
+        for (key, value) in file.metadata where key != "general.alignment" { writer.set(key, value) }
+        var rows: [MemoryReport.Row] = []
+        for tensor in file.tensors {
+            let floats = file.floats(of: tensor)
+            let method = tensor.shape.count >= 2 ? recipe.method(for: tensor.name) : .keep
+            let columns = tensor.shape[0], count = tensor.elementCount, matrixRows = count / columns
+            switch method {
+            case .keep:
+                try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: floats)
+                rows.append(.init(tensor: tensor.name, method: tensor.type.description, elements: count, bytes: tensor.byteCount,
+                                  parts: [.init(name: tensor.type.description, bytes: tensor.byteCount)]))
+            case .ggml(let type):
+                var single = GGUFWriter()
+                try single.addTensor(name: tensor.name, shape: tensor.shape, floats: floats)
+                let encoded = try GGUFConverter.convert(GGUFFile(path: file.path, bytes: single.serialize()), to: type)
+                let bytes = encoded.tensors[0].bytes
+                let decoded = try bytes.withUnsafeBytes { try type.format.dequantize($0, count: count) }
+                try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: decoded)
+                rows.append(.init(tensor: tensor.name, method: type.description, elements: count, bytes: bytes.count,
+                                  parts: [.init(name: type.description, bytes: bytes.count)]))
+            case .rtn(let settings):
+                let q = try RTN.quantize(floats, rows: matrixRows, columns: columns, name: tensor.name, settings: settings)
+                try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: q.values)
+                rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: q.byteCount, parts: q.parts))
+            case .bnb4bit(let settings):
+                let q = try BnB4Bit.quantize(floats, rows: matrixRows, columns: columns, name: tensor.name, settings: settings)
+                try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: q.values)
+                rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: q.byteCount, parts: q.parts))
+            }
+        }
+        let model = try LlamaModel(file: GGUFFile(path: file.path, bytes: writer.serialize()))
+        return (model, MemoryReport(rows: rows))
+    }
+}
