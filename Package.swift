@@ -30,7 +30,7 @@ let package = Package(
         // with exact storage accounting.
         .target(name: "Quantizers", dependencies: ["QuantCore"]),
         // Lessons, quizzes, course loading and validation.
-        .target(name: "Course", dependencies: ["TerminalUI", "TOMLKit"]),
+        .target(name: "Course", dependencies: ["TerminalUI", "TOMLKit", "QuantCore", "Quantizers"]),
         // The learner's progress in SQLite (lessons read, quiz attempts, exercise runs), through GRDB.
         .target(name: "LearnerProgress", dependencies: ["Course", .product(name: "GRDB", package: "GRDB.swift")]),
         // The command-line interface: argument parsing and wiring only.

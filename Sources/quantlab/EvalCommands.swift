@@ -1,7 +1,9 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Course
 import QuantCore
+import Quantizers
 
 func seconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
@@ -18,7 +20,8 @@ struct Eval: ParsableCommand {
             """)
 
     @OptionGroup var options: ModelOptions
-    @Option(help: ArgumentHelp("A base GGUF to compare against (same tokenizer and vocabulary).", valueName: "file")) var base: String?
+    @Option(help: ArgumentHelp("A base GGUF to compare against (same tokenizer and vocabulary). Default with --settings: the unquantized model itself.", valueName: "file")) var base: String?
+    @Option(help: ArgumentHelp("Quantize the model with these settings (TOML: method rtn, gguf or bnb_4bit) before evaluating; prints the exact memory.", valueName: "file")) var settings: String?
     @Option(help: ArgumentHelp("The text to evaluate. Default: the reference evaluation split.", valueName: "file")) var text: String?
     @Option(help: ArgumentHelp("Tokens per chunk. Default: 256, or the model's context if smaller.", valueName: "n")) var ctx: Int?
     @Option(help: ArgumentHelp("Evaluate at most this many chunks. Default: all full chunks.", valueName: "n")) var chunks: Int?
@@ -41,6 +44,9 @@ struct Eval: ParsableCommand {
         var divergence: DivergenceStatistics?
         var base: String?
         var baseCached: Bool?
+        var settings: String?
+        var quantizedBytes: Int?
+        var bitsPerWeight: Double?
         var tokensPerSecond: Double
         var threads: Int
     }
@@ -49,7 +55,22 @@ struct Eval: ParsableCommand {
         let modelPath = try options.modelPath()
         let textPath = try options.resolve(text, default: ReferenceModel.evaluationTextPath, what: "evaluation text")
         let file = try openModelFile(modelPath)
-        let (model, tokenizer) = try loadModel(file)
+        var (model, tokenizer) = try loadModel(file)
+        var memory: MemoryReport?
+        if let settings {
+            let recipe: QuantizationRecipe
+            do {
+                recipe = try QuantizationSettings.parse(try readText(settings), file: settings)
+                (model, memory) = try ModelQuantizer.apply(recipe, to: file)
+            } catch let problem as CourseProblem {
+                Output.error("quantlab: \(problem)")
+                throw ExitCode(dataErrorExit)
+            } catch {
+                Output.error("quantlab: \(settings): \(error)")
+                throw ExitCode(dataErrorExit)
+            }
+        }
+        let base = self.base ?? (settings != nil ? modelPath : nil)
         let body = try readText(textPath)
         let tokens = tokenizer.encode(body, addSpecial: true)
         let contextLength = ctx ?? min(256, model.config.contextLength)
@@ -64,6 +85,13 @@ struct Eval: ParsableCommand {
         let threads = options.threadCount
         if !json {
             Output.write("model: \(modelPath)\ntext: \(textPath): \(tokens.count) tokens; \(plan.chunkCount) chunks of \(plan.contextLength), \(plan.scoredTotal) tokens scored\n")
+            if let memory, let settings {
+                let methods = Dictionary(grouping: memory.rows, by: \.method).map { method, rows in
+                    "\(method): \(rows.count) tensors, \(rows.reduce(0) { $0 + $1.bytes }) bytes"
+                }.sorted()
+                Output.write("settings: \(settings)\n  " + methods.joined(separator: "\n  ")
+                    + "\n  total \(memory.totalBytes) bytes of tensor data, \(String(format: "%.4f", memory.bitsPerWeight)) bits per weight (exact, scales and zero points included)\n")
+            }
         }
 
         var baseLogProbs: [Float]?
@@ -112,6 +140,7 @@ struct Eval: ParsableCommand {
                             chunks: plan.chunkCount, scoredTokens: plan.scoredTotal, perplexity: perplexity,
                             perplexityError: divergence == nil ? accumulator.perplexityError : .nan,
                             divergence: divergence, base: base, baseCached: baseCached,
+                            settings: settings, quantizedBytes: memory?.totalBytes, bitsPerWeight: memory?.bitsPerWeight,
                             tokensPerSecond: speed, threads: threads)
         if json {
             let encoder = JSONEncoder()

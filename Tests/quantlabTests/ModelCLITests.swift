@@ -66,6 +66,27 @@ import Testing
         #expect(second.stdout.contains("Same top p:"))
     }
 
+    @Test func evalWithSettingsQuantizesAndReportsExactMemory() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let settings = dir.appendingPathComponent("rtn4.toml")
+        try Data("method = \"rtn\"\nbits = 4\ngranularity = \"group\"\ngroup_size = 64\n".utf8).write(to: settings)
+        let environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path]
+        let r = try CLITests.run(["eval", "--settings", settings.path, "--ctx", "32", "--chunks", "2", "--json"], environment: environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try Self.json(r.stdout)
+        // 1,572,864 block weights at 4.25 bits = 835,584 bytes; embedding and output F32
+        // (2 × 786,432 bytes); 9 norms of 192 F32 values per… 4 blocks × 2 + 1 = 9 × 768 bytes.
+        #expect(report["quantizedBytes"] as? Int == 835_584 + 2 * 786_432 + 9 * 768)
+        let divergence = try #require(report["divergence"] as? [String: Any])
+        #expect((divergence["meanKLD"] as? Double ?? 0) > 0)
+        let bad = dir.appendingPathComponent("bad.toml")
+        try Data("method = \"rtn\"\nbits = 9\n".utf8).write(to: bad)
+        let rejected = try CLITests.run(["eval", "--settings", bad.path])
+        #expect(rejected.status == 65)
+        #expect(rejected.stderr.contains("bad.toml:2: `bits` = 9 is out of range; use 2 to 8 (default 4)"))
+    }
+
     @Test func generateContinuesThePrompt() throws {
         let r = try CLITests.run(["generate", "--prompt", "Once upon a time", "--tokens", "6"])
         #expect(r.status == 0, "\(r.stderr)")

@@ -1,0 +1,161 @@
+import QuantCore
+import Quantizers
+
+/// A learner's quantization settings file (TOML), validated strictly: every problem names the
+/// file, the line, the key, what was given, what is allowed and the default.
+///
+/// ```toml
+/// method = "rtn"            # rtn, gguf or bnb_4bit
+/// bits = 4                  # the method's own keys, at the top level
+/// granularity = "group"
+/// group_size = 64
+///
+/// [overrides]               # optional: tensor-name patterns (* = anything) → "keep" or a ggml type
+/// "output.weight" = "q8_0"
+/// ```
+public enum QuantizationSettings {
+    public static let methods = ["rtn", "gguf", "bnb_4bit"]
+    /// Methods of the course design that this version cannot run yet.
+    public static let plannedMethods = ["dynamic_int8", "gptq", "awq", "bnb_int8"]
+
+    static let keys: [String: [String]] = [
+        "rtn": ["bits", "symmetric", "granularity", "group_size", "clip_search"],
+        "gguf": ["type"],
+        "bnb_4bit": ["quant_type", "blocksize", "double_quant"],
+    ]
+
+    /// Bounds on what a settings file may hold, so a hostile file cannot make parsing expensive.
+    static let maximumBytes = 64 * 1024
+    static let maximumOverrides = 64
+
+    public static func parse(_ text: String, file: String) throws(CourseProblem) -> QuantizationRecipe {
+        guard text.utf8.count <= maximumBytes else {
+            throw CourseProblem(file: file, line: nil, message: "the settings file has \(text.utf8.count) bytes; at most \(maximumBytes) are allowed")
+        }
+        let document: TOMLDocument
+        do {
+            document = try TOMLDocument(parsing: text)
+        } catch {
+            throw CourseProblem(file: file, line: error.line, message: "not valid TOML: \(error.message) (column \(error.column))")
+        }
+        let root = document.root
+        func problem(_ key: String, _ message: String, section: String? = nil) -> CourseProblem {
+            CourseProblem(file: file, line: document.line(of: key, in: section), message: message)
+        }
+        guard let methodNode = root["method"] else {
+            throw CourseProblem(file: file, line: 1, message: "`method` is missing; set it to one of \(quoted(methods)), e.g. method = \"rtn\"")
+        }
+        guard case .string(let method) = methodNode else {
+            throw problem("method", "`method` must be a string, one of \(quoted(methods)); got a \(methodNode.typeName)")
+        }
+        guard let allowed = keys[method] else {
+            if plannedMethods.contains(method) {
+                throw problem("method", "method \"\(method)\" is part of the course design but not available in this version yet; available: \(quoted(methods))")
+            }
+            var message = "unknown method \"\(method)\""
+            if let guess = Suggestions.closest(to: method, in: methods + plannedMethods) { message += "; did you mean \"\(guess)\"?" }
+            throw problem("method", message + " (available: \(quoted(methods)))")
+        }
+        for key in root.keys.sorted() where key != "method" && key != "overrides" && !allowed.contains(key) {
+            var message = "unknown key `\(key)` for method \"\(method)\""
+            if let guess = Suggestions.closest(to: key, in: allowed + ["overrides"]) { message += "; did you mean `\(guess)`?" }
+            throw problem(key, message + " (allowed: \(allowed.joined(separator: ", ")), overrides)")
+        }
+        let values = Reader(root: root, problem: { key, message in problem(key, message) })
+        let recipeMethod: TensorMethod
+        switch method {
+        case "rtn":
+            let bits = try values.integer("bits", default: 4, range: 2...8)
+            let symmetric = try values.bool("symmetric", default: true)
+            let granularity = try values.choice("granularity", default: "group", allowed: ["tensor", "channel", "group"])
+            let groupSize = try values.integer("group_size", default: 64, range: 32...1024)
+            if root["group_size"] != nil && granularity != "group" {
+                throw problem("group_size", "`group_size` only applies with granularity = \"group\" (granularity is \"\(granularity)\")")
+            }
+            let clip = try values.bool("clip_search", default: false)
+            let kind: RTNSettings.Granularity = granularity == "tensor" ? .tensor : granularity == "channel" ? .channel : .group(size: groupSize)
+            recipeMethod = .rtn(RTNSettings(bits: bits, symmetric: symmetric, granularity: kind, clipSearch: clip))
+        case "gguf":
+            let names = GGUFConverter.targets.map { $0.description.lowercased() }
+            guard root["type"] != nil else {
+                throw CourseProblem(file: file, line: 1, message: "method \"gguf\" needs `type`, one of \(quoted(names))")
+            }
+            let type = try values.choice("type", default: nil, allowed: names)
+            recipeMethod = .ggml(TensorType(name: type)!)
+        default:
+            let quantType = try values.choice("quant_type", default: "fp4", allowed: ["nf4", "fp4"])
+            let blocksize = try values.integer("blocksize", default: 64, range: 32...4096)
+            guard BnB4BitSettings.allowedBlocksizes.contains(blocksize) else {
+                throw problem("blocksize", "blocksize = \(blocksize) is not allowed; use one of \(BnB4BitSettings.allowedBlocksizes.map(String.init).joined(separator: ", ")) (default 64)")
+            }
+            let double = try values.bool("double_quant", default: false)
+            recipeMethod = .bnb4bit(BnB4BitSettings(quantType: quantType == "nf4" ? .nf4 : .fp4, blocksize: blocksize, doubleQuant: double))
+        }
+        var overrides: [QuantizationRecipe.Rule] = []
+        if let node = root["overrides"] {
+            guard case .table(let table) = node else {
+                throw problem("overrides", "`overrides` must be a table: [overrides] followed by lines such as \"output.weight\" = \"q8_0\"")
+            }
+            guard table.count <= maximumOverrides else {
+                throw problem("overrides", "[overrides] has \(table.count) rules; at most \(maximumOverrides) are allowed")
+            }
+            let choices = ["keep"] + GGUFConverter.targets.map { $0.description.lowercased() }
+            for pattern in table.keys.sorted() {
+                let line = document.line(of: pattern, in: "overrides")
+                guard !pattern.isEmpty, pattern.count <= 200 else {
+                    throw CourseProblem(file: file, line: line, message: "an override pattern must have 1 to 200 characters")
+                }
+                guard case .string(let value)? = table[pattern], choices.contains(value.lowercased()) else {
+                    throw CourseProblem(file: file, line: line, message: "override \"\(pattern)\" must be one of \(quoted(choices))")
+                }
+                let method: TensorMethod = value.lowercased() == "keep" ? .keep : .ggml(TensorType(name: value)!)
+                overrides.append(.init(pattern: pattern, method: method))
+            }
+        }
+        return QuantizationRecipe(method: recipeMethod, overrides: overrides)
+    }
+
+    static func quoted(_ items: [String]) -> String {
+        items.map { "\"\($0)\"" }.joined(separator: ", ")
+    }
+
+    /// Typed reads with the allowed range and the default in every message.
+    struct Reader {
+        let root: [String: TOMLNode]
+        let problem: (String, String) -> CourseProblem
+
+        func integer(_ key: String, default value: Int, range: ClosedRange<Int>) throws(CourseProblem) -> Int {
+            guard let node = root[key] else { return value }
+            guard case .integer(let given) = node else {
+                throw problem(key, "`\(key)` must be an integer from \(range.lowerBound) to \(range.upperBound) (default \(value)); got a \(node.typeName)")
+            }
+            guard range.contains(given) else {
+                throw problem(key, "`\(key)` = \(given) is out of range; use \(range.lowerBound) to \(range.upperBound) (default \(value))")
+            }
+            return given
+        }
+
+        func bool(_ key: String, default value: Bool) throws(CourseProblem) -> Bool {
+            guard let node = root[key] else { return value }
+            guard case .bool(let given) = node else {
+                throw problem(key, "`\(key)` must be true or false (default \(value)); got a \(node.typeName)")
+            }
+            return given
+        }
+
+        /// `value` nil: the key is required (the caller checks presence first).
+        func choice(_ key: String, default value: String?, allowed: [String]) throws(CourseProblem) -> String {
+            let fallback = value.map { "default \"\($0)\"" } ?? "required"
+            guard let node = root[key] else { return value ?? allowed[0] }
+            guard case .string(let given) = node else {
+                throw problem(key, "`\(key)` must be a string, one of \(quoted(allowed)) (\(fallback)); got a \(node.typeName)")
+            }
+            guard allowed.contains(given.lowercased()) else {
+                var message = "`\(key)` = \"\(given)\" is not allowed; use one of \(quoted(allowed)) (\(fallback))"
+                if let guess = Suggestions.closest(to: given.lowercased(), in: allowed) { message += "; did you mean \"\(guess)\"?" }
+                throw problem(key, message)
+            }
+            return given.lowercased()
+        }
+    }
+}
