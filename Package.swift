@@ -36,7 +36,7 @@ let package = Package(
         // The command-line interface: argument parsing and wiring only.
         .executableTarget(
             name: "quantlab",
-            dependencies: ["Course", "TerminalUI", "QuantCore", "LearnerProgress", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Course", "TerminalUI", "QuantCore", "Quantizers", "LearnerProgress", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI"], exclude: ["Fixtures"]),

@@ -12,7 +12,7 @@ python3 -m pip install --quiet --disable-pip-version-check 'gguf==0.19.0'
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 quantlab="$(swift build --show-bin-path)/quantlab"
-for type in f16 q8_0 q4_0 q4_1 q5_0 q5_1; do
+for type in f16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k_m q5_k_m; do
     "$quantlab" model convert --course . --type "$type" -o "$scratch/reference-$type.gguf"
 done
 python3 scripts/check-gguf-py.py exercises/reference/storyteller-2m-f32.gguf "$scratch/reference-f16.gguf" \

@@ -20,7 +20,7 @@ public enum QuantizationSettings {
 
     static let keys: [String: [String]] = [
         "rtn": ["bits", "symmetric", "granularity", "group_size", "clip_search"],
-        "gguf": ["type"],
+        "gguf": ["type", "preset"],
         "bnb_4bit": ["quant_type", "blocksize", "double_quant"],
     ]
 
@@ -77,11 +77,19 @@ public enum QuantizationSettings {
             recipeMethod = .rtn(RTNSettings(bits: bits, symmetric: symmetric, granularity: kind, clipSearch: clip))
         case "gguf":
             let names = GGUFConverter.targets.map { $0.description.lowercased() }
-            guard root["type"] != nil else {
-                throw CourseProblem(file: file, line: 1, message: "method \"gguf\" needs `type`, one of \(quoted(names))")
+            let presets = LlamaQuantize.Preset.allCases.map(\.rawValue)
+            switch (root["type"] != nil, root["preset"] != nil) {
+            case (false, false):
+                throw CourseProblem(file: file, line: 1, message: "method \"gguf\" needs `type`, one of \(quoted(names)), or `preset`, one of \(quoted(presets))")
+            case (true, true):
+                throw problem("preset", "set either `type` (one type for every matrix, like llama-quantize --pure) or `preset` (a llama-quantize mixture), not both")
+            case (true, false):
+                let type = try values.choice("type", default: nil, allowed: names)
+                recipeMethod = .ggml(TensorType(name: type)!)
+            case (false, true):
+                let preset = try values.choice("preset", default: nil, allowed: presets)
+                recipeMethod = .ggmlPreset(LlamaQuantize.Preset(rawValue: preset)!)
             }
-            let type = try values.choice("type", default: nil, allowed: names)
-            recipeMethod = .ggml(TensorType(name: type)!)
         default:
             let quantType = try values.choice("quant_type", default: "fp4", allowed: ["nf4", "fp4"])
             let blocksize = try values.integer("blocksize", default: 64, range: 32...4096)

@@ -8,10 +8,21 @@ public enum TensorMethod: Sendable, Equatable {
     case ggml(TensorType)
     case rtn(RTNSettings)
     case bnb4bit(BnB4BitSettings)
+    /// A llama-quantize mixture: each tensor's type chosen by llama-quantize's rules.
+    case ggmlPreset(LlamaQuantize.Preset)
+
+    /// GGUF methods quantize every matrix, embedding and output included, as llama-quantize does.
+    var appliesToAllMatrices: Bool {
+        switch self {
+        case .ggml, .ggmlPreset: true
+        default: false
+        }
+    }
 
     public var label: String {
         switch self {
         case .keep: "as source"
+        case .ggmlPreset(let preset): preset.rawValue.uppercased()
         case .ggml(let type): type.description
         case .rtn(let s):
             "RTN \(s.bits)-bit \(s.symmetric ? "sym" : "asym") " + {
@@ -29,7 +40,7 @@ public enum TensorMethod: Sendable, Equatable {
 /// A method for the model's block matrices plus per-tensor overrides by name pattern (`*`
 /// matches any run of characters; the first matching rule wins). Token embedding and output
 /// matrices are kept as in the source unless a rule names them, as bitsandbytes and most GPU
-/// methods leave them.
+/// methods leave them; GGUF types and mixtures cover them too, as llama-quantize does.
 public struct QuantizationRecipe: Sendable, Equatable {
     public struct Rule: Sendable, Equatable {
         public var pattern: String
@@ -50,7 +61,7 @@ public struct QuantizationRecipe: Sendable, Equatable {
 
     public func method(for tensor: String) -> TensorMethod {
         if let rule = overrides.first(where: { Self.matches($0.pattern, tensor) }) { return rule.method }
-        return tensor.hasPrefix("blk.") ? method : .keep
+        return tensor.hasPrefix("blk.") || method.appliesToAllMatrices ? method : .keep
     }
 
     /// Glob matching with `*` only, iterative (no backtracking blow-up on hostile patterns).
@@ -96,9 +107,16 @@ public enum ModelQuantizer {
         var writer = GGUFWriter(alignment: file.alignment)
         for (key, value) in file.metadata where key != "general.alignment" { writer.set(key, value) }
         var rows: [MemoryReport.Row] = []
+        var presetTypes: [String: TensorType] = [:]
+        if case .ggmlPreset(let preset) = recipe.method { presetTypes = LlamaQuantize.types(for: file, preset: preset) }
         for tensor in file.tensors {
             let floats = file.floats(of: tensor)
-            let method = tensor.shape.count >= 2 ? recipe.method(for: tensor.name) : .keep
+            var method = tensor.shape.count >= 2 ? recipe.method(for: tensor.name) : .keep
+            switch method {
+            case .ggmlPreset: method = .ggml(presetTypes[tensor.name] ?? .f32)
+            case .ggml(let type): method = .ggml(GGUFConverter.fallback(type, rowLength: tensor.shape[0]))
+            default: break
+            }
             let columns = tensor.shape[0], count = tensor.elementCount, matrixRows = count / columns
             switch method {
             case .keep:
@@ -118,6 +136,8 @@ public enum ModelQuantizer {
                 let q = try RTN.quantize(floats, rows: matrixRows, columns: columns, name: tensor.name, settings: settings)
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: q.values)
                 rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: q.byteCount, parts: q.parts))
+            case .ggmlPreset:
+                preconditionFailure("presets are resolved to types above")
             case .bnb4bit(let settings):
                 let q = try BnB4Bit.quantize(floats, rows: matrixRows, columns: columns, name: tensor.name, settings: settings)
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: q.values)
@@ -126,5 +146,32 @@ public enum ModelQuantizer {
         }
         let model = try LlamaModel(file: GGUFFile(path: file.path, bytes: writer.serialize()))
         return (model, MemoryReport(rows: rows))
+    }
+
+    /// Writes the recipe as a GGUF file llama.cpp-compatible readers load. Only GGUF types can be
+    /// stored this way; any tensor another method would quantize is refused by name.
+    public static func exportGGUF(_ recipe: QuantizationRecipe, from file: GGUFFile) throws -> GGUFWriter {
+        var presetTypes: [String: TensorType] = [:]
+        if case .ggmlPreset(let preset) = recipe.method { presetTypes = LlamaQuantize.types(for: file, preset: preset) }
+        var types: [String: TensorType] = [:]
+        for tensor in file.tensors {
+            guard tensor.shape.count >= 2 else {
+                types[tensor.name] = .f32
+                continue
+            }
+            switch recipe.method(for: tensor.name) {
+            case .keep: types[tensor.name] = tensor.type.format.blockSize == 1 ? tensor.type : .f32
+            case .ggml(let type): types[tensor.name] = GGUFConverter.fallback(type, rowLength: tensor.shape[0])
+            case .ggmlPreset: types[tensor.name] = presetTypes[tensor.name] ?? .f32
+            case let other:
+                throw QuantizerError.shape(tensor: tensor.name, detail: "\(other.label) has no GGUF encoding; only method = \"gguf\" (a type or a preset) can be exported")
+            }
+        }
+        let fileType: UInt32 = {
+            if case .ggmlPreset(let preset) = recipe.method { return preset.fileType }
+            if case .ggml(let type) = recipe.method { return GGUFConverter.fileType(for: type) ?? 0 }
+            return 0
+        }()
+        return try GGUFConverter.convert(file, fileType: fileType) { types[$0.name] ?? .f32 }
     }
 }

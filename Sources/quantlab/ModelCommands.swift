@@ -3,6 +3,7 @@ import Course
 import Dispatch
 import Foundation
 import QuantCore
+import Quantizers
 
 /// Exit status for a model or text file that cannot be used (EX_DATAERR).
 let dataErrorExit: Int32 = 65
@@ -189,27 +190,58 @@ struct ModelInfo: ParsableCommand {
 struct ModelConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Write a copy of a model with every weight matrix in one type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1).",
-        discussion: "Like llama-quantize --pure: no per-tensor mixture; 1-D tensors (norms) stay F32. Quantized types use ggml's reference quantizers, byte for byte.")
+        abstract: "Write a copy of a model in another type: one type for every weight matrix, or a llama-quantize mixture.",
+        discussion: "A single type works like llama-quantize --pure (rows a type's block does not divide fall back as llama-quantize does); q4_k_m and q5_k_m apply llama-quantize's per-tensor rules. 1-D tensors (norms) stay F32. Quantized types use ggml's reference quantizers, byte for byte, without an importance matrix.")
 
     @OptionGroup var options: ModelOptions
-    @Option(help: ArgumentHelp("Target type: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0 or q5_1.", valueName: "type")) var type: String
+    @Option(help: ArgumentHelp("Target: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, or the mixtures q4_k_m, q5_k_m.", valueName: "type")) var type: String
     @Option(name: .shortAndLong, help: ArgumentHelp("The GGUF file to write.", valueName: "file")) var output: String
 
     func run() throws {
-        guard let target = TensorType(name: type), GGUFConverter.targets.contains(target) else {
-            Output.error("quantlab: --type must be one of \(GGUFConverter.targets.map { $0.description.lowercased() }.joined(separator: ", ")), got '\(type)'")
+        let preset = LlamaQuantize.Preset(rawValue: type.lowercased())
+        let target = TensorType(name: type)
+        guard preset != nil || (target.map { GGUFConverter.targets.contains($0) } ?? false) else {
+            let names = GGUFConverter.targets.map { $0.description.lowercased() } + LlamaQuantize.Preset.allCases.map(\.rawValue)
+            Output.error("quantlab: --type must be one of \(names.joined(separator: ", ")), got '\(type)'")
             throw ExitCode(64)
         }
         let file = try openModelFile(try options.modelPath())
         do {
-            let writer = try GGUFConverter.convert(file, to: target)
+            let writer = try preset.map { try LlamaQuantize.quantize(file, preset: $0) } ?? GGUFConverter.convert(file, to: target!)
             try writer.write(to: output)
         } catch {
             Output.error("quantlab: \(error)")
             throw ExitCode(dataErrorExit)
         }
         let written = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
-        Output.write("wrote \(output): \(written) bytes (\(formatBytes(written))), weight matrices as \(target)\n")
+        Output.write("wrote \(output): \(written) bytes (\(formatBytes(written))), \(preset.map { "llama-quantize mixture \($0.rawValue.uppercased())" } ?? "weight matrices as \(target!)")\n")
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the model quantized with a settings file (method \"gguf\") as a GGUF that llama.cpp loads.")
+
+    @OptionGroup var options: ModelOptions
+    @Option(help: ArgumentHelp("The settings file (TOML).", valueName: "file")) var settings: String
+    @Option(name: .customLong("out"), help: ArgumentHelp("The GGUF file to write.", valueName: "file")) var output: String
+
+    func run() throws {
+        let file = try openModelFile(try options.modelPath())
+        do {
+            let recipe = try QuantizationSettings.parse(try readText(settings), file: settings)
+            let writer = try ModelQuantizer.exportGGUF(recipe, from: file)
+            try writer.write(to: output)
+            let bytes = writer.tensors.reduce(0) { $0 + $1.bytes.count }
+            let elements = writer.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
+            let counts = Dictionary(grouping: writer.tensors, by: \.type).map { "\($0.value.count) × \($0.key)" }.sorted()
+            Output.write("wrote \(output): tensors \(counts.joined(separator: ", ")); \(bytes) bytes of tensor data, \(String(format: "%.4f", Double(bytes * 8) / Double(max(elements, 1)))) bits per weight\n")
+        } catch let problem as CourseProblem {
+            Output.error("quantlab: \(problem)")
+            throw ExitCode(dataErrorExit)
+        } catch {
+            Output.error("quantlab: \(settings): \(error)")
+            throw ExitCode(dataErrorExit)
+        }
     }
 }

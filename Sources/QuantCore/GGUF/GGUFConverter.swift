@@ -3,7 +3,7 @@
 /// 1-D tensors (norms, RoPE factors) kept in F32, as llama.cpp stores them.
 public enum GGUFConverter {
     /// Target types this converter writes.
-    public static let targets: [TensorType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1]
+    public static let targets: [TensorType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
 
     /// `general.file_type` values llama.cpp uses (`enum llama_ftype`).
     public static func fileType(for type: TensorType) -> UInt32? {
@@ -15,6 +15,9 @@ public enum GGUFConverter {
         case .q8_0: 7
         case .q5_0: 8
         case .q5_1: 9
+        case .q4_K: 14  // MOSTLY_Q4_K_S: every matrix in Q4_K
+        case .q5_K: 16  // MOSTLY_Q5_K_S
+        case .q6_K: 18
         case .bf16: 32
         default: nil
         }
@@ -24,6 +27,26 @@ public enum GGUFConverter {
         guard let fileType = fileType(for: target) else {
             throw GGUFError(path: file.path, .badValue(key: "target type", expected: targets.map(\.description).joined(separator: ", "), actual: target.description))
         }
+        return try convert(file, fileType: fileType) { $0.shape.count >= 2 ? fallback(target, rowLength: $0.shape[0]) : .f32 }
+    }
+
+    /// llama-quantize's `tensor_type_fallback`: a type whose block does not divide the row length
+    /// is replaced by a 32-block type of similar size, and by F16 when even that does not fit.
+    public static func fallback(_ type: TensorType, rowLength: Int) -> TensorType {
+        guard rowLength % type.format.blockSize != 0 else { return type }
+        let replacement: TensorType = switch type {
+        case .q2_K, .q3_K: .q4_0
+        case .q4_K: .q5_0
+        case .q5_K: .q5_1
+        case .q6_K: .q8_0
+        default: type
+        }
+        return rowLength % replacement.format.blockSize == 0 ? replacement : .f16
+    }
+
+    /// Writes every tensor in the type `typeFor` chooses (which must fit the tensor's rows),
+    /// with `general.file_type` set to `fileType` (llama.cpp's `llama_ftype` number).
+    public static func convert(_ file: GGUFFile, fileType: UInt32, typeFor: (GGUFTensorInfo) -> TensorType) throws(GGUFError) -> GGUFWriter {
         var writer = GGUFWriter(alignment: file.alignment)
         for (key, value) in file.metadata where key != "general.alignment" {
             writer.set(key, value)
@@ -31,7 +54,7 @@ public enum GGUFConverter {
         writer.set("general.file_type", .uint32(fileType))
         for tensor in file.tensors {
             let floats = file.floats(of: tensor)
-            let type = tensor.shape.count >= 2 ? target : .f32
+            let type = typeFor(tensor)
             guard tensor.shape[0] % type.format.blockSize == 0 else {
                 throw GGUFError(path: file.path, .shapeNotBlockMultiple(tensor: tensor.name, rowLength: UInt64(tensor.shape[0]), blockSize: type.format.blockSize, type: type.description))
             }

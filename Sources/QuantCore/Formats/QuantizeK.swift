@@ -1,0 +1,272 @@
+/// Reference quantizers for ggml's K-quant super-blocks of 256 values (no importance matrix),
+/// following `quantize_row_q4_K_ref`, `…q5_K_ref` and `…q6_K_ref` in ggml-quants.c: the same
+/// searches (`make_qkx2_quants`, `make_qx_quants`), the same float32 operations in the same order,
+/// and ggml's `nearest_int` (round half to even through the 1.5·2²³ trick), so the bytes equal
+/// what llama-quantize writes.
+extension Quantize {
+    /// ggml's `nearest_int`: adds 1.5·2²³ in float32 and reads the low mantissa bits.
+    @inline(__always) static func nearestInt(_ value: Float) -> Int {
+        let shifted = value + 12_582_912
+        return Int(Int32(bitPattern: shifted.bitPattern) & 0x007F_FFFF) - 0x0040_0000
+    }
+
+    static func checkK(_ source: UnsafeBufferPointer<Float>, _ destination: UnsafeMutableRawBufferPointer, blockBytes: Int) throws(Failure) -> Int {
+        guard source.count % 256 == 0 else { throw .notBlockMultiple(count: source.count, blockSize: 256) }
+        let blocks = source.count / 256
+        guard destination.count == blocks * blockBytes else { throw .destinationSize(expected: blocks * blockBytes, actual: destination.count) }
+        if let bad = source.firstIndex(where: { !$0.isFinite || abs($0) > 1e30 }) { throw .nonFinite(index: bad) }
+        return blocks
+    }
+
+    /// `make_qkx2_quants`: a scale and a minimum for `n` values with levels 0…nmax, searching
+    /// `nstep + 1` candidate scales for the least weighted squared error. Returns (scale, −min).
+    static func makeQKX2(_ x: UnsafePointer<Float>, n: Int, nmax: Int, weights: [Float], levels L: inout [UInt8], offset: Int,
+                         rmin: Float, rdelta: Float, nstep: Int) -> (scale: Float, negativeMin: Float) {
+        var minimum = x[0], maximum = x[0]
+        var sumW = weights[0]
+        var sumX = sumW * x[0]
+        for i in 1..<n {
+            if x[i] < minimum { minimum = x[i] }
+            if x[i] > maximum { maximum = x[i] }
+            let w = weights[i]
+            sumW += w
+            sumX += w * x[i]
+        }
+        if minimum > 0 { minimum = 0 }
+        if maximum == minimum {
+            for i in 0..<n { L[offset + i] = 0 }
+            return (0, -minimum)
+        }
+        var iscale = Float(nmax) / (maximum - minimum)
+        var scale = 1 / iscale
+        var bestError: Float = 0
+        for i in 0..<n {
+            let l = nearestInt(iscale * (x[i] - minimum))
+            L[offset + i] = UInt8(max(0, min(nmax, l)))
+            let diff = scale * Float(L[offset + i]) + minimum - x[i]
+            bestError += weights[i] * (diff * diff)
+        }
+        var aux = [UInt8](repeating: 0, count: n)
+        for step in 0...nstep {
+            iscale = (rmin + rdelta * Float(step) + Float(nmax)) / (maximum - minimum)
+            var sumL: Float = 0, sumL2: Float = 0, sumXL: Float = 0
+            for i in 0..<n {
+                let l = max(0, min(nmax, nearestInt(iscale * (x[i] - minimum))))
+                aux[i] = UInt8(l)
+                let w = weights[i]
+                sumL += w * Float(l)
+                sumL2 += w * Float(l) * Float(l)
+                sumXL += w * Float(l) * x[i]
+            }
+            let determinant = sumW * sumL2 - sumL * sumL
+            guard determinant > 0 else { continue }
+            var thisScale = (sumW * sumXL - sumX * sumL) / determinant
+            var thisMin = (sumL2 * sumX - sumL * sumXL) / determinant
+            if thisMin > 0 {
+                thisMin = 0
+                thisScale = sumXL / sumL2
+            }
+            var error: Float = 0
+            for i in 0..<n {
+                let diff = thisScale * Float(aux[i]) + thisMin - x[i]
+                error += weights[i] * (diff * diff)
+            }
+            if error < bestError {
+                for i in 0..<n { L[offset + i] = aux[i] }
+                bestError = error
+                scale = thisScale
+                minimum = thisMin
+            }
+        }
+        return (scale, -minimum)
+    }
+
+    /// `make_qx_quants` with rmse_type 1 (weights x²) and no importance: a signed scale for `n`
+    /// values with levels −nmax…nmax−1, trying 18 scales around nmax/max.
+    static func makeQX(_ x: UnsafePointer<Float>, n: Int, nmax: Int, levels L: inout [Int8], offset: Int) -> Float {
+        var maximum: Float = 0, amax: Float = 0
+        for i in 0..<n where abs(x[i]) > amax {
+            amax = abs(x[i])
+            maximum = x[i]
+        }
+        if amax < 1e-15 {
+            for i in 0..<n { L[offset + i] = 0 }
+            return 0
+        }
+        func levelsFor(_ iscale: Float) -> (sumLX: Float, sumL2: Float) {
+            var sumLX: Float = 0, sumL2: Float = 0
+            for i in 0..<n {
+                let l = max(-nmax, min(nmax - 1, nearestInt(iscale * x[i])))
+                let w = x[i] * x[i]
+                sumLX += w * x[i] * Float(l)
+                sumL2 += w * Float(l) * Float(l)
+            }
+            return (sumLX, sumL2)
+        }
+        func store(_ iscale: Float) {
+            for i in 0..<n { L[offset + i] = Int8(nmax + max(-nmax, min(nmax - 1, nearestInt(iscale * x[i])))) }
+        }
+        var iscale = -Float(nmax) / maximum
+        store(iscale)
+        var (sumLX, sumL2) = levelsFor(iscale)
+        var scale: Float = sumL2 != 0 ? sumLX / sumL2 : 0
+        var best = scale * sumLX
+        for step in -9...9 where step != 0 {
+            iscale = -(Float(nmax) + 0.1 * Float(step)) / maximum
+            (sumLX, sumL2) = levelsFor(iscale)
+            if sumL2 > 0 && sumLX * sumLX > best * sumL2 {
+                store(iscale)
+                scale = sumLX / sumL2
+                best = scale * sumLX
+            }
+        }
+        return scale
+    }
+
+    /// The 6-bit scales and minimums of a Q4_K/Q5_K super-block, packed as ggml packs them.
+    static func packScalesMins(_ scales: [Float], _ mins: [Float], maxScale: Float, maxMin: Float) -> [UInt8] {
+        let inverseScale: Float = maxScale > 0 ? 63 / maxScale : 0
+        let inverseMin: Float = maxMin > 0 ? 63 / maxMin : 0
+        var packed = [UInt8](repeating: 0, count: 12)
+        for j in 0..<8 {
+            let ls = min(63, UInt8(truncatingIfNeeded: nearestInt(inverseScale * scales[j])))
+            let lm = min(63, UInt8(truncatingIfNeeded: nearestInt(inverseMin * mins[j])))
+            if j < 4 {
+                packed[j] = ls
+                packed[j + 4] = lm
+            } else {
+                packed[j + 4] = (ls & 0xF) | ((lm & 0xF) << 4)
+                packed[j - 4] |= (ls >> 4) << 6
+                packed[j] |= (lm >> 4) << 6
+            }
+        }
+        return packed
+    }
+
+    /// Q4_K (nmax 15) and Q5_K (nmax 31) share everything but the level count and the packing.
+    static func quantizeQ45K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer, nmax: Int, blockBytes: Int,
+                             rmin: Float, nstep: Int) throws(Failure) {
+        let blocks = try checkK(x, y, blockBytes: blockBytes)
+        var L = [UInt8](repeating: 0, count: 256)
+        for i in 0..<blocks {
+            let base = x.baseAddress! + i * 256
+            var scales = [Float](repeating: 0, count: 8), mins = [Float](repeating: 0, count: 8)
+            var maxScale: Float = 0, maxMin: Float = 0
+            for j in 0..<8 {
+                let sub = base + 32 * j
+                var sumX2: Float = 0
+                for l in 0..<32 { sumX2 += sub[l] * sub[l] }
+                let average = (sumX2 / 32).squareRoot()
+                let weights = (0..<32).map { average + abs(sub[$0]) }
+                let (scale, negativeMin) = makeQKX2(sub, n: 32, nmax: nmax, weights: weights, levels: &L, offset: 32 * j,
+                                                    rmin: rmin, rdelta: 0.1, nstep: nstep)
+                scales[j] = scale
+                mins[j] = negativeMin
+                if scale > maxScale { maxScale = scale }
+                if negativeMin > maxMin { maxMin = negativeMin }
+            }
+            let packed = packScalesMins(scales, mins, maxScale: maxScale, maxMin: maxMin)
+            let dBits = Half.f32ToF16(maxScale / 63), dminBits = Half.f32ToF16(maxMin / 63)
+            let out = i * blockBytes
+            store16(dBits, y, out)
+            store16(dminBits, y, out + 2)
+            for k in 0..<12 { y[out + 4 + k] = packed[k] }
+            let d = Half.f16ToF32(dBits), dmin = Half.f16ToF32(dminBits)
+            for j in 0..<8 {
+                let (sc, m) = scaleMin(j, packed)
+                let dj = d * Float(sc)
+                if dj == 0 { continue }
+                let dm = dmin * Float(m)
+                for k in 0..<32 {
+                    L[32 * j + k] = UInt8(max(0, min(nmax, nearestInt((base[32 * j + k] + dm) / dj))))
+                }
+            }
+            if nmax == 15 {
+                for chunk in 0..<4 {
+                    for l in 0..<32 { y[out + 16 + chunk * 32 + l] = L[chunk * 64 + l] | (L[chunk * 64 + l + 32] << 4) }
+                }
+            } else {
+                var qh = [UInt8](repeating: 0, count: 32)
+                var m1: UInt8 = 1, m2: UInt8 = 2
+                for chunk in 0..<4 {
+                    for j in 0..<32 {
+                        var l1 = L[chunk * 64 + j], l2 = L[chunk * 64 + j + 32]
+                        if l1 > 15 { l1 -= 16; qh[j] |= m1 }
+                        if l2 > 15 { l2 -= 16; qh[j] |= m2 }
+                        y[out + 48 + chunk * 32 + j] = l1 | (l2 << 4)
+                    }
+                    m1 <<= 2
+                    m2 <<= 2
+                }
+                for j in 0..<32 { y[out + 16 + j] = qh[j] }
+            }
+        }
+    }
+
+    /// ggml's `get_scale_min_k4`.
+    static func scaleMin(_ j: Int, _ q: [UInt8]) -> (UInt8, UInt8) {
+        if j < 4 { return (q[j] & 63, q[j + 4] & 63) }
+        return ((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4))
+    }
+
+    /// block_q4_K { half d, dmin; uint8 scales[12]; uint8 qs[128] }.
+    public static func q4_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        try quantizeQ45K(x, y, nmax: 15, blockBytes: 144, rmin: -1, nstep: 20)
+    }
+
+    /// block_q5_K { half d, dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128] }.
+    public static func q5_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        try quantizeQ45K(x, y, nmax: 31, blockBytes: 176, rmin: -0.5, nstep: 15)
+    }
+
+    /// block_q6_K { uint8 ql[128]; uint8 qh[64]; int8 scales[16]; half d }.
+    public static func q6_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        let blocks = try checkK(x, y, blockBytes: 210)
+        var L = [Int8](repeating: 0, count: 256)
+        for i in 0..<blocks {
+            let base = x.baseAddress! + i * 256
+            let out = i * 210
+            var scales = [Float](repeating: 0, count: 16)
+            var maxScale: Float = 0, maxAbsScale: Float = 0
+            for ib in 0..<16 {
+                let scale = makeQX(base + 16 * ib, n: 16, nmax: 32, levels: &L, offset: 16 * ib)
+                scales[ib] = scale
+                if abs(scale) > maxAbsScale {
+                    maxAbsScale = abs(scale)
+                    maxScale = scale
+                }
+            }
+            if maxAbsScale < 1e-15 {
+                for k in 0..<210 { y[out + k] = 0 }
+                continue
+            }
+            let iscale = -128 / maxScale
+            let dBits = Half.f32ToF16(1 / iscale)
+            store16(dBits, y, out + 208)
+            var packedScales = [Int8](repeating: 0, count: 16)
+            for ib in 0..<16 {
+                packedScales[ib] = Int8(truncatingIfNeeded: min(127, nearestInt(iscale * scales[ib])))
+                y[out + 192 + ib] = UInt8(bitPattern: packedScales[ib])
+            }
+            let d = Half.f16ToF32(dBits)
+            for j in 0..<16 {
+                let dj = d * Float(packedScales[j])
+                if dj == 0 { continue }
+                for k in 0..<16 {
+                    L[16 * j + k] = Int8(max(-32, min(31, nearestInt(base[16 * j + k] / dj))) + 32)
+                }
+            }
+            for half in 0..<2 {
+                let j = half * 128
+                for l in 0..<32 {
+                    let q1 = UInt8(L[j + l]) & 0xF, q2 = UInt8(L[j + l + 32]) & 0xF
+                    let q3 = UInt8(L[j + l + 64]) & 0xF, q4 = UInt8(L[j + l + 96]) & 0xF
+                    y[out + half * 64 + l] = q1 | (q3 << 4)
+                    y[out + half * 64 + l + 32] = q2 | (q4 << 4)
+                    y[out + 128 + half * 32 + l] = (UInt8(L[j + l]) >> 4) | ((UInt8(L[j + l + 32]) >> 4) << 2)
+                        | ((UInt8(L[j + l + 64]) >> 4) << 4) | ((UInt8(L[j + l + 96]) >> 4) << 6)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import QuantCore
+
+/// llama-quantize's per-tensor type choice (`llama_tensor_get_type` in llama.cpp's
+/// src/llama-quant.cpp) for the llama architecture and the K-quant mixtures QuantLab writes.
+public enum LlamaQuantize {
+    public enum Preset: String, CaseIterable, Sendable {
+        case q4_K_M = "q4_k_m"
+        case q5_K_M = "q5_k_m"
+
+        /// The mixture's base type and its `general.file_type` (`llama_ftype`).
+        public var base: TensorType { self == .q4_K_M ? .q4_K : .q5_K }
+        public var fileType: UInt32 { self == .q4_K_M ? 15 : 17 }
+    }
+
+    /// llama.cpp's `use_more_bits`: the first and last eighth of the layers and every third
+    /// layer in between get more bits.
+    public static func useMoreBits(_ layer: Int, _ layers: Int) -> Bool {
+        layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2
+    }
+
+    /// The type of every tensor in `file` under `preset`, in file order, with the shape fallbacks.
+    public static func types(for file: GGUFFile, preset: Preset) -> [String: TensorType] {
+        let attentionV = file.tensors.filter { $0.name.hasSuffix("attn_v.weight") }.count
+        let ffnDown = file.tensors.filter { $0.name.hasSuffix("ffn_down.weight") }.count
+        let tied = file.tensor("output.weight") == nil
+        var seenV = 0, seenDown = 0
+        var result: [String: TensorType] = [:]
+        for tensor in file.tensors {
+            guard tensor.shape.count >= 2, tensor.name.hasSuffix("weight") else {
+                result[tensor.name] = .f32
+                continue
+            }
+            var type = preset.base
+            if tensor.name == "output.weight" || (tied && tensor.name == "token_embd.weight") {
+                // Output: Q6_K, or Q8_0 when its rows do not fill a 256-value super-block.
+                type = tensor.shape[0] % 256 != 0 ? .q8_0 : .q6_K
+            } else if tensor.name.hasSuffix("attn_v.weight") {
+                if useMoreBits(seenV, attentionV) { type = .q6_K }
+                seenV += 1
+            } else if tensor.name.hasSuffix("ffn_down.weight") {
+                if useMoreBits(seenDown, ffnDown) { type = .q6_K }
+                seenDown += 1
+            }
+            result[tensor.name] = GGUFConverter.fallback(type, rowLength: tensor.shape[0])
+        }
+        return result
+    }
+
+    /// Writes the mixture, as llama-quantize would without an importance matrix.
+    public static func quantize(_ file: GGUFFile, preset: Preset) throws(GGUFError) -> GGUFWriter {
+        let types = types(for: file, preset: preset)
+        return try GGUFConverter.convert(file, fileType: preset.fileType) { types[$0.name] ?? .f32 }
+    }
+}
