@@ -26,6 +26,7 @@ struct StoreOptions {
     }
 
     /// Runs store work; a store error is printed and becomes exit 65.
+    @discardableResult
     static func run<T>(_ work: () throws -> T) throws -> T {
         do {
             return try work()
