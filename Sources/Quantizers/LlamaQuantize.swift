@@ -20,12 +20,17 @@ public enum LlamaQuantize {
 
     /// The type of every tensor in `file` under `preset`, in file order, with the shape fallbacks.
     public static func types(for file: GGUFFile, preset: Preset) -> [String: TensorType] {
-        let attentionV = file.tensors.filter { $0.name.hasSuffix("attn_v.weight") }.count
-        let ffnDown = file.tensors.filter { $0.name.hasSuffix("ffn_down.weight") }.count
-        let tied = file.tensor("output.weight") == nil
+        types(for: file.tensors.map { ($0.name, $0.shape) }, preset: preset)
+    }
+
+    /// The same choice for a list of tensor names and ggml shapes, in file order.
+    public static func types(for tensors: [(name: String, shape: [Int])], preset: Preset) -> [String: TensorType] {
+        let attentionV = tensors.filter { $0.name.hasSuffix("attn_v.weight") }.count
+        let ffnDown = tensors.filter { $0.name.hasSuffix("ffn_down.weight") }.count
+        let tied = !tensors.contains { $0.name == "output.weight" }
         var seenV = 0, seenDown = 0
         var result: [String: TensorType] = [:]
-        for tensor in file.tensors {
+        for tensor in tensors {
             guard tensor.shape.count >= 2, tensor.name.hasSuffix("weight") else {
                 result[tensor.name] = .f32
                 continue
@@ -36,6 +41,9 @@ public enum LlamaQuantize {
                 type = tensor.shape[0] % 256 != 0 ? .q8_0 : .q6_K
             } else if tensor.name.hasSuffix("attn_v.weight") {
                 if useMoreBits(seenV, attentionV) { type = .q6_K }
+                // llama.cpp's 70B rule (LLM_TYPE_70B: a llama with 80 layers): its attn_v is 8× smaller
+                // than attn_q because 8 heads share it, so a Q3_K/Q4_K attn_v gets Q5_K.
+                if attentionV == 80 && (type == .q3_K || type == .q4_K) { type = .q5_K }
                 seenV += 1
             } else if tensor.name.hasSuffix("ffn_down.weight") {
                 if useMoreBits(seenDown, ffnDown) { type = .q6_K }

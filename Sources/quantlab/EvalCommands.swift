@@ -47,6 +47,7 @@ struct Eval: ParsableCommand {
         var settings: String?
         var quantizedBytes: Int?
         var bitsPerWeight: Double?
+        var projected: [String: Int]?
         var tokensPerSecond: Double
         var threads: Int
     }
@@ -57,11 +58,13 @@ struct Eval: ParsableCommand {
         let file = try openModelFile(modelPath)
         var (model, tokenizer) = try loadModel(file)
         var memory: MemoryReport?
+        var projected: [(ModelShape, (bytes: Int, parameters: Int, bitsPerWeight: Double))] = []
         if let settings {
             let recipe: QuantizationRecipe
             do {
                 recipe = try QuantizationSettings.parse(try readText(settings), file: settings)
                 (model, memory) = try ModelQuantizer.apply(recipe, to: file)
+                projected = [ModelShape.llama2_7B, .llama2_70B].map { ($0, MemoryProjection.project(recipe, onto: $0)) }
             } catch let problem as CourseProblem {
                 Output.error("quantlab: \(problem)")
                 throw ExitCode(dataErrorExit)
@@ -90,7 +93,10 @@ struct Eval: ParsableCommand {
                     "\(method): \(rows.count) tensors, \(rows.reduce(0) { $0 + $1.bytes }) bytes"
                 }.sorted()
                 Output.write("settings: \(settings)\n  " + methods.joined(separator: "\n  ")
-                    + "\n  total \(memory.totalBytes) bytes of tensor data, \(String(format: "%.4f", memory.bitsPerWeight)) bits per weight (exact, scales and zero points included)\n")
+                    + "\n  total \(memory.totalBytes) bytes of tensor data, \(String(format: "%.4f", memory.bitsPerWeight)) bits per weight (exact, scales and zero points included)\n"
+                    + projected.map { shape, p in
+                        "  the same recipe on \(shape.name): \(p.bytes) bytes (\(String(format: "%.2f", Double(p.bytes) / 1e9)) GB), \(String(format: "%.3f", p.bitsPerWeight)) bits per weight (unquantized tensors F16)\n"
+                    }.joined())
             }
         }
 
@@ -141,6 +147,7 @@ struct Eval: ParsableCommand {
                             perplexityError: divergence == nil ? accumulator.perplexityError : .nan,
                             divergence: divergence, base: base, baseCached: baseCached,
                             settings: settings, quantizedBytes: memory?.totalBytes, bitsPerWeight: memory?.bitsPerWeight,
+                            projected: projected.isEmpty ? nil : Dictionary(uniqueKeysWithValues: projected.map { ($0.0.name, $0.1.bytes) }),
                             tokensPerSecond: speed, threads: threads)
         if json {
             let encoder = JSONEncoder()

@@ -80,6 +80,10 @@ import Testing
         #expect(report["quantizedBytes"] as? Int == 835_584 + 2 * 786_432 + 9 * 768)
         let divergence = try #require(report["divergence"] as? [String: Any])
         #expect((divergence["meanKLD"] as? Double ?? 0) > 0)
+        // The same recipe on Llama-2-7B: 6,476,005,376 block weights × 4.25 / 8, embedding and
+        // output in F16 (2 × 32000 × 4096 × 2 bytes), 65 norms of 4096 in F32.
+        let projected = try #require(report["projected"] as? [String: Int])
+        #expect(projected["Llama-2-7B"] == 3_440_377_856 + 524_288_000 + 1_064_960)
         let bad = dir.appendingPathComponent("bad.toml")
         try Data("method = \"rtn\"\nbits = 9\n".utf8).write(to: bad)
         let rejected = try CLITests.run(["eval", "--settings", bad.path])
