@@ -14,14 +14,16 @@ import Quantizers
 /// "output.weight" = "q8_0"
 /// ```
 public enum QuantizationSettings {
-    public static let methods = ["rtn", "gguf", "bnb_4bit"]
+    public static let methods = ["rtn", "gguf", "bnb_4bit", "bnb_int8", "dynamic_int8"]
     /// Methods of the course design that this version cannot run yet.
-    public static let plannedMethods = ["dynamic_int8", "gptq", "awq", "bnb_int8"]
+    public static let plannedMethods = ["gptq", "awq"]
 
     static let keys: [String: [String]] = [
         "rtn": ["bits", "symmetric", "granularity", "group_size", "clip_search"],
         "gguf": ["type", "preset"],
         "bnb_4bit": ["quant_type", "blocksize", "double_quant"],
+        "bnb_int8": ["threshold"],
+        "dynamic_int8": [],
     ]
 
     /// Bounds on what a settings file may hold, so a hostile file cannot make parsing expensive.
@@ -59,11 +61,19 @@ public enum QuantizationSettings {
         for key in root.keys.sorted() where key != "method" && key != "overrides" && !allowed.contains(key) {
             var message = "unknown key `\(key)` for method \"\(method)\""
             if let guess = Suggestions.closest(to: key, in: allowed + ["overrides"]) { message += "; did you mean `\(guess)`?" }
-            throw problem(key, message + " (allowed: \(allowed.joined(separator: ", ")), overrides)")
+            throw problem(key, message + (allowed.isEmpty ? " (this method takes no settings; only [overrides])" : " (allowed: \(allowed.joined(separator: ", ")), overrides)"))
         }
         let values = Reader(root: root, problem: { key, message in problem(key, message) })
         let recipeMethod: TensorMethod
+        var activation: ActivationScheme?
         switch method {
+        case "dynamic_int8":
+            recipeMethod = .int8(perRow: false)
+            activation = .dynamicInt8
+        case "bnb_int8":
+            let threshold = try values.number("threshold", default: 6.0, range: 0...1000)
+            recipeMethod = .int8(perRow: true)
+            activation = .llmInt8(threshold: Float(threshold))
         case "rtn":
             let bits = try values.integer("bits", default: 4, range: 2...8)
             let symmetric = try values.bool("symmetric", default: true)
@@ -120,7 +130,7 @@ public enum QuantizationSettings {
                 overrides.append(.init(pattern: pattern, method: method))
             }
         }
-        return QuantizationRecipe(method: recipeMethod, overrides: overrides)
+        return QuantizationRecipe(method: recipeMethod, overrides: overrides, activation: activation)
     }
 
     static func quoted(_ items: [String]) -> String {
@@ -136,6 +146,17 @@ public enum QuantizationSettings {
             guard let node = root[key] else { return value }
             guard case .integer(let given) = node else {
                 throw problem(key, "`\(key)` must be an integer from \(range.lowerBound) to \(range.upperBound) (default \(value)); got a \(node.typeName)")
+            }
+            guard range.contains(given) else {
+                throw problem(key, "`\(key)` = \(given) is out of range; use \(range.lowerBound) to \(range.upperBound) (default \(value))")
+            }
+            return given
+        }
+
+        func number(_ key: String, default value: Double, range: ClosedRange<Double>) throws(CourseProblem) -> Double {
+            guard let node = root[key] else { return value }
+            guard let given = node.number, given.isFinite else {
+                throw problem(key, "`\(key)` must be a number from \(range.lowerBound) to \(range.upperBound) (default \(value)); got a \(node.typeName)")
             }
             guard range.contains(given) else {
                 throw problem(key, "`\(key)` = \(given) is out of range; use \(range.lowerBound) to \(range.upperBound) (default \(value))")

@@ -49,6 +49,8 @@ public enum MemoryProjection {
             case .group(let size): rows * ((columns + size - 1) / size)
             }
             return (count * s.bits + 7) / 8 + groups * 2 + (s.symmetric ? 0 : (groups * s.bits + 7) / 8)
+        case .int8(let perRow):
+            return count + (perRow ? rows * 4 : 4)
         case .bnb4bit(let s):
             let blocks = (count + s.blocksize - 1) / s.blocksize
             let scales = s.doubleQuant ? blocks + (blocks + 255) / 256 * 4 + 4 : blocks * 4

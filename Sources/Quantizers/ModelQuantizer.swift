@@ -10,6 +10,9 @@ public enum TensorMethod: Sendable, Equatable {
     case bnb4bit(BnB4BitSettings)
     /// A llama-quantize mixture: each tensor's type chosen by llama-quantize's rules.
     case ggmlPreset(LlamaQuantize.Preset)
+    /// int8 weights used with run-time activation quantization (see `ActivationScheme`):
+    /// per output row with an FP32 scale (LLM.int8()), or per tensor (dynamic int8).
+    case int8(perRow: Bool)
 
     /// GGUF methods quantize every matrix, embedding and output included, as llama-quantize does.
     var appliesToAllMatrices: Bool {
@@ -23,6 +26,7 @@ public enum TensorMethod: Sendable, Equatable {
         switch self {
         case .keep: "as source"
         case .ggmlPreset(let preset): preset.rawValue.uppercased()
+        case .int8(let perRow): perRow ? "int8 per-row (LLM.int8())" : "int8 per-tensor (dynamic)"
         case .ggml(let type): type.description
         case .rtn(let s):
             "RTN \(s.bits)-bit \(s.symmetric ? "sym" : "asym") " + {
@@ -53,10 +57,14 @@ public struct QuantizationRecipe: Sendable, Equatable {
 
     public var method: TensorMethod
     public var overrides: [Rule]
+    /// Run-time activation quantization (dynamic int8, LLM.int8()); its int8 weights are the
+    /// block matrices' method.
+    public var activation: ActivationScheme?
 
-    public init(method: TensorMethod, overrides: [Rule] = []) {
+    public init(method: TensorMethod, overrides: [Rule] = [], activation: ActivationScheme? = nil) {
         self.method = method
         self.overrides = overrides
+        self.activation = activation
     }
 
     public func method(for tensor: String) -> TensorMethod {
@@ -112,6 +120,10 @@ public enum ModelQuantizer {
         for tensor in file.tensors {
             let floats = file.floats(of: tensor)
             var method = tensor.shape.count >= 2 ? recipe.method(for: tensor.name) : .keep
+            if recipe.activation != nil, tensor.name.hasPrefix("blk."), tensor.shape.count >= 2, method != recipe.method {
+                throw QuantizerError.invalidSetting(key: "overrides", value: tensor.name,
+                                                    allowed: "patterns that leave the block matrices alone (bnb_int8 and dynamic_int8 quantize every block matrix at run time)")
+            }
             switch method {
             case .ggmlPreset: method = .ggml(presetTypes[tensor.name] ?? .f32)
             case .ggml(let type): method = .ggml(GGUFConverter.fallback(type, rowLength: tensor.shape[0]))
@@ -138,13 +150,20 @@ public enum ModelQuantizer {
                 rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: q.byteCount, parts: q.parts))
             case .ggmlPreset:
                 preconditionFailure("presets are resolved to types above")
+            case .int8(let perRow):
+                // The engine derives the int8 codes from these weights when the scheme is applied.
+                try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: floats)
+                let scales = perRow ? matrixRows * 4 : 4
+                rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: count + scales,
+                                  parts: [.init(name: "codes (int8)", bytes: count), .init(name: "scales (FP32)", bytes: scales)]))
             case .bnb4bit(let settings):
                 let q = try BnB4Bit.quantize(floats, rows: matrixRows, columns: columns, name: tensor.name, settings: settings)
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: q.values)
                 rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: q.byteCount, parts: q.parts))
             }
         }
-        let model = try LlamaModel(file: GGUFFile(path: file.path, bytes: writer.serialize()))
+        var model = try LlamaModel(file: GGUFFile(path: file.path, bytes: writer.serialize()))
+        if let scheme = recipe.activation { model = model.withActivationScheme(scheme) }
         return (model, MemoryReport(rows: rows))
     }
 

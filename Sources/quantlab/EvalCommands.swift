@@ -48,6 +48,7 @@ struct Eval: ParsableCommand {
         var quantizedBytes: Int?
         var bitsPerWeight: Double?
         var projected: [String: Int]?
+        var outlierColumnFraction: Double?
         var tokensPerSecond: Double
         var threads: Int
     }
@@ -140,6 +141,11 @@ struct Eval: ParsableCommand {
             throw ExitCode(1)
         }
         let elapsed = seconds(since: start)
+        let activity = model.activationStatistics.snapshot
+        var outlierFraction: Double?
+        if case .llmInt8? = model.activationScheme, activity.columns > 0 {
+            outlierFraction = Double(activity.outlierColumns) / Double(activity.columns)
+        }
         let speed = Double(plan.chunkCount * plan.contextLength) / elapsed
         let perplexity = divergence?.perplexity ?? accumulator.perplexity
         let report = Report(model: modelPath, text: textPath, textTokens: tokens.count, contextLength: plan.contextLength,
@@ -148,6 +154,7 @@ struct Eval: ParsableCommand {
                             divergence: divergence, base: base, baseCached: baseCached,
                             settings: settings, quantizedBytes: memory?.totalBytes, bitsPerWeight: memory?.bitsPerWeight,
                             projected: projected.isEmpty ? nil : Dictionary(uniqueKeysWithValues: projected.map { ($0.0.name, $0.1.bytes) }),
+                            outlierColumnFraction: outlierFraction,
                             tokensPerSecond: speed, threads: threads)
         if json {
             let encoder = JSONEncoder()
@@ -178,6 +185,9 @@ struct Eval: ParsableCommand {
                 """)
         } else {
             Output.write("Final estimate: PPL = \(f(accumulator.perplexity, 4)) +/- \(f(accumulator.perplexityError, 5))\n")
+        }
+        if let outlierFraction {
+            Output.write("LLM.int8(): \(activity.outlierColumns) of \(activity.columns) input columns (\(String(format: "%.3f", outlierFraction * 100)) %) over \(activity.calls) matrix products took the 16-bit path\n")
         }
         Output.write("speed: \(String(format: "%.0f", speed)) tokens/s (\(plan.chunkCount) chunks × \(plan.contextLength) tokens in \(f(elapsed, 2)) s, \(threads) threads)\n")
     }

@@ -25,15 +25,22 @@ import Testing
         #expect(try parse("method = \"gguf\"\npreset = \"q4_k_m\"\n").method == .ggmlPreset(.q4_K_M))
         // bitsandbytes' own default quant_type is fp4.
         #expect(try parse("method = \"bnb_4bit\"\n").method == .bnb4bit(BnB4BitSettings(quantType: .fp4, blocksize: 64, doubleQuant: false)))
+        let int8 = try parse("method = \"bnb_int8\"\nthreshold = 4\n")
+        #expect(int8.method == .int8(perRow: true) && int8.activation == .llmInt8(threshold: 4))
+        #expect(try parse("method = \"bnb_int8\"\n").activation == .llmInt8(threshold: 6))
+        #expect(try parse("method = \"dynamic_int8\"\n").activation == .dynamicInt8)
         let overrides = try parse("method = \"rtn\"\n[overrides]\n\"output.weight\" = \"q8_0\"\n\"blk.0.*\" = \"keep\"\n")
         #expect(overrides.overrides == [.init(pattern: "blk.0.*", method: .keep), .init(pattern: "output.weight", method: .ggml(.q8_0))])
     }
 
     @Test func everyProblemNamesTheLineTheKeyAndWhatIsAllowed() {
         let cases: [(String, Int?, String)] = [
-            ("bits = 4\n", 1, "`method` is missing; set it to one of \"rtn\", \"gguf\", \"bnb_4bit\", e.g. method = \"rtn\""),
-            ("method = \"rnt\"\n", 1, "unknown method \"rnt\"; did you mean \"rtn\"? (available: \"rtn\", \"gguf\", \"bnb_4bit\")"),
-            ("method = \"gptq\"\n", 1, "method \"gptq\" is part of the course design but not available in this version yet; available: \"rtn\", \"gguf\", \"bnb_4bit\""),
+            ("bits = 4\n", 1, "`method` is missing; set it to one of \"rtn\", \"gguf\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\", e.g. method = \"rtn\""),
+            ("method = \"rnt\"\n", 1, "unknown method \"rnt\"; did you mean \"rtn\"? (available: \"rtn\", \"gguf\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\")"),
+            ("method = \"gptq\"\n", 1, "method \"gptq\" is part of the course design but not available in this version yet; available: \"rtn\", \"gguf\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\""),
+            ("method = \"bnb_int8\"\nthreshold = -1\n", 2, "`threshold` = -1.0 is out of range; use 0.0 to 1000.0 (default 6.0)"),
+            ("method = \"bnb_int8\"\nthreshold = \"6\"\n", 2, "`threshold` must be a number from 0.0 to 1000.0 (default 6.0); got a string"),
+            ("method = \"dynamic_int8\"\nbits = 8\n", 2, "unknown key `bits` for method \"dynamic_int8\" (this method takes no settings; only [overrides])"),
             ("method = \"rtn\"\nbits = 1\n", 2, "`bits` = 1 is out of range; use 2 to 8 (default 4)"),
             ("method = \"rtn\"\n\nbits = 9\n", 3, "`bits` = 9 is out of range; use 2 to 8 (default 4)"),
             ("method = \"rtn\"\nbits = \"4\"\n", 2, "`bits` must be an integer from 2 to 8 (default 4); got a string"),

@@ -89,9 +89,35 @@ public final class LlamaModel: Sendable {
     public let config: LlamaConfig
     public let weights: LlamaWeights
 
-    public init(config: LlamaConfig, weights: LlamaWeights) {
+    /// Run-time activation quantization of the block matrices, when set.
+    public let activationScheme: ActivationScheme?
+    /// Outlier and call counts while `activationScheme` is set.
+    public let activationStatistics = ActivationStatistics()
+    /// The block matrices as int8 codes (seven per block, in forward order), for `activationScheme`.
+    let int8Blocks: [[Int8Matrix]]
+
+    public init(config: LlamaConfig, weights: LlamaWeights, activationScheme: ActivationScheme? = nil) {
         self.config = config
         self.weights = weights
+        self.activationScheme = activationScheme
+        guard let activationScheme else {
+            int8Blocks = []
+            return
+        }
+        let perRow = activationScheme != .dynamicInt8
+        let dim = config.embeddingLength, q = config.headCount * config.headDimension
+        let kv = config.headCountKV * config.headDimension, ffn = config.feedForwardLength
+        int8Blocks = weights.blocks.map { b in
+            [Int8Matrix(b.query, rows: q, columns: dim, perRow: perRow), Int8Matrix(b.key, rows: kv, columns: dim, perRow: perRow),
+             Int8Matrix(b.value, rows: kv, columns: dim, perRow: perRow), Int8Matrix(b.attentionOutput, rows: dim, columns: q, perRow: perRow),
+             Int8Matrix(b.gate, rows: ffn, columns: dim, perRow: perRow), Int8Matrix(b.up, rows: ffn, columns: dim, perRow: perRow),
+             Int8Matrix(b.down, rows: dim, columns: ffn, perRow: perRow)]
+        }
+    }
+
+    /// The same weights run with run-time activation quantization.
+    public func withActivationScheme(_ scheme: ActivationScheme) -> LlamaModel {
+        LlamaModel(config: config, weights: weights, activationScheme: scheme)
     }
 
     /// Loads and dequantizes every tensor, checking each shape against the configuration.
@@ -167,9 +193,9 @@ public final class LlamaModel: Sendable {
         for (b, block) in weights.blocks.enumerated() {
             // Attention: xb = RMSNorm(x) · attn_norm; q, k, v = xb·Wqᵀ, xb·Wkᵀ, xb·Wvᵀ.
             normRows(x, weight: block.attentionNorm, rows: 0..<n, into: &xb)
-            matmul(block.query, rows: qDim, columns: dim, input: xb, count: n, into: &q, threads: threads)
-            matmul(block.key, rows: kvDim, columns: dim, input: xb, count: n, into: &k, threads: threads)
-            matmul(block.value, rows: kvDim, columns: dim, input: xb, count: n, into: &v, threads: threads)
+            linear(b, 0, block.query, rows: qDim, columns: dim, input: xb, count: n, into: &q, threads: threads)
+            linear(b, 1, block.key, rows: kvDim, columns: dim, input: xb, count: n, into: &k, threads: threads)
+            linear(b, 2, block.value, rows: kvDim, columns: dim, input: xb, count: n, into: &v, threads: threads)
             applyRope(&q, heads: c.headCount, table: rope)
             applyRope(&k, heads: c.headCountKV, table: rope)
             // The cache now holds positions 0 ..< start + n of this block.
@@ -181,15 +207,15 @@ public final class LlamaModel: Sendable {
             }
             attend(q: q, keys: cache.keys[b], values: cache.values[b], start: start, count: n, into: &attention, threads: threads)
             // x += attention·Woᵀ
-            matmul(block.attentionOutput, rows: dim, columns: qDim, input: attention, count: n, into: &projected, threads: threads)
+            linear(b, 3, block.attentionOutput, rows: dim, columns: qDim, input: attention, count: n, into: &projected, threads: threads)
             for i in 0..<(n * dim) { x[i] += projected[i] }
 
             // Feed-forward (SwiGLU): x += (silu(xb·Wgateᵀ) ⊙ xb·Wupᵀ)·Wdownᵀ with xb = RMSNorm(x) · ffn_norm.
             normRows(x, weight: block.ffnNorm, rows: 0..<n, into: &xb)
-            matmul(block.gate, rows: ffn, columns: dim, input: xb, count: n, into: &gate, threads: threads)
-            matmul(block.up, rows: ffn, columns: dim, input: xb, count: n, into: &up, threads: threads)
+            linear(b, 4, block.gate, rows: ffn, columns: dim, input: xb, count: n, into: &gate, threads: threads)
+            linear(b, 5, block.up, rows: ffn, columns: dim, input: xb, count: n, into: &up, threads: threads)
             for i in 0..<(n * ffn) { gate[i] = Kernels.silu(gate[i]) * up[i] }
-            matmul(block.down, rows: dim, columns: ffn, input: gate, count: n, into: &projected, threads: threads)
+            linear(b, 6, block.down, rows: dim, columns: ffn, input: gate, count: n, into: &projected, threads: threads)
             for i in 0..<(n * dim) { x[i] += projected[i] }
         }
         cache.advance(by: n)
@@ -217,6 +243,16 @@ public final class LlamaModel: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// A block matrix: in F32, or through the activation scheme when one is set.
+    private func linear(_ block: Int, _ index: Int, _ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
+                        into output: inout [Float], threads: Int) {
+        if let activationScheme {
+            activationScheme.multiply(int8Blocks[block][index], input: input, count: count, into: &output, threads: threads, statistics: activationStatistics)
+        } else {
+            matmul(weights, rows: rows, columns: columns, input: input, count: count, into: &output, threads: threads)
         }
     }
 

@@ -1,0 +1,121 @@
+import Foundation
+
+/// Quantization of activations at run time, applied to the block matrices of the forward pass.
+public enum ActivationScheme: Sendable, Equatable {
+    /// PyTorch `quantize_dynamic`-style W8A8: weights int8 per tensor (symmetric, amax/127),
+    /// each batch of activations int8 per tensor (symmetric, amax/127) at run time, products
+    /// accumulated exactly as integers, then scaled back.
+    case dynamicInt8
+    /// LLM.int8() (Dettmers et al. 2022): weights int8 per output row (absmax/127), activations
+    /// int8 per token (absmax/127); every input column in which some |x| exceeds `threshold`
+    /// goes through a 16-bit path (FP16 activations times FP16 weights) instead.
+    case llmInt8(threshold: Float)
+}
+
+/// Counts gathered while a model runs with activation quantization.
+public final class ActivationStatistics: @unchecked Sendable {
+    private let lock = NSLock()
+    private var columns = 0, outlierColumns = 0, calls = 0
+
+    public init() {}
+
+    func record(columns: Int, outliers: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.columns += columns
+        outlierColumns += outliers
+        calls += 1
+    }
+
+    /// Matrix multiplications run, input columns seen, and those that took the 16-bit path.
+    public var snapshot: (calls: Int, columns: Int, outlierColumns: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (calls, columns, outlierColumns)
+    }
+}
+
+/// A weight matrix prepared for integer products: its codes as integer-valued floats (so the SIMD
+/// float kernel computes exact integer dot products while every partial sum stays below 2²⁴) and
+/// its scales (one per row, or one for the tensor).
+struct Int8Matrix: Sendable {
+    let rows: Int
+    let columns: Int
+    let codes: [Float]
+    let scales: [Float]
+    /// The dequantized weights, for LLM.int8()'s 16-bit outlier path (rounded to FP16).
+    let halfWeights: [Float]
+
+    init(_ weights: [Float], rows: Int, columns: Int, perRow: Bool) {
+        self.rows = rows
+        self.columns = columns
+        var scales: [Float] = []
+        var codes = [Float](repeating: 0, count: weights.count)
+        let groups = perRow ? rows : 1, length = perRow ? columns : weights.count
+        for g in 0..<groups {
+            var amax: Float = 0
+            for i in (g * length)..<((g + 1) * length) { amax = max(amax, abs(weights[i])) }
+            let scale = amax / 127
+            scales.append(scale)
+            let inverse: Float = scale > 0 ? 1 / scale : 0
+            for i in (g * length)..<((g + 1) * length) { codes[i] = (weights[i] * inverse).rounded() }
+        }
+        self.codes = codes
+        self.scales = scales
+        halfWeights = (0..<weights.count).map { i in
+            Half.f16ToF32(Half.f32ToF16(codes[i] * scales[perRow ? i / columns : 0]))
+        }
+    }
+
+    func scale(row: Int) -> Float { scales.count == 1 ? scales[0] : scales[row] }
+}
+
+extension ActivationScheme {
+    /// y[t][o] = Σᵢ W[o][i]·x[t][i] with quantized activations; `output` is [count, rows].
+    func multiply(_ w: Int8Matrix, input x: [Float], count: Int, into output: inout [Float], threads: Int, statistics: ActivationStatistics?) {
+        let columns = w.columns, rows = w.rows
+        precondition(columns * 127 * 127 < 1 << 24, "integer products would exceed float's exact range")
+        var codes = [Float](repeating: 0, count: count * columns)
+        var rowScales = [Float](repeating: 0, count: count)
+        var outliers: [Int] = []
+        switch self {
+        case .dynamicInt8:
+            var amax: Float = 0
+            for value in x.prefix(count * columns) { amax = max(amax, abs(value)) }
+            let scale = amax / 127, inverse: Float = scale > 0 ? 1 / scale : 0
+            for i in 0..<(count * columns) { codes[i] = (x[i] * inverse).rounded() }
+            for t in 0..<count { rowScales[t] = scale }
+        case .llmInt8(let threshold):
+            for i in 0..<columns where (0..<count).contains(where: { abs(x[$0 * columns + i]) > threshold }) { outliers.append(i) }
+            let outlierSet = Set(outliers)
+            for t in 0..<count {
+                var amax: Float = 0
+                for i in 0..<columns where !outlierSet.contains(i) { amax = max(amax, abs(x[t * columns + i])) }
+                let scale = amax / 127, inverse: Float = scale > 0 ? 1 / scale : 0
+                rowScales[t] = scale
+                for i in 0..<columns where !outlierSet.contains(i) { codes[t * columns + i] = (x[t * columns + i] * inverse).rounded() }
+            }
+        }
+        statistics?.record(columns: columns, outliers: outliers.count)
+        // Integer part: exact integer dot products (as floats), then both scales.
+        w.codes.withUnsafeBufferPointer { wp in
+            codes.withUnsafeBufferPointer { xp in
+                output.withUnsafeMutableBufferPointer { yp in
+                    Kernels.matmul(weights: wp.baseAddress!, rows: rows, columns: columns, input: xp.baseAddress!, count: count, output: yp.baseAddress!, threads: threads)
+                }
+            }
+        }
+        for t in 0..<count {
+            for o in 0..<rows { output[t * rows + o] *= rowScales[t] * w.scale(row: o) }
+        }
+        // LLM.int8()'s 16-bit path for the outlier columns.
+        guard !outliers.isEmpty else { return }
+        for t in 0..<count {
+            for o in 0..<rows {
+                var sum: Float = 0
+                for i in outliers { sum += Half.f16ToF32(Half.f32ToF16(x[t * columns + i])) * w.halfWeights[o * columns + i] }
+                output[t * rows + o] += sum
+            }
+        }
+    }
+}
