@@ -40,7 +40,7 @@ let package = Package(
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI"], exclude: ["Fixtures"]),
-        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "QuantCore"]),
         .testTarget(name: "LearnerProgressTests", dependencies: ["LearnerProgress", "Course"]),
         .testTarget(name: "quantlabTests", dependencies: ["quantlab"]),

@@ -1,5 +1,6 @@
 #include "ckernels.h"
 
+#include <math.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -129,6 +130,71 @@ static float dot_q4_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
     return hsum(_mm256_add_ps(acc0, acc1));
 }
 #endif
+
+float ql_vec_dot_f16_f32_scalar(int n, const uint16_t *x, const float *y) {
+    float sum = 0;
+    for (int i = 0; i < n; i++) sum += fp16_to_fp32(x[i]) * y[i];
+    return sum;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static float dot_f16_f32_avx2(int n, const uint16_t *x, const float *y) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), _mm256_loadu_ps(y + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8))), _mm256_loadu_ps(y + i + 8), acc1);
+    }
+    float sum = hsum(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += _cvtsh_ss(x[i]) * y[i];
+    return sum;
+}
+#endif
+
+float ql_vec_dot_f16_f32(int n, const uint16_t *x, const float *y) {
+#if defined(__x86_64__)
+    if (ql_have_avx2()) return dot_f16_f32_avx2(n, x, y);
+#endif
+    return ql_vec_dot_f16_f32_scalar(n, x, y);
+}
+
+static uint16_t fp32_to_fp16(float f) {
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    uint32_t sign = (bits >> 16) & 0x8000;
+    int32_t exponent = (int32_t)((bits >> 23) & 0xFF) - 127 + 15;
+    uint32_t mantissa = bits & 0x7FFFFF;
+    if (((bits >> 23) & 0xFF) == 0xFF) return (uint16_t)(sign | 0x7C00 | (mantissa ? 0x200 : 0));
+    if (exponent >= 31) return (uint16_t)(sign | 0x7C00);
+    if (exponent <= 0) {
+        if (exponent < -10) return (uint16_t)sign;
+        mantissa |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - exponent);
+        uint32_t half = mantissa >> shift, rest = mantissa & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+        if (rest > halfway || (rest == halfway && (half & 1))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = (uint32_t)(exponent << 10) | (mantissa >> 13), rest = mantissa & 0x1FFF;
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
+    return (uint16_t)(sign | half);
+}
+
+void ql_quantize_row_q8_0(int n, const float *x, void *vy) {
+    uint8_t *y = vy;
+    for (int b = 0; b < n / 32; b++, x += 32, y += 34) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) { float a = x[j] < 0 ? -x[j] : x[j]; if (a > amax) amax = a; }
+        const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+        uint16_t h = fp32_to_fp16(d);
+        y[0] = (uint8_t)h; y[1] = (uint8_t)(h >> 8);
+        for (int j = 0; j < 32; j++) {
+            float v = x[j] * id;
+            int q = (int)roundf(v);
+            y[2 + j] = (uint8_t)(int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+        }
+    }
+}
 
 int ql_have_avx2(void) {
 #if defined(__x86_64__)

@@ -5,7 +5,7 @@ import QuantCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (build with -c release).",
-        subcommands: [BenchKernels.self])
+        subcommands: [BenchKernels.self, BenchBlock.self])
 }
 
 struct BenchKernels: ParsableCommand {
@@ -45,6 +45,44 @@ struct BenchKernels: ParsableCommand {
             lines.append(row.type.padding(toLength: 6, withPad: " ", startingAt: 0)
                 + row.operation.padding(toLength: 24, withPad: " ", startingAt: 0)
                 + String(format: "%16.2f  %8.2f", row.cyclesPer32, row.gigabytesPerSecond))
+        }
+        Output.write(lines.joined(separator: "\n") + "\n")
+    }
+}
+
+struct BenchBlock: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "block",
+        abstract: "Time one transformer block (q, k, v, o, gate, up, down) per weight format against F16 and F32 in the same run.",
+        discussion: "Decode is batch 1 (memory-bound: GB/s of weights read per token); prefill is a batch of tokens (compute-bound). Quantized formats use integer dot products against Q8_0 activations. Speeds are medians; the spread of the decode repeats is shown.")
+
+    @Option(help: ArgumentHelp("Block shape: llama-7b (4096/11008, ~800 MB of F32 weights) or tiny.", valueName: "name")) var shape = "llama-7b"
+    @Option(help: ArgumentHelp("Worker threads. Default: all cores.", valueName: "n")) var threads: Int?
+    @Option(help: ArgumentHelp("Prefill batch (tokens), 64 or more for the compute-bound case.", valueName: "n")) var batch = 64
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    func validate() throws {
+        guard ["llama-7b", "tiny"].contains(shape) else { throw ValidationError("--shape must be llama-7b or tiny, got '\(shape)'") }
+        guard (1...512).contains(batch) else { throw ValidationError("--batch must be between 1 and 512, got \(batch)") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+    }
+
+    func run() throws {
+        let chosen: BlockBenchmark.Shape = shape == "tiny" ? .tiny : .llama7B
+        let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let rows = try BlockBenchmark(shape: chosen, threads: count, batch: batch).run()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            Output.write(String(decoding: try encoder.encode(rows), as: UTF8.self) + "\n")
+            return
+        }
+        var lines = ["block \(chosen.name): \(chosen.embedding)/\(chosen.feedForward), \(chosen.weights) weights; \(count) threads; AVX2 kernels: \(DotKernels.vectorised ? "yes" : "no")",
+                     "format  weight MB  decode tok/s   GB/s  ×F16 (spread)   prefill tok/s  ×F16"]
+        for r in rows {
+            lines.append(r.format.padding(toLength: 6, withPad: " ", startingAt: 0)
+                + String(format: "%11.1f %13.2f %6.2f %5.2f (%4.0f%%) %15.1f %5.2f", Double(r.weightBytes) / 1e6, r.decodeTokensPerSecond,
+                         r.decodeGBPerSecond, r.decodeSpeedupVsF16, r.decodeSpread * 100, r.prefillTokensPerSecond, r.prefillSpeedupVsF16))
         }
         Output.write(lines.joined(separator: "\n") + "\n")
     }

@@ -14,6 +14,14 @@ float ql_vec_dot_q4_0_q8_0_scalar(int n, const void *x, const void *y);
 float ql_vec_dot_q8_0_q8_0(int n, const void *x, const void *y);
 float ql_vec_dot_q4_0_q8_0(int n, const void *x, const void *y);
 
+/// Σ x·y for `n` FP16 weights (little-endian bit patterns) against F32 activations, the baseline
+/// the quantized formats are measured against; AVX2/F16C when available, else scalar.
+float ql_vec_dot_f16_f32(int n, const uint16_t *x, const float *y);
+float ql_vec_dot_f16_f32_scalar(int n, const uint16_t *x, const float *y);
+
+/// Rounds `n` floats to Q8_0 blocks (ggml's quantize_row_q8_0 reference: d = amax/127, q = round(x/d)).
+void ql_quantize_row_q8_0(int n, const float *x, void *y);
+
 /// 1 when the vectorised kernels are in use on this CPU.
 int ql_have_avx2(void);
 
