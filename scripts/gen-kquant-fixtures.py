@@ -5,9 +5,9 @@ llama.cpp. gguf-py has no K-quant quantizer, so the oracle is llama.cpp's own ll
 
     LLAMA_QUANTIZE=/path/to/llama-quantize python3 scripts/gen-kquant-fixtures.py
 
-For Q4_K, Q5_K and Q6_K (`--pure`, no importance matrix) it records the bytes of the first 32 rows
+For Q2_K, Q3_K, Q4_K, Q5_K and Q6_K (`--pure`, no importance matrix) it records the bytes of the first 32 rows
 of blk.0.ffn_down.weight of the reference model (rows of 512 values: 64 super-blocks), and for the
-Q4_K_M and Q5_K_M mixtures the type llama-quantize chose for every tensor.
+Q3_K_M, Q4_K_M and Q5_K_M mixtures the type llama-quantize chose for every tensor.
 """
 import json
 import os
@@ -37,12 +37,12 @@ def main():
         sys.exit("set LLAMA_QUANTIZE to a llama-quantize binary")
     fixture = {"oracle": "llama.cpp llama-quantize (no imatrix)", "tensor": TENSOR, "rows": ROWS, "bytes_hex": {}, "mixtures": {}}
     with tempfile.TemporaryDirectory() as scratch:
-        for kind in ("Q4_K", "Q5_K", "Q6_K"):
+        for kind in ("Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"):
             reader = quantize(tool, kind, True, scratch)
             tensor = next(t for t in reader.tensors if t.name == TENSOR)
             raw = np.asarray(tensor.data).tobytes()
             fixture["bytes_hex"][kind] = raw[: len(raw) * ROWS // int(tensor.shape[1])].hex()
-        for kind in ("Q4_K_M", "Q5_K_M"):
+        for kind in ("Q3_K_M", "Q4_K_M", "Q5_K_M"):
             reader = quantize(tool, kind, False, scratch)
             fixture["mixtures"][kind] = {t.name: t.tensor_type.name for t in reader.tensors}
     with open(OUT, "w") as f:

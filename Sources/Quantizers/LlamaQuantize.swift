@@ -4,12 +4,26 @@ import QuantCore
 /// src/llama-quant.cpp) for the llama architecture and the K-quant mixtures QuantLab writes.
 public enum LlamaQuantize {
     public enum Preset: String, CaseIterable, Sendable {
+        case q3_K_M = "q3_k_m"
         case q4_K_M = "q4_k_m"
         case q5_K_M = "q5_k_m"
 
         /// The mixture's base type and its `general.file_type` (`llama_ftype`).
-        public var base: TensorType { self == .q4_K_M ? .q4_K : .q5_K }
-        public var fileType: UInt32 { self == .q4_K_M ? 15 : 17 }
+        public var base: TensorType {
+            switch self {
+            case .q3_K_M: .q3_K
+            case .q4_K_M: .q4_K
+            case .q5_K_M: .q5_K
+            }
+        }
+
+        public var fileType: UInt32 {
+            switch self {
+            case .q3_K_M: 12
+            case .q4_K_M: 15
+            case .q5_K_M: 17
+            }
+        }
     }
 
     /// llama.cpp's `use_more_bits`: the first and last eighth of the layers and every third
@@ -40,14 +54,24 @@ public enum LlamaQuantize {
                 // Output: Q6_K, or Q8_0 when its rows do not fill a 256-value super-block.
                 type = tensor.shape[0] % 256 != 0 ? .q8_0 : .q6_K
             } else if tensor.name.hasSuffix("attn_v.weight") {
-                if useMoreBits(seenV, attentionV) { type = .q6_K }
+                if preset == .q3_K_M {
+                    type = seenV < 2 ? .q5_K : .q4_K
+                } else if useMoreBits(seenV, attentionV) {
+                    type = .q6_K
+                }
                 // llama.cpp's 70B rule (LLM_TYPE_70B: a llama with 80 layers): its attn_v is 8× smaller
                 // than attn_q because 8 heads share it, so a Q3_K/Q4_K attn_v gets Q5_K.
                 if attentionV == 80 && (type == .q3_K || type == .q4_K) { type = .q5_K }
                 seenV += 1
             } else if tensor.name.hasSuffix("ffn_down.weight") {
-                if useMoreBits(seenDown, ffnDown) { type = .q6_K }
+                if preset == .q3_K_M {
+                    type = seenDown < ffnDown / 16 ? .q5_K : .q4_K
+                } else if useMoreBits(seenDown, ffnDown) {
+                    type = .q6_K
+                }
                 seenDown += 1
+            } else if tensor.name.hasSuffix("attn_output.weight") && preset == .q3_K_M {
+                type = .q4_K
             }
             result[tensor.name] = GGUFConverter.fallback(type, rowLength: tensor.shape[0])
         }

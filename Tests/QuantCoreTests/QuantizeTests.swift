@@ -60,7 +60,7 @@ import Testing
         #expect(throws: Quantize.Failure.destinationSize(expected: 18, actual: 34)) {
             try withNaN.withUnsafeBufferPointer { x in try bytes.withUnsafeMutableBytes { try Quantize.q4_0(x, $0) } }
         }
-        #expect(Quantize.function(for: .q3_K) == nil)
+        #expect(Quantize.function(for: .q8_K) == nil)
     }
 
     /// A block of subnormal weights makes 1/d overflow; the quantizer saturates instead of trapping.

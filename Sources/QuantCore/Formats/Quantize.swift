@@ -153,6 +153,8 @@ public enum Quantize {
         case .q4_1: { (x, y) throws(Failure) in try q4_1(x, y) }
         case .q5_0: { (x, y) throws(Failure) in try q5_0(x, y) }
         case .q5_1: { (x, y) throws(Failure) in try q5_1(x, y) }
+        case .q2_K: { (x, y) throws(Failure) in try q2_K(x, y) }
+        case .q3_K: { (x, y) throws(Failure) in try q3_K(x, y) }
         case .q4_K: { (x, y) throws(Failure) in try q4_K(x, y) }
         case .q5_K: { (x, y) throws(Failure) in try q5_K(x, y) }
         case .q6_K: { (x, y) throws(Failure) in try q6_K(x, y) }

@@ -21,7 +21,7 @@ extension Quantize {
     /// `make_qkx2_quants`: a scale and a minimum for `n` values with levels 0…nmax, searching
     /// `nstep + 1` candidate scales for the least weighted squared error. Returns (scale, −min).
     static func makeQKX2(_ x: UnsafePointer<Float>, n: Int, nmax: Int, weights: [Float], levels L: inout [UInt8], offset: Int,
-                         rmin: Float, rdelta: Float, nstep: Int) -> (scale: Float, negativeMin: Float) {
+                         rmin: Float, rdelta: Float, nstep: Int, useMAD: Bool = false) -> (scale: Float, negativeMin: Float) {
         var minimum = x[0], maximum = x[0]
         var sumW = weights[0]
         var sumX = sumW * x[0]
@@ -44,7 +44,7 @@ extension Quantize {
             let l = nearestInt(iscale * (x[i] - minimum))
             L[offset + i] = UInt8(max(0, min(nmax, l)))
             let diff = scale * Float(L[offset + i]) + minimum - x[i]
-            bestError += weights[i] * (diff * diff)
+            bestError += weights[i] * (useMAD ? abs(diff) : diff * diff)
         }
         var aux = [UInt8](repeating: 0, count: n)
         for step in 0...nstep {
@@ -69,7 +69,7 @@ extension Quantize {
             var error: Float = 0
             for i in 0..<n {
                 let diff = thisScale * Float(aux[i]) + thisMin - x[i]
-                error += weights[i] * (diff * diff)
+                error += weights[i] * (useMAD ? abs(diff) : diff * diff)
             }
             if error < bestError {
                 for i in 0..<n { L[offset + i] = aux[i] }
@@ -265,6 +265,170 @@ extension Quantize {
                     y[out + half * 64 + l + 32] = q2 | (q4 << 4)
                     y[out + 128 + half * 32 + l] = (UInt8(L[j + l]) >> 4) | ((UInt8(L[j + l + 32]) >> 4) << 2)
                         | ((UInt8(L[j + l + 64]) >> 4) << 4) | ((UInt8(L[j + l + 96]) >> 4) << 6)
+                }
+            }
+        }
+    }
+
+    /// `make_q3_quants` with do_rmse: levels −nmax…nmax−1, then up to five passes that move single
+    /// values to the level that most improves the weighted fit.
+    static func makeQ3(_ x: UnsafePointer<Float>, n: Int, nmax: Int, levels L: inout [Int8], offset: Int) -> Float {
+        var maximum: Float = 0, amax: Float = 0
+        for i in 0..<n where abs(x[i]) > amax {
+            amax = abs(x[i])
+            maximum = x[i]
+        }
+        if amax < 1e-15 {
+            for i in 0..<n { L[offset + i] = 0 }
+            return 0
+        }
+        let iscale = -Float(nmax) / maximum
+        var sumLX: Float = 0, sumL2: Float = 0
+        for i in 0..<n {
+            let l = max(-nmax, min(nmax - 1, nearestInt(iscale * x[i])))
+            L[offset + i] = Int8(l)
+            let w = x[i] * x[i]
+            sumLX += w * x[i] * Float(l)
+            sumL2 += w * Float(l) * Float(l)
+        }
+        for _ in 0..<5 {
+            var changed = 0
+            for i in 0..<n {
+                let w = x[i] * x[i]
+                let current = Float(L[offset + i])
+                var slx = sumLX - w * x[i] * current
+                guard slx > 0 else { continue }
+                var sl2 = sumL2 - w * current * current
+                let newL = max(-nmax, min(nmax - 1, nearestInt(x[i] * sl2 / slx)))
+                if newL != Int(L[offset + i]) {
+                    slx += w * x[i] * Float(newL)
+                    sl2 += w * Float(newL) * Float(newL)
+                    if sl2 > 0 && slx * slx * sumL2 > sumLX * sumLX * sl2 {
+                        L[offset + i] = Int8(newL)
+                        sumLX = slx
+                        sumL2 = sl2
+                        changed += 1
+                    }
+                }
+            }
+            if changed == 0 { break }
+        }
+        for i in 0..<n { L[offset + i] += Int8(nmax) }
+        return sumL2 > 0 ? sumLX / sumL2 : 0
+    }
+
+    /// block_q3_K { uint8 hmask[32]; uint8 qs[64]; uint8 scales[12]; half d }.
+    public static func q3_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        let blocks = try checkK(x, y, blockBytes: 110)
+        var L = [Int8](repeating: 0, count: 256)
+        for i in 0..<blocks {
+            let base = x.baseAddress! + i * 256
+            let out = i * 110
+            var scales = [Float](repeating: 0, count: 16)
+            var maxScale: Float = 0, amax: Float = 0
+            for j in 0..<16 {
+                scales[j] = makeQ3(base + 16 * j, n: 16, nmax: 4, levels: &L, offset: 16 * j)
+                if abs(scales[j]) > amax {
+                    amax = abs(scales[j])
+                    maxScale = scales[j]
+                }
+            }
+            var packed = [UInt8](repeating: 0, count: 12)
+            var dBits: UInt16 = 0
+            if maxScale != 0 {
+                let iscale = -32 / maxScale
+                for j in 0..<16 {
+                    var l = Int(Int8(truncatingIfNeeded: nearestInt(iscale * scales[j])))
+                    l = max(-32, min(31, l)) + 32
+                    if j < 8 { packed[j] = UInt8(l & 0xF) } else { packed[j - 8] |= UInt8((l & 0xF) << 4) }
+                    l >>= 4
+                    packed[j % 4 + 8] |= UInt8(l << (2 * (j / 4)))
+                }
+                dBits = Half.f32ToF16(1 / iscale)
+            } else {
+                dBits = Half.f32ToF16(0)
+            }
+            for k in 0..<12 { y[out + 96 + k] = packed[k] }
+            store16(dBits, y, out + 108)
+            let d = Half.f16ToF32(dBits)
+            for j in 0..<16 {
+                let low = j < 8 ? Int(packed[j] & 0xF) : Int(packed[j - 8] >> 4)
+                let sc = (low | (Int((packed[8 + j % 4] >> UInt8(2 * (j / 4))) & 3) << 4)) - 32
+                let dj = d * Float(sc)
+                if dj == 0 { continue }
+                for k in 0..<16 {
+                    L[16 * j + k] = Int8(max(-4, min(3, nearestInt(base[16 * j + k] / dj))) + 4)
+                }
+            }
+            var hmask = [UInt8](repeating: 0, count: 32)
+            var m = 0
+            var hm: UInt8 = 1
+            for j in 0..<256 {
+                if L[j] > 3 {
+                    hmask[m] |= hm
+                    L[j] -= 4
+                }
+                m += 1
+                if m == 32 {
+                    m = 0
+                    hm <<= 1
+                }
+            }
+            for k in 0..<32 { y[out + k] = hmask[k] }
+            for half in 0..<2 {
+                let j = half * 128
+                for l in 0..<32 {
+                    y[out + 32 + j / 4 + l] = UInt8(L[j + l]) | (UInt8(L[j + l + 32]) << 2) | (UInt8(L[j + l + 64]) << 4) | (UInt8(L[j + l + 96]) << 6)
+                }
+            }
+        }
+    }
+
+    /// block_q2_K { uint8 scales[16]; uint8 qs[64]; half d, dmin }: 4-bit scales and minimums.
+    public static func q2_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        let blocks = try checkK(x, y, blockBytes: 84)
+        var L = [UInt8](repeating: 0, count: 256)
+        for i in 0..<blocks {
+            let base = x.baseAddress! + i * 256
+            let out = i * 84
+            var scales = [Float](repeating: 0, count: 16), mins = [Float](repeating: 0, count: 16)
+            var maxScale: Float = 0, maxMin: Float = 0
+            for j in 0..<16 {
+                let sub = base + 16 * j
+                let weights = (0..<16).map { abs(sub[$0]) }
+                let (scale, negativeMin) = makeQKX2(sub, n: 16, nmax: 3, weights: weights, levels: &L, offset: 16 * j,
+                                                    rmin: -0.5, rdelta: 0.1, nstep: 15, useMAD: true)
+                scales[j] = scale
+                mins[j] = negativeMin
+                if scale > maxScale { maxScale = scale }
+                if negativeMin > maxMin { maxMin = negativeMin }
+            }
+            var packed = [UInt8](repeating: 0, count: 16)
+            var dBits = Half.f32ToF16(0), dminBits = Half.f32ToF16(0)
+            if maxScale > 0 {
+                let iscale = 15 / maxScale
+                for j in 0..<16 { packed[j] = UInt8(truncatingIfNeeded: nearestInt(iscale * scales[j])) }
+                dBits = Half.f32ToF16(maxScale / 15)
+            }
+            if maxMin > 0 {
+                let iscale = 15 / maxMin
+                for j in 0..<16 { packed[j] |= UInt8(truncatingIfNeeded: nearestInt(iscale * mins[j]) << 4) }
+                dminBits = Half.f32ToF16(maxMin / 15)
+            }
+            for k in 0..<16 { y[out + k] = packed[k] }
+            store16(dBits, y, out + 80)
+            store16(dminBits, y, out + 82)
+            let d = Half.f16ToF32(dBits), dmin = Half.f16ToF32(dminBits)
+            for j in 0..<16 {
+                let dj = d * Float(packed[j] & 0xF)
+                if dj == 0 { continue }
+                let dm = dmin * Float(packed[j] >> 4)
+                for k in 0..<16 { L[16 * j + k] = UInt8(max(0, min(3, nearestInt((base[16 * j + k] + dm) / dj)))) }
+            }
+            for half in 0..<2 {
+                let j = half * 128
+                for l in 0..<32 {
+                    y[out + 16 + j / 4 + l] = L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6)
                 }
             }
         }
