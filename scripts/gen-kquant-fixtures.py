@@ -5,7 +5,7 @@ llama.cpp. gguf-py has no K-quant quantizer, so the oracle is llama.cpp's own ll
 
     LLAMA_QUANTIZE=/path/to/llama-quantize python3 scripts/gen-kquant-fixtures.py
 
-For Q2_K, Q3_K, Q4_K, Q5_K and Q6_K (`--pure`, no importance matrix) it records the bytes of the first 32 rows
+For Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_NL (`--pure`, no importance matrix) it records the bytes of the first 32 rows
 of blk.0.ffn_down.weight of the reference model (rows of 512 values: 64 super-blocks), and for the
 Q3_K_M, Q4_K_M and Q5_K_M mixtures the type llama-quantize chose for every tensor.
 """
@@ -37,7 +37,7 @@ def main():
         sys.exit("set LLAMA_QUANTIZE to a llama-quantize binary")
     fixture = {"oracle": "llama.cpp llama-quantize (no imatrix)", "tensor": TENSOR, "rows": ROWS, "bytes_hex": {}, "mixtures": {}}
     with tempfile.TemporaryDirectory() as scratch:
-        for kind in ("Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"):
+        for kind in ("Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL"):
             reader = quantize(tool, kind, True, scratch)
             tensor = next(t for t in reader.tensors if t.name == TENSOR)
             raw = np.asarray(tensor.data).tobytes()

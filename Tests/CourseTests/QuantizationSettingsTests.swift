@@ -48,12 +48,12 @@ import Testing
             ("method = \"rtn\"\ngranularity = \"channel\"\ngroup_size = 64\n", 3, "`group_size` only applies with granularity = \"group\" (granularity is \"channel\")"),
             ("method = \"rtn\"\ngroupsize = 64\n", 2, "unknown key `groupsize` for method \"rtn\"; did you mean `group_size`? (allowed: bits, symmetric, granularity, group_size, clip_search, overrides)"),
             ("method = \"rtn\"\ngranularity = \"grup\"\n", 2, "`granularity` = \"grup\" is not allowed; use one of \"tensor\", \"channel\", \"group\" (default \"group\"); did you mean \"group\"?"),
-            ("method = \"gguf\"\ntype = \"q4_o\"\n", 2, "`type` = \"q4_o\" is not allowed; use one of \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\" (required); did you mean \"q4_0\"?"),
-            ("method = \"gguf\"\n", 1, "method \"gguf\" needs `type`, one of \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\", or `preset`, one of \"q3_k_m\", \"q4_k_m\", \"q5_k_m\""),
+            ("method = \"gguf\"\ntype = \"q4_o\"\n", 2, "`type` = \"q4_o\" is not allowed; use one of \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\", \"iq4_nl\" (required); did you mean \"q4_0\"?"),
+            ("method = \"gguf\"\n", 1, "method \"gguf\" needs `type`, one of \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\", \"iq4_nl\", or `preset`, one of \"q3_k_m\", \"q4_k_m\", \"q5_k_m\""),
             ("method = \"gguf\"\ntype = \"q4_k\"\npreset = \"q4_k_m\"\n", 3, "set either `type` (one type for every matrix, like llama-quantize --pure) or `preset` (a llama-quantize mixture), not both"),
             ("method = \"bnb_4bit\"\nblocksize = 7\n", 2, "`blocksize` = 7 is out of range; use 32 to 4096 (default 64)"),
             ("method = \"bnb_4bit\"\nblocksize = 100\n", 2, "blocksize = 100 is not allowed; use one of 32, 64, 128, 256, 512, 1024, 2048, 4096 (default 64)"),
-            ("method = \"rtn\"\n[overrides]\n\"output.weight\" = \"q9\"\n", 3, "override \"output.weight\" must be one of \"keep\", \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\""),
+            ("method = \"rtn\"\n[overrides]\n\"output.weight\" = \"q9\"\n", 3, "override \"output.weight\" must be one of \"keep\", \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\", \"iq4_nl\""),
             ("method = \"rtn\"\nbits = [\n", nil, ""),
         ]
         for (text, line, message) in cases {

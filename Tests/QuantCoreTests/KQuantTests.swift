@@ -23,7 +23,7 @@ import Testing
         return Array(file.floats(of: info).prefix(fixture.rows * info.shape[0]))
     }
 
-    @Test(arguments: [TensorType.q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
+    @Test(arguments: [TensorType.q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_NL])
     func bytesEqualLlamaQuantize(type: TensorType) throws {
         let fixture = try Self.fixture()
         let values = try Self.weights(fixture)
@@ -36,7 +36,7 @@ import Testing
         let restored = try bytes.withUnsafeBytes { try type.format.dequantize($0, count: values.count) }
         let error = zip(values, restored).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
         let energy = values.reduce(0.0) { $0 + Double($1) * Double($1) }
-        let bound = [TensorType.q6_K: 0.03, .q5_K: 0.06, .q4_K: 0.12, .q3_K: 0.25, .q2_K: 0.45][type]!
+        let bound = [TensorType.q6_K: 0.03, .q5_K: 0.06, .q4_K: 0.12, .iq4_NL: 0.12, .q3_K: 0.25, .q2_K: 0.45][type]!
         #expect((error / energy).squareRoot() < bound)
     }
 

@@ -137,6 +137,6 @@ import Testing
         #expect(short.stderr.contains("short.txt: the text has"))
         let usage = try CLITests.run(["model", "convert", "--type", "q7_k", "-o", dir.appendingPathComponent("x").path])
         #expect(usage.status == 64)
-        #expect(usage.stderr.contains("--type must be one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, q3_k_m, q4_k_m, q5_k_m, got 'q7_k'"))
+        #expect(usage.stderr.contains("--type must be one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, q3_k_m, q4_k_m, q5_k_m, got 'q7_k'"))
     }
 }

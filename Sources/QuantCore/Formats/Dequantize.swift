@@ -48,6 +48,24 @@ public enum Dequantize {
         }
     }
 
+    /// ggml's `kvalues_iq4nl`: the 16 non-linear levels of IQ4_NL (ggml-common.h).
+    public static let iq4NLValues: [Int8] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
+
+    /// block_iq4_nl { half d; uint8 qs[16] }: y[j] = d·kvalues[nibble], low nibbles first.
+    public static func iq4_NL(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
+        let blocks = checkedBlockCount(source, destination, blockSize: 32, bytesPerBlock: 18)
+        for i in 0..<blocks {
+            let b = i * 18
+            let y = i * 32
+            let d = half(source, b)
+            for j in 0..<16 {
+                let q = source[b + 2 + j]
+                destination[y + j] = d * Float(iq4NLValues[Int(q & 0x0F)])
+                destination[y + j + 16] = d * Float(iq4NLValues[Int(q >> 4)])
+            }
+        }
+    }
+
     /// block_q4_1 { half d, m; uint8 qs[16] }: y[j] = nibble·d + m.
     public static func q4_1(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
         let blocks = checkedBlockCount(source, destination, blockSize: 32, bytesPerBlock: 20)

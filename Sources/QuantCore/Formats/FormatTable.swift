@@ -82,6 +82,7 @@ extension TensorType {
         case .q5_K: FormatTable.q5_K
         case .q6_K: FormatTable.q6_K
         case .q8_K: FormatTable.q8_K
+        case .iq4_NL: FormatTable.iq4_NL
         }
     }
 }
@@ -115,4 +116,6 @@ enum FormatTable {
     static let q6_K = TensorFormat(type: .q6_K, blockSize: 256, bytesPerBlock: 210) { Dequantize.q6_K($0, $1) }
     // block_q8_K: float d; int8 qs[256]; int16 bsums[16]
     static let q8_K = TensorFormat(type: .q8_K, blockSize: 256, bytesPerBlock: 292) { Dequantize.q8_K($0, $1) }
+    // block_iq4_nl: half d; uint8 qs[16] (indices into kvalues_iq4nl)
+    static let iq4_NL = TensorFormat(type: .iq4_NL, blockSize: 32, bytesPerBlock: 18) { Dequantize.iq4_NL($0, $1) }
 }

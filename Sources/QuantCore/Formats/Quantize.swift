@@ -158,6 +158,7 @@ public enum Quantize {
         case .q4_K: { (x, y) throws(Failure) in try q4_K(x, y) }
         case .q5_K: { (x, y) throws(Failure) in try q5_K(x, y) }
         case .q6_K: { (x, y) throws(Failure) in try q6_K(x, y) }
+        case .iq4_NL: { (x, y) throws(Failure) in try iq4_NL(x, y) }
         default: nil
         }
     }

@@ -433,4 +433,72 @@ extension Quantize {
             }
         }
     }
+
+    /// ggml's `best_index_int8`: the nearest of the sorted levels (ties to the upper one).
+    static func bestIndex(_ values: [Int8], _ x: Float) -> Int {
+        if x <= Float(values[0]) { return 0 }
+        if x >= Float(values[values.count - 1]) { return values.count - 1 }
+        var lower = 0, upper = values.count - 1
+        while upper - lower > 1 {
+            let middle = (lower + upper) / 2
+            if x < Float(values[middle]) { upper = middle } else { lower = middle }
+        }
+        return x - Float(values[upper - 1]) < Float(values[upper]) - x ? upper - 1 : upper
+    }
+
+    /// block_iq4_nl as llama-quantize writes it without an importance matrix (`quantize_iq4_nl`,
+    /// i.e. `quantize_row_iq4_nl_impl` with weights x² and 7 scale trials each side).
+    public static func iq4_NL(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        let blocks = try check(x, y, blockBytes: 18)
+        let values = Dequantize.iq4NLValues
+        let ntry = 7
+        var L = [Int](repeating: 0, count: 32)
+        for i in 0..<blocks {
+            let xb = x.baseAddress! + i * 32
+            let out = i * 18
+            for k in 0..<18 { y[out + k] = 0 }
+            var amax: Float = 0, maximum: Float = 0
+            for j in 0..<32 where abs(xb[j]) > amax {
+                amax = abs(xb[j])
+                maximum = xb[j]
+            }
+            var scale: Float = 0
+            if amax >= 1e-15 {
+                let weight = (0..<32).map { xb[$0] * xb[$0] }
+                var d = -maximum / Float(values[0])
+                var id = 1 / d
+                var sumQX: Float = 0, sumQ2: Float = 0
+                for j in 0..<32 {
+                    let l = bestIndex(values, id * xb[j])
+                    L[j] = l
+                    let q = Float(values[l])
+                    sumQX += weight[j] * q * xb[j]
+                    sumQ2 += weight[j] * q * q
+                }
+                d = sumQ2 > 0 ? sumQX / sumQ2 : 0
+                var best = d * sumQX
+                for trial in -ntry...ntry {
+                    id = (Float(trial) + Float(values[0])) / maximum
+                    sumQX = 0
+                    sumQ2 = 0
+                    for j in 0..<32 {
+                        let q = Float(values[bestIndex(values, id * xb[j])])
+                        sumQX += weight[j] * q * xb[j]
+                        sumQ2 += weight[j] * q * q
+                    }
+                    if sumQ2 > 0 && sumQX * sumQX > best * sumQ2 {
+                        d = sumQX / sumQ2
+                        best = d * sumQX
+                    }
+                }
+                scale = d
+            }
+            store16(Half.f32ToF16(scale), y, out)
+            // As ggml: the levels are chosen again with the final scale, also when it is 0
+            // (then every value takes the level nearest 0).
+            let id: Float = scale != 0 ? 1 / scale : 0
+            for j in 0..<32 { L[j] = bestIndex(values, id * xb[j]) }
+            for j in 0..<16 { y[out + 2 + j] = UInt8(L[j] | (L[j + 16] << 4)) }
+        }
+    }
 }

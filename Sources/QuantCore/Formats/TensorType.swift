@@ -15,6 +15,7 @@ public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible 
     case q5_K = 13
     case q6_K = 14
     case q8_K = 15
+    case iq4_NL = 20
     case bf16 = 30
 
     /// The name ggml and llama.cpp print (`ggml_type_name`).
@@ -35,6 +36,7 @@ public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible 
         case .q5_K: "Q5_K"
         case .q6_K: "Q6_K"
         case .q8_K: "Q8_K"
+        case .iq4_NL: "IQ4_NL"
         }
     }
 

@@ -3,7 +3,7 @@
 /// 1-D tensors (norms, RoPE factors) kept in F32, as llama.cpp stores them.
 public enum GGUFConverter {
     /// Target types this converter writes.
-    public static let targets: [TensorType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+    public static let targets: [TensorType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_NL]
 
     /// `general.file_type` values llama.cpp uses (`enum llama_ftype`).
     public static func fileType(for type: TensorType) -> UInt32? {
@@ -20,6 +20,7 @@ public enum GGUFConverter {
         case .q4_K: 14  // MOSTLY_Q4_K_S: every matrix in Q4_K
         case .q5_K: 16  // MOSTLY_Q5_K_S
         case .q6_K: 18
+        case .iq4_NL: 25
         case .bf16: 32
         default: nil
         }
