@@ -23,6 +23,15 @@ public struct TensorFormat: Sendable {
         self.dequantize = dequantize
     }
 
+    /// Storage per weight, scales included: bytesPerBlock · 8 / blockSize (4.5 for Q4_0 and Q4_K).
+    public var bitsPerWeight: Double { Double(bytesPerBlock * 8) / Double(blockSize) }
+
+    /// The reference quantizer, for the types QuantLab writes (nil for Q8_1 and Q8_K, which
+    /// ggml uses only for activations).
+    public var quantize: (@Sendable (UnsafeBufferPointer<Float>, UnsafeMutableRawBufferPointer) throws(Quantize.Failure) -> Void)? {
+        Quantize.function(for: type)
+    }
+
     /// Bytes that `elements` elements take (ggml's `ggml_row_size`); nil when `elements` is
     /// negative or not a multiple of blockSize, or when the size overflows `Int`.
     public func byteCount(elements: Int) -> Int? {
