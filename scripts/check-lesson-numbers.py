@@ -78,7 +78,37 @@ def main():
                    f"{d['sameTopRate'] * 100:.2f}%")
             expect("06-gguf-llama-cpp.md", gguf, row)
             rows += 1
-    print(f"check-lesson-numbers: base PPL {ppl}, F16 and {rows} quantized rows match the lessons")
+        settings_rows = 0
+        for lesson_name, label, toml in SETTINGS_ROWS:
+            path = os.path.join(scratch, "settings.toml")
+            with open(path, "w") as f:
+                f.write(toml)
+            report = json.loads(run(binary, "eval", "--json", "--settings", path, env=env))
+            d = report["divergence"]
+            blocks = report["quantizedBytes"] - KEPT_BYTES
+            row = (f"{label} | {blocks:,} | {d['perplexity']:.4f} | {d['meanKLD']:.6f} | {d['sameTopRate'] * 100:.2f}%")
+            if report.get("outlierColumnFraction") is not None:
+                row += f" | {report['outlierColumnFraction'] * 100:.2f}%"
+            expect(lesson_name, lesson(lesson_name), row)
+            settings_rows += 1
+    print(f"check-lesson-numbers: base PPL {ppl}, F16, {rows} quantized rows and {settings_rows} settings rows match the lessons")
+
+
+# Rows of the lessons' settings tables: (lesson, first cell, settings file). The block matrices'
+# bytes are the report's total minus what every recipe keeps: embedding and output in F32
+# (2 × 786,432 bytes) and the 9 norms (9 × 768 bytes).
+KEPT_BYTES = 2 * 786_432 + 9 * 768
+SETTINGS_ROWS = [
+    ("02-int8-int4-basics.md", "8-bit, per channel", 'method = "rtn"\nbits = 8\ngranularity = "channel"\n'),
+    ("02-int8-int4-basics.md", "4-bit, groups of 64", 'method = "rtn"\nbits = 4\ngranularity = "group"\ngroup_size = 64\n'),
+    ("02-int8-int4-basics.md", "3-bit, groups of 64", 'method = "rtn"\nbits = 3\ngranularity = "group"\ngroup_size = 64\n'),
+    ("02-int8-int4-basics.md", "3-bit, groups of 64, clip search",
+     'method = "rtn"\nbits = 3\ngranularity = "group"\ngroup_size = 64\nclip_search = true\n'),
+    ("03-bitsandbytes.md", "NF4", 'method = "bnb_4bit"\nquant_type = "nf4"\n'),
+    ("03-bitsandbytes.md", "NF4 + double quantization", 'method = "bnb_4bit"\nquant_type = "nf4"\ndouble_quant = true\n'),
+    ("03-bitsandbytes.md", "FP4", 'method = "bnb_4bit"\nquant_type = "fp4"\n'),
+    ("03-bitsandbytes.md", "LLM.int8(), threshold 6.0", 'method = "bnb_int8"\n'),
+]
 
 
 if __name__ == "__main__":
