@@ -75,4 +75,33 @@ import Testing
         let big = "method = \"rtn\"\n#" + String(repeating: "x", count: 70_000) + "\n"
         #expect(problem(big)?.message == "the settings file has \(big.utf8.count) bytes; at most 65536 are allowed")
     }
+
+    /// Settings files are untrusted: mutated ones parse or fail with a problem naming the file.
+    @Test func mutatedSettingsNeverCrash() {
+        let original = "method = \"rtn\"\nbits = 4\ngranularity = \"group\"\ngroup_size = 64\nclip_search = true\n[overrides]\n\"output.weight\" = \"q8_0\"\n"
+        let fragments = ["[", "]", "[[", "]]", "{", "}", "=", "\"", "'", "\n", "#", "method = \"bnb_4bit\"", "method = \"gguf\"", "preset = \"q4_k_m\"",
+                         "threshold = 1e400", "bits = -9223372036854775808", "group_size = 99999999999", "[overrides]", "\"*\" = \"keep\"", "ü", "\u{0}"]
+        var fuzz = RobustnessTests.FuzzOptions(iterations: 500, seed: 7)
+        var parsed = 0, refused = 0
+        for _ in 0..<fuzz.iterations {
+            var chars = Array(original)
+            for _ in 0..<Int.random(in: 1...5, using: &fuzz.rng) {
+                let at = Int.random(in: 0...chars.count, using: &fuzz.rng)
+                switch Int.random(in: 0..<3, using: &fuzz.rng) {
+                case 0: chars.insert(contentsOf: fragments.randomElement(using: &fuzz.rng)!, at: at)
+                case 1: if at < chars.count { chars.removeSubrange(at..<min(chars.count, at + Int.random(in: 1...12, using: &fuzz.rng))) }
+                default: chars.insert(Character(Unicode.Scalar(UInt8.random(in: 0...127, using: &fuzz.rng))), at: at)
+                }
+            }
+            fuzz.dump(String(chars))
+            do {
+                _ = try QuantizationSettings.parse(String(chars), file: "fuzz.toml")
+                parsed += 1
+            } catch {
+                refused += 1
+                #expect(error.file == "fuzz.toml" && !error.message.isEmpty)
+            }
+        }
+        #expect(parsed > 0 && refused > 0)
+    }
 }
