@@ -196,6 +196,7 @@ struct ModelConvert: ParsableCommand {
     @OptionGroup var options: ModelOptions
     @Option(help: ArgumentHelp("Target: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, or the mixtures q4_k_m, q5_k_m.", valueName: "type")) var type: String
     @Option(name: .shortAndLong, help: ArgumentHelp("The GGUF file to write.", valueName: "file")) var output: String
+    @Option(help: ArgumentHelp("An importance matrix (quantlab imatrix or llama-imatrix GGUF) to weight the rounding; q4_0 and iq4_nl.", valueName: "file")) var imatrix: String?
 
     func run() throws {
         let preset = LlamaQuantize.Preset(rawValue: type.lowercased())
@@ -205,9 +206,22 @@ struct ModelConvert: ParsableCommand {
             Output.error("quantlab: --type must be one of \(names.joined(separator: ", ")), got '\(type)'")
             throw ExitCode(64)
         }
+        var importance: [String: [Float]]?
+        if let imatrix {
+            guard preset == nil, let target, ImportanceMatrix.weightedTypes.contains(target) else {
+                Output.error("quantlab: --imatrix is implemented for --type \(ImportanceMatrix.weightedTypes.map { $0.description.lowercased() }.joined(separator: " and ")) so far")
+                throw ExitCode(64)
+            }
+            do {
+                importance = try ImportanceMatrix.load(GGUFFile.open(path: imatrix))
+            } catch {
+                Output.error("quantlab: \(error)")
+                throw ExitCode(dataErrorExit)
+            }
+        }
         let file = try openModelFile(try options.modelPath())
         do {
-            let writer = try preset.map { try LlamaQuantize.quantize(file, preset: $0) } ?? GGUFConverter.convert(file, to: target!)
+            let writer = try preset.map { try LlamaQuantize.quantize(file, preset: $0) } ?? GGUFConverter.convert(file, to: target!, importance: importance)
             try writer.write(to: output)
         } catch {
             Output.error("quantlab: \(error)")
@@ -243,5 +257,47 @@ struct Export: ParsableCommand {
             Output.error("quantlab: \(settings): \(error)")
             throw ExitCode(dataErrorExit)
         }
+    }
+}
+
+struct Imatrix: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Collect an importance matrix (mean x² of every block matrix's input columns) from calibration text, as llama-imatrix does.",
+        discussion: "Writes llama.cpp's GGUF imatrix format, so both `quantlab model convert --imatrix` and llama-quantize --imatrix read it.")
+
+    @OptionGroup var options: ModelOptions
+    @Option(help: ArgumentHelp("Calibration text. Default: the reference calibration split.", valueName: "file")) var text: String?
+    @Option(help: ArgumentHelp("Tokens per chunk (default 256).", valueName: "n")) var ctx = 256
+    @Option(help: ArgumentHelp("At most this many chunks. Default: all.", valueName: "n")) var chunks: Int?
+    @Option(name: .shortAndLong, help: ArgumentHelp("The imatrix file to write.", valueName: "file")) var output: String
+
+    func run() throws {
+        let file = try openModelFile(try options.modelPath())
+        let (model, tokenizer) = try loadModel(file)
+        let textPath = try options.resolve(text, default: ReferenceModel.calibrationTextPath, what: "calibration text")
+        let tokens = tokenizer.encode(try readText(textPath), addSpecial: true)
+        let plan: EvaluationPlan
+        do {
+            plan = try EvaluationPlan(tokens: tokens, contextLength: ctx, maximumChunks: chunks,
+                                      bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: model.config.contextLength)
+        } catch {
+            Output.error("quantlab: \(textPath): \(error)")
+            throw ExitCode(dataErrorExit)
+        }
+        let collector = ImportanceCollector()
+        let recording = model.collectingImportance(collector)
+        var cache = recording.makeCache(capacity: plan.contextLength)
+        do {
+            for chunk in 0..<plan.chunkCount {
+                cache.clear()
+                _ = try recording.forward(plan.input(chunk: chunk), cache: &cache, logitRows: 0..<0, threads: options.threadCount)
+            }
+            let name = URL(fileURLWithPath: textPath).lastPathComponent
+            try collector.gguf(dataset: name, chunkCount: plan.chunkCount, chunkSize: plan.contextLength).write(to: output)
+        } catch {
+            Output.error("quantlab: \(error)")
+            throw ExitCode(dataErrorExit)
+        }
+        Output.write("wrote \(output): importance of \(collector.importance.count) matrices from \(plan.chunkCount) chunks of \(plan.contextLength) tokens of \(textPath)\n")
     }
 }

@@ -112,6 +112,26 @@ import Testing
         #expect(refused.stderr.contains("has no GGUF encoding; only method = \"gguf\" (a type or a preset) can be exported"))
     }
 
+    @Test func imatrixIsCollectedAndUsedByConvert() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let imatrix = dir.appendingPathComponent("imatrix.gguf").path
+        let collect = try CLITests.run(["imatrix", "--ctx", "32", "--chunks", "2", "-o", imatrix])
+        #expect(collect.status == 0, "\(collect.stderr)")
+        #expect(collect.stdout.contains("importance of 28 matrices from 2 chunks of 32 tokens"))
+        let out = dir.appendingPathComponent("q4.gguf").path
+        let weighted = try CLITests.run(["model", "convert", "--type", "q4_0", "--imatrix", imatrix, "-o", out])
+        #expect(weighted.status == 0, "\(weighted.stderr)")
+        let plain = dir.appendingPathComponent("plain.gguf").path
+        _ = try CLITests.run(["model", "convert", "--type", "q4_0", "-o", plain])
+        // Same size, different bytes: the importance changes the rounding, not the layout.
+        let a = try Data(contentsOf: URL(fileURLWithPath: out)), b = try Data(contentsOf: URL(fileURLWithPath: plain))
+        #expect(a.count == b.count && a != b)
+        let refused = try CLITests.run(["model", "convert", "--type", "q4_k", "--imatrix", imatrix, "-o", dir.appendingPathComponent("x.gguf").path])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--imatrix is implemented for --type q4_0 and iq4_nl so far"))
+    }
+
     @Test func generateContinuesThePrompt() throws {
         let r = try CLITests.run(["generate", "--prompt", "Once upon a time", "--tokens", "6"])
         #expect(r.status == 0, "\(r.stderr)")

@@ -83,7 +83,7 @@ extension Quantize {
 
     /// `make_qx_quants` with rmse_type 1 (weights x²) and no importance: a signed scale for `n`
     /// values with levels −nmax…nmax−1, trying 18 scales around nmax/max.
-    static func makeQX(_ x: UnsafePointer<Float>, n: Int, nmax: Int, levels L: inout [Int8], offset: Int) -> Float {
+    static func makeQX(_ x: UnsafePointer<Float>, n: Int, nmax: Int, levels L: inout [Int8], offset: Int, weights qw: [Float]? = nil) -> Float {
         var maximum: Float = 0, amax: Float = 0
         for i in 0..<n where abs(x[i]) > amax {
             amax = abs(x[i])
@@ -97,7 +97,7 @@ extension Quantize {
             var sumLX: Float = 0, sumL2: Float = 0
             for i in 0..<n {
                 let l = max(-nmax, min(nmax - 1, nearestInt(iscale * x[i])))
-                let w = x[i] * x[i]
+                let w = qw?[i] ?? x[i] * x[i]
                 sumLX += w * x[i] * Float(l)
                 sumL2 += w * Float(l) * Float(l)
             }
@@ -450,55 +450,103 @@ extension Quantize {
     /// i.e. `quantize_row_iq4_nl_impl` with weights x² and 7 scale trials each side).
     public static func iq4_NL(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
         let blocks = try check(x, y, blockBytes: 18)
+        for i in 0..<blocks {
+            let xb = x.baseAddress! + i * 32
+            iq4NLBlock(xb, weights: (0..<32).map { xb[$0] * xb[$0] }, into: y, at: i * 18)
+        }
+    }
+
+    /// One IQ4_NL block (`quantize_row_iq4_nl_impl` with a single 32-value block, 7 trials).
+    static func iq4NLBlock(_ xb: UnsafePointer<Float>, weights weight: [Float], into y: UnsafeMutableRawBufferPointer, at out: Int) {
         let values = Dequantize.iq4NLValues
         let ntry = 7
         var L = [Int](repeating: 0, count: 32)
-        for i in 0..<blocks {
-            let xb = x.baseAddress! + i * 32
-            let out = i * 18
-            for k in 0..<18 { y[out + k] = 0 }
-            var amax: Float = 0, maximum: Float = 0
-            for j in 0..<32 where abs(xb[j]) > amax {
-                amax = abs(xb[j])
-                maximum = xb[j]
+        for k in 0..<18 { y[out + k] = 0 }
+        var amax: Float = 0, maximum: Float = 0
+        for j in 0..<32 where abs(xb[j]) > amax {
+            amax = abs(xb[j])
+            maximum = xb[j]
+        }
+        var scale: Float = 0
+        if amax >= 1e-15 {
+            var d = -maximum / Float(values[0])
+            var id = 1 / d
+            var sumQX: Float = 0, sumQ2: Float = 0
+            for j in 0..<32 {
+                let l = bestIndex(values, id * xb[j])
+                L[j] = l
+                let q = Float(values[l])
+                sumQX += weight[j] * q * xb[j]
+                sumQ2 += weight[j] * q * q
             }
-            var scale: Float = 0
-            if amax >= 1e-15 {
-                let weight = (0..<32).map { xb[$0] * xb[$0] }
-                var d = -maximum / Float(values[0])
-                var id = 1 / d
-                var sumQX: Float = 0, sumQ2: Float = 0
+            d = sumQ2 > 0 ? sumQX / sumQ2 : 0
+            var best = d * sumQX
+            for trial in -ntry...ntry {
+                id = (Float(trial) + Float(values[0])) / maximum
+                sumQX = 0
+                sumQ2 = 0
                 for j in 0..<32 {
-                    let l = bestIndex(values, id * xb[j])
-                    L[j] = l
-                    let q = Float(values[l])
+                    let q = Float(values[bestIndex(values, id * xb[j])])
                     sumQX += weight[j] * q * xb[j]
                     sumQ2 += weight[j] * q * q
                 }
-                d = sumQ2 > 0 ? sumQX / sumQ2 : 0
-                var best = d * sumQX
-                for trial in -ntry...ntry {
-                    id = (Float(trial) + Float(values[0])) / maximum
-                    sumQX = 0
-                    sumQ2 = 0
-                    for j in 0..<32 {
-                        let q = Float(values[bestIndex(values, id * xb[j])])
-                        sumQX += weight[j] * q * xb[j]
-                        sumQ2 += weight[j] * q * q
-                    }
-                    if sumQ2 > 0 && sumQX * sumQX > best * sumQ2 {
-                        d = sumQX / sumQ2
-                        best = d * sumQX
-                    }
+                if sumQ2 > 0 && sumQX * sumQX > best * sumQ2 {
+                    d = sumQX / sumQ2
+                    best = d * sumQX
                 }
-                scale = d
             }
-            store16(Half.f32ToF16(scale), y, out)
-            // As ggml: the levels are chosen again with the final scale, also when it is 0
-            // (then every value takes the level nearest 0).
-            let id: Float = scale != 0 ? 1 / scale : 0
-            for j in 0..<32 { L[j] = bestIndex(values, id * xb[j]) }
-            for j in 0..<16 { y[out + 2 + j] = UInt8(L[j] | (L[j + 16] << 4)) }
+            scale = d
+        }
+        store16(Half.f32ToF16(scale), y, out)
+        // As ggml: the levels are chosen again with the final scale, also when it is 0
+        // (then every value takes the level nearest 0).
+        let id: Float = scale != 0 ? 1 / scale : 0
+        for j in 0..<32 { L[j] = bestIndex(values, id * xb[j]) }
+        for j in 0..<16 { y[out + 2 + j] = UInt8(L[j] | (L[j + 16] << 4)) }
+    }
+
+    /// Quantizes `rows` rows of `columns` values with an importance matrix (one value per column:
+    /// the mean of x² over calibration tokens), as llama-quantize does with `--imatrix`
+    /// (`quantize_q4_0`/`quantize_iq4_nl` with quant_weights). Types without an importance path
+    /// here fall back to the plain reference quantizer, as ggml's Q8_0 does.
+    public static func weighted(_ type: TensorType, _ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
+                                importance: [Float], _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+        guard importance.count == columns else { throw .destinationSize(expected: columns, actual: importance.count) }
+        let rowBytes = type.format.byteCount(elements: columns) ?? 0
+        guard y.count == rows * rowBytes else { throw .destinationSize(expected: rows * rowBytes, actual: y.count) }
+        switch type {
+        case .q4_0:
+            _ = try check(x, y, blockBytes: 18)
+            var L = [Int8](repeating: 0, count: 32)
+            for r in 0..<rows {
+                let row = x.baseAddress! + r * columns
+                var sumX2: Float = 0
+                for j in 0..<columns { sumX2 += row[j] * row[j] }
+                let sigma2 = sumX2 / Float(columns)
+                for b in 0..<(columns / 32) {
+                    let xb = row + 32 * b
+                    let weights = (0..<32).map { importance[32 * b + $0] * (sigma2 + xb[$0] * xb[$0]).squareRoot() }
+                    let d = makeQX(xb, n: 32, nmax: 8, levels: &L, offset: 0, weights: weights)
+                    let out = r * rowBytes + b * 18
+                    store16(Half.f32ToF16(d), y, out)
+                    for j in 0..<16 { y[out + 2 + j] = UInt8(L[j]) | (UInt8(L[j + 16]) << 4) }
+                }
+            }
+        case .iq4_NL:
+            _ = try check(x, y, blockBytes: 18)
+            for r in 0..<rows {
+                for b in 0..<(columns / 32) {
+                    let xb = x.baseAddress! + r * columns + 32 * b
+                    var sigma2: Float = 0
+                    for j in 0..<32 { sigma2 += xb[j] * xb[j] }
+                    sigma2 *= 2 / 32
+                    let weights = (0..<32).map { importance[32 * b + $0] * (sigma2 + xb[$0] * xb[$0]).squareRoot() }
+                    iq4NLBlock(xb, weights: weights, into: y, at: r * rowBytes + b * 18)
+                }
+            }
+        default:
+            guard let plain = function(for: type) else { throw .destinationSize(expected: 0, actual: y.count) }
+            try plain(x, y)
         }
     }
 }

@@ -26,11 +26,11 @@ public enum GGUFConverter {
         }
     }
 
-    public static func convert(_ file: GGUFFile, to target: TensorType) throws(GGUFError) -> GGUFWriter {
+    public static func convert(_ file: GGUFFile, to target: TensorType, importance: [String: [Float]]? = nil) throws(GGUFError) -> GGUFWriter {
         guard let fileType = fileType(for: target) else {
             throw GGUFError(path: file.path, .badValue(key: "target type", expected: targets.map(\.description).joined(separator: ", "), actual: target.description))
         }
-        return try convert(file, fileType: fileType) { $0.shape.count >= 2 ? fallback(target, rowLength: $0.shape[0]) : .f32 }
+        return try convert(file, fileType: fileType, importance: importance) { $0.shape.count >= 2 ? fallback(target, rowLength: $0.shape[0]) : .f32 }
     }
 
     /// llama-quantize's `tensor_type_fallback`: a type whose block does not divide the row length
@@ -49,7 +49,8 @@ public enum GGUFConverter {
 
     /// Writes every tensor in the type `typeFor` chooses (which must fit the tensor's rows),
     /// with `general.file_type` set to `fileType` (llama.cpp's `llama_ftype` number).
-    public static func convert(_ file: GGUFFile, fileType: UInt32, typeFor: (GGUFTensorInfo) -> TensorType) throws(GGUFError) -> GGUFWriter {
+    public static func convert(_ file: GGUFFile, fileType: UInt32, importance: [String: [Float]]? = nil,
+                               typeFor: (GGUFTensorInfo) -> TensorType) throws(GGUFError) -> GGUFWriter {
         var writer = GGUFWriter(alignment: file.alignment)
         for (key, value) in file.metadata where key != "general.alignment" {
             writer.set(key, value)
@@ -62,7 +63,27 @@ public enum GGUFConverter {
                 throw GGUFError(path: file.path, .shapeNotBlockMultiple(tensor: tensor.name, rowLength: UInt64(tensor.shape[0]), blockSize: type.format.blockSize, type: type.description))
             }
             let bytes: [UInt8]
-            if let quantize = Quantize.function(for: type) {
+            if let rowImportance = importance?[tensor.name], ImportanceMatrix.weightedTypes.contains(type) {
+                guard rowImportance.count == tensor.shape[0] else {
+                    throw GGUFError(path: file.path, .badValue(key: tensor.name + " importance", expected: "\(tensor.shape[0]) values (the row length)", actual: "\(rowImportance.count)"))
+                }
+                var out = [UInt8](repeating: 0, count: type.format.byteCount(elements: floats.count)!)
+                let rows = floats.count / tensor.shape[0]
+                let failure: Quantize.Failure? = floats.withUnsafeBufferPointer { x in
+                    out.withUnsafeMutableBytes { y in
+                        do throws(Quantize.Failure) {
+                            try Quantize.weighted(type, x, rows: rows, columns: tensor.shape[0], importance: rowImportance, y)
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                }
+                if let failure {
+                    throw GGUFError(path: file.path, .badValue(key: tensor.name, expected: "finite weights", actual: failure.description))
+                }
+                bytes = out
+            } else if let quantize = Quantize.function(for: type) {
                 var out = [UInt8](repeating: 0, count: type.format.byteCount(elements: floats.count)!)
                 let failure: Quantize.Failure? = floats.withUnsafeBufferPointer { x in
                     out.withUnsafeMutableBytes { y in

@@ -96,10 +96,14 @@ public final class LlamaModel: Sendable {
     /// The block matrices as int8 codes (seven per block, in forward order), for `activationScheme`.
     let int8Blocks: [[Int8Matrix]]
 
-    public init(config: LlamaConfig, weights: LlamaWeights, activationScheme: ActivationScheme? = nil) {
+    /// When set, the forward pass records the importance matrix of the block matrices' inputs.
+    public let importance: ImportanceCollector?
+
+    public init(config: LlamaConfig, weights: LlamaWeights, activationScheme: ActivationScheme? = nil, importance: ImportanceCollector? = nil) {
         self.config = config
         self.weights = weights
         self.activationScheme = activationScheme
+        self.importance = importance
         guard let activationScheme else {
             int8Blocks = []
             return
@@ -117,8 +121,15 @@ public final class LlamaModel: Sendable {
 
     /// The same weights run with run-time activation quantization.
     public func withActivationScheme(_ scheme: ActivationScheme) -> LlamaModel {
-        LlamaModel(config: config, weights: weights, activationScheme: scheme)
+        LlamaModel(config: config, weights: weights, activationScheme: scheme, importance: importance)
     }
+
+    /// The same weights, recording an importance matrix while they run.
+    public func collectingImportance(_ collector: ImportanceCollector) -> LlamaModel {
+        LlamaModel(config: config, weights: weights, activationScheme: activationScheme, importance: collector)
+    }
+
+    static let blockMatrixNames = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
 
     /// Loads and dequantizes every tensor, checking each shape against the configuration.
     public convenience init(file: GGUFFile) throws {
@@ -249,6 +260,7 @@ public final class LlamaModel: Sendable {
     /// A block matrix: in F32, or through the activation scheme when one is set.
     private func linear(_ block: Int, _ index: Int, _ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
                         into output: inout [Float], threads: Int) {
+        importance?.add("blk.\(block).\(Self.blockMatrixNames[index]).weight", input: input, count: count, columns: columns)
         if let activationScheme {
             activationScheme.multiply(int8Blocks[block][index], input: input, count: count, into: &output, threads: threads, statistics: activationStatistics)
         } else {

@@ -1,0 +1,76 @@
+import Foundation
+
+/// Collects an importance matrix the way llama-imatrix does: for the input of every block matrix,
+/// the sum over tokens of x² per input column, and the number of tokens. Quantizers use
+/// sum / count, the mean squared activation of each column, to weight their rounding errors.
+public final class ImportanceCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sums: [String: [Double]] = [:]
+    private var counts: [String: Int] = [:]
+
+    public init() {}
+
+    func add(_ name: String, input: [Float], count: Int, columns: Int) {
+        var partial = [Double](repeating: 0, count: columns)
+        for t in 0..<count {
+            for i in 0..<columns { partial[i] += Double(input[t * columns + i] * input[t * columns + i]) }
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        if sums[name] == nil { sums[name] = partial } else { for i in 0..<columns { sums[name]![i] += partial[i] } }
+        counts[name, default: 0] += count
+    }
+
+    /// Mean x² per input column, by tensor name.
+    public var importance: [String: [Float]] {
+        lock.lock()
+        defer { lock.unlock() }
+        return sums.mapValues { _ in [] }.reduce(into: [:]) { result, entry in
+            let n = Double(counts[entry.key] ?? 1)
+            result[entry.key] = sums[entry.key]!.map { Float($0 / n) }
+        }
+    }
+
+    /// The matrix as llama.cpp's GGUF imatrix file (`<tensor>.in_sum2`, `<tensor>.counts`,
+    /// `imatrix.datasets`, `imatrix.chunk_count`, `imatrix.chunk_size`), so llama-quantize
+    /// `--imatrix` can read it.
+    public func gguf(dataset: String, chunkCount: Int, chunkSize: Int) throws(GGUFError) -> GGUFWriter {
+        lock.lock()
+        let snapshot = sums, tokenCounts = counts
+        lock.unlock()
+        var writer = GGUFWriter()
+        writer.set("general.type", .string("imatrix"))
+        writer.set("imatrix.datasets", .array(.string([dataset])))
+        writer.set("imatrix.chunk_count", .uint32(UInt32(chunkCount)))
+        writer.set("imatrix.chunk_size", .uint32(UInt32(chunkSize)))
+        for name in snapshot.keys.sorted() {
+            let values = snapshot[name]!.map { Float($0) }
+            try writer.addTensor(name: name + ".in_sum2", shape: [values.count, 1], floats: values)
+            try writer.addTensor(name: name + ".counts", shape: [1], floats: [Float(tokenCounts[name] ?? 0)])
+        }
+        return writer
+    }
+}
+
+public enum ImportanceMatrix {
+    /// Types whose quantizer uses an importance matrix in QuantLab (others refuse one rather
+    /// than silently ignore it; Q8_0 and the float types have nothing to weight).
+    public static let weightedTypes: [TensorType] = [.q4_0, .iq4_NL]
+
+    /// Reads a llama.cpp GGUF imatrix file: for each tensor, in_sum2 / counts (all ones when a
+    /// count is 0, as llama-quantize does).
+    public static func load(_ file: GGUFFile) throws(GGUFError) -> [String: [Float]] {
+        var result: [String: [Float]] = [:]
+        for tensor in file.tensors where tensor.name.hasSuffix(".in_sum2") {
+            let name = String(tensor.name.dropLast(".in_sum2".count))
+            guard let counts = file.tensor(name + ".counts") else { throw GGUFError(path: file.path, .missingTensor(name + ".counts")) }
+            guard tensor.type == .f32, counts.type == .f32, counts.elementCount == 1 else {
+                throw GGUFError(path: file.path, .badValue(key: name, expected: "F32 in_sum2 and a single F32 count (one expert)", actual: "\(tensor.type), \(counts.elementCount) counts"))
+            }
+            let count = file.floats(of: counts)[0].rounded()
+            let sums = file.floats(of: tensor)
+            result[name] = count > 0 ? sums.map { $0 / count } : sums.map { _ in 1 }
+        }
+        return result
+    }
+}
