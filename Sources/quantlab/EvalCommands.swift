@@ -77,15 +77,8 @@ struct Eval: ParsableCommand {
         let base = self.base ?? (settings != nil ? modelPath : nil)
         let body = try readText(textPath)
         let tokens = tokenizer.encode(body, addSpecial: true)
-        let contextLength = ctx ?? min(256, model.config.contextLength)
-        let plan: EvaluationPlan
-        do {
-            plan = try EvaluationPlan(tokens: tokens, contextLength: contextLength, maximumChunks: chunks,
-                                      bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: model.config.contextLength)
-        } catch {
-            Output.error("quantlab: \(textPath): \(error)")
-            throw ExitCode(dataErrorExit)
-        }
+        let plan = try makePlan(tokens: tokens, contextLength: ctx ?? min(256, model.config.contextLength), chunks: chunks,
+                                tokenizer: tokenizer, model: model, textPath: textPath)
         let threads = options.threadCount
         if !json {
             Output.write("model: \(modelPath)\ntext: \(textPath): \(tokens.count) tokens; \(plan.chunkCount) chunks of \(plan.contextLength), \(plan.scoredTotal) tokens scored\n")

@@ -82,6 +82,17 @@ func readText(_ path: String) throws -> String {
     return text
 }
 
+/// The llama-perplexity chunking of a text for a model, or a message naming the text and exit 65.
+func makePlan(tokens: [Int32], contextLength: Int, chunks: Int?, tokenizer: Tokenizer, model: LlamaModel, textPath: String) throws -> EvaluationPlan {
+    do {
+        return try EvaluationPlan(tokens: tokens, contextLength: contextLength, maximumChunks: chunks,
+                                  bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: model.config.contextLength)
+    } catch {
+        Output.error("quantlab: \(textPath): \(error)")
+        throw ExitCode(dataErrorExit)
+    }
+}
+
 func formatBytes(_ bytes: Int) -> String {
     if bytes < 1024 { return "\(bytes) B" }
     if bytes < 1 << 20 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
@@ -276,14 +287,7 @@ struct Imatrix: ParsableCommand {
         let (model, tokenizer) = try loadModel(file)
         let textPath = try options.resolve(text, default: ReferenceModel.calibrationTextPath, what: "calibration text")
         let tokens = tokenizer.encode(try readText(textPath), addSpecial: true)
-        let plan: EvaluationPlan
-        do {
-            plan = try EvaluationPlan(tokens: tokens, contextLength: ctx, maximumChunks: chunks,
-                                      bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: model.config.contextLength)
-        } catch {
-            Output.error("quantlab: \(textPath): \(error)")
-            throw ExitCode(dataErrorExit)
-        }
+        let plan = try makePlan(tokens: tokens, contextLength: ctx, chunks: chunks, tokenizer: tokenizer, model: model, textPath: textPath)
         let collector = ImportanceCollector()
         let recording = model.collectingImportance(collector)
         var cache = recording.makeCache(capacity: plan.contextLength)

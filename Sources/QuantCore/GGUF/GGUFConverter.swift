@@ -63,48 +63,43 @@ public enum GGUFConverter {
                 throw GGUFError(path: file.path, .shapeNotBlockMultiple(tensor: tensor.name, rowLength: UInt64(tensor.shape[0]), blockSize: type.format.blockSize, type: type.description))
             }
             let bytes: [UInt8]
+            let columns = tensor.shape[0], rows = floats.count / columns
             if let rowImportance = importance?[tensor.name], ImportanceMatrix.weightedTypes.contains(type) {
-                guard rowImportance.count == tensor.shape[0] else {
-                    throw GGUFError(path: file.path, .badValue(key: tensor.name + " importance", expected: "\(tensor.shape[0]) values (the row length)", actual: "\(rowImportance.count)"))
+                guard rowImportance.count == columns else {
+                    throw GGUFError(path: file.path, .badValue(key: tensor.name + " importance", expected: "\(columns) values (the row length)", actual: "\(rowImportance.count)"))
                 }
-                var out = [UInt8](repeating: 0, count: type.format.byteCount(elements: floats.count)!)
-                let rows = floats.count / tensor.shape[0]
-                let failure: Quantize.Failure? = floats.withUnsafeBufferPointer { x in
-                    out.withUnsafeMutableBytes { y in
-                        do throws(Quantize.Failure) {
-                            try Quantize.weighted(type, x, rows: rows, columns: tensor.shape[0], importance: rowImportance, y)
-                            return nil
-                        } catch {
-                            return error
-                        }
-                    }
+                bytes = try encode(floats, as: type, tensor: tensor.name, path: file.path) { x, y throws(Quantize.Failure) in
+                    try Quantize.weighted(type, x, rows: rows, columns: columns, importance: rowImportance, y)
                 }
-                if let failure {
-                    throw GGUFError(path: file.path, .badValue(key: tensor.name, expected: "finite weights", actual: failure.description))
-                }
-                bytes = out
             } else if let quantize = Quantize.function(for: type) {
-                var out = [UInt8](repeating: 0, count: type.format.byteCount(elements: floats.count)!)
-                let failure: Quantize.Failure? = floats.withUnsafeBufferPointer { x in
-                    out.withUnsafeMutableBytes { y in
-                        do throws(Quantize.Failure) {
-                            try quantize(x, y)
-                            return nil
-                        } catch {
-                            return error
-                        }
-                    }
-                }
-                if let failure {
-                    throw GGUFError(path: file.path, .badValue(key: tensor.name, expected: "finite weights", actual: failure.description))
-                }
-                bytes = out
+                bytes = try encode(floats, as: type, tensor: tensor.name, path: file.path) { x, y throws(Quantize.Failure) in try quantize(x, y) }
             } else {
                 bytes = encode(floats, as: type)
             }
             try writer.addTensor(name: tensor.name, shape: tensor.shape, type: type, bytes: bytes)
         }
         return writer
+    }
+
+    /// Runs a quantizer over `values` into a new buffer, turning its failure into a GGUFError
+    /// that names the tensor.
+    static func encode(_ values: [Float], as type: TensorType, tensor: String, path: String,
+                       _ quantize: (UnsafeBufferPointer<Float>, UnsafeMutableRawBufferPointer) throws(Quantize.Failure) -> Void) throws(GGUFError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: type.format.byteCount(elements: values.count)!)
+        let failure: Quantize.Failure? = values.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBytes { y in
+                do throws(Quantize.Failure) {
+                    try quantize(x, y)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+        }
+        if let failure {
+            throw GGUFError(path: path, .badValue(key: tensor, expected: "finite weights", actual: failure.description))
+        }
+        return out
     }
 
     /// Little-endian bytes of `values` in F32, F16 or BF16.
