@@ -222,14 +222,21 @@ extension Quantize {
     /// block_q6_K { uint8 ql[128]; uint8 qh[64]; int8 scales[16]; half d }.
     public static func q6_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
         let blocks = try checkK(x, y, blockBytes: 210)
+        q6KBlocks(x.baseAddress!, blocks: blocks, importance: nil, y, at: 0)
+    }
+
+    /// Q6_K super-blocks; with an importance row (`quantize_row_q6_K_impl`), each 16-value
+    /// group's scale search weighs its values by the importance instead of x².
+    static func q6KBlocks(_ x: UnsafePointer<Float>, blocks: Int, importance: [Float]?, _ y: UnsafeMutableRawBufferPointer, at start: Int) {
         var L = [Int8](repeating: 0, count: 256)
         for i in 0..<blocks {
-            let base = x.baseAddress! + i * 256
-            let out = i * 210
+            let base = x + i * 256
+            let out = start + i * 210
             var scales = [Float](repeating: 0, count: 16)
             var maxScale: Float = 0, maxAbsScale: Float = 0
             for ib in 0..<16 {
-                let scale = makeQX(base + 16 * ib, n: 16, nmax: 32, levels: &L, offset: 16 * ib)
+                let weights = importance.map { Array($0[(256 * i + 16 * ib)..<(256 * i + 16 * ib + 16)]) }
+                let scale = makeQX(base + 16 * ib, n: 16, nmax: 32, levels: &L, offset: 16 * ib, weights: weights)
                 scales[ib] = scale
                 if abs(scale) > maxAbsScale {
                     maxAbsScale = abs(scale)
@@ -543,6 +550,11 @@ extension Quantize {
                     let weights = (0..<32).map { importance[32 * b + $0] * (sigma2 + xb[$0] * xb[$0]).squareRoot() }
                     iq4NLBlock(xb, weights: weights, into: y, at: r * rowBytes + b * 18)
                 }
+            }
+        case .q6_K:
+            _ = try checkK(x, y, blockBytes: 210)
+            for r in 0..<rows {
+                q6KBlocks(x.baseAddress! + r * columns, blocks: columns / 256, importance: importance, y, at: r * rowBytes)
             }
         default:
             guard let plain = function(for: type) else { throw .destinationSize(expected: 0, actual: y.count) }
