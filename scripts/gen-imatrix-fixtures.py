@@ -4,8 +4,8 @@
 An importance matrix is collected by QuantLab (`quantlab imatrix --ctx 64 --chunks 2` on the
 reference calibration text: small enough for debug-build tests to recompute), handed to
 llama.cpp's own llama-quantize (`--pure --imatrix`), and the bytes it writes for the first 32 rows
-of blk.0.attn_q.weight and blk.0.ffn_down.weight are recorded for Q4_0 and IQ4_NL (ffn_down only
-for Q6_K, whose 256-value blocks do not fit attn_q's rows).
+of blk.0.attn_q.weight and blk.0.ffn_down.weight are recorded for Q4_0 and IQ4_NL plus Q5_0, and for
+Q4_K and Q6_K ffn_down only (their 256-value blocks do not fit attn_q's 192-value rows).
 
     QUANTLAB=.build/release/quantlab LLAMA_QUANTIZE=/path/to/llama-quantize python3 scripts/gen-imatrix-fixtures.py
 """
@@ -33,12 +33,12 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         imatrix = os.path.join(scratch, "imatrix.gguf")
         subprocess.run([quantlab, "imatrix", "--course", ROOT, "--ctx", "64", "--chunks", "2", "-o", imatrix], check=True, capture_output=True)
-        for kind in ("Q4_0", "IQ4_NL", "Q6_K"):
+        for kind in ("Q4_0", "Q5_0", "IQ4_NL", "Q4_K", "Q6_K"):
             out = os.path.join(scratch, kind + ".gguf")
             subprocess.run([tool, "--pure", "--imatrix", imatrix, MODEL, out, kind], check=True, capture_output=True)
             tensors = {t.name: t for t in GGUFReader(out).tensors}
             # Q6_K needs rows that are a multiple of 256: only ffn_down (512) keeps it.
-            for name in (TENSORS[1:] if kind == "Q6_K" else TENSORS):
+            for name in (TENSORS[1:] if kind.endswith("_K") else TENSORS):
                 raw = np.asarray(tensors[name].data).tobytes()
                 fixture["bytes_hex"][f"{kind}/{name}"] = raw[: len(raw) * ROWS // int(tensors[name].shape[1])].hex()
     with open(OUT, "w") as f:

@@ -78,9 +78,17 @@ public enum LlamaQuantize {
         return result
     }
 
-    /// Writes the mixture, as llama-quantize would without an importance matrix.
-    public static func quantize(_ file: GGUFFile, preset: Preset) throws(GGUFError) -> GGUFWriter {
+    /// Writes the mixture, as llama-quantize would, with an importance matrix when given. Every
+    /// type the mixture picks must then have a weighted quantizer (or none to weight, like Q8_0).
+    public static func quantize(_ file: GGUFFile, preset: Preset, importance: [String: [Float]]? = nil) throws(GGUFError) -> GGUFWriter {
         let types = types(for: file, preset: preset)
-        return try GGUFConverter.convert(file, fileType: preset.fileType) { types[$0.name] ?? .f32 }
+        if importance != nil {
+            let unweighted = Set(types.values).subtracting(ImportanceMatrix.weightedTypes + [.q8_0, .f32, .f16, .bf16])
+            guard unweighted.isEmpty else {
+                throw GGUFError(path: file.path, .unsupported(
+                    "\(preset.rawValue.uppercased()) uses \(unweighted.map(\.description).sorted().joined(separator: ", ")) on this model, which QuantLab cannot weight with an importance matrix yet (weighted: \(ImportanceMatrix.weightedTypes.map(\.description).joined(separator: ", "))); quantize without --imatrix"))
+            }
+        }
+        return try GGUFConverter.convert(file, fileType: preset.fileType, importance: importance) { types[$0.name] ?? .f32 }
     }
 }

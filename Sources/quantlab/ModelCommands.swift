@@ -207,7 +207,7 @@ struct ModelConvert: ParsableCommand {
     @OptionGroup var options: ModelOptions
     @Option(help: ArgumentHelp("Target: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, or the mixtures q4_k_m, q5_k_m.", valueName: "type")) var type: String
     @Option(name: .shortAndLong, help: ArgumentHelp("The GGUF file to write.", valueName: "file")) var output: String
-    @Option(help: ArgumentHelp("An importance matrix (quantlab imatrix or llama-imatrix GGUF) to weight the rounding; q4_0, iq4_nl and q6_k.", valueName: "file")) var imatrix: String?
+    @Option(help: ArgumentHelp("An importance matrix (quantlab imatrix or llama-imatrix GGUF) to weight the rounding: q4_0, q5_0, iq4_nl, q4_k, q6_k and q4_k_m.", valueName: "file")) var imatrix: String?
 
     func run() throws {
         let preset = LlamaQuantize.Preset(rawValue: type.lowercased())
@@ -219,8 +219,8 @@ struct ModelConvert: ParsableCommand {
         }
         var importance: [String: [Float]]?
         if let imatrix {
-            guard preset == nil, let target, ImportanceMatrix.weightedTypes.contains(target) else {
-                Output.error("quantlab: --imatrix is implemented for --type \(ImportanceMatrix.weightedTypes.map { $0.description.lowercased() }.joined(separator: ", ")) so far")
+            guard preset != nil || target.map({ ImportanceMatrix.weightedTypes.contains($0) }) == true else {
+                Output.error("quantlab: --imatrix is implemented for --type \(ImportanceMatrix.weightedTypes.map { $0.description.lowercased() }.joined(separator: ", ")) and the mixtures built from them so far")
                 throw ExitCode(64)
             }
             do {
@@ -232,7 +232,7 @@ struct ModelConvert: ParsableCommand {
         }
         let file = try openModelFile(try options.modelPath())
         do {
-            let writer = try preset.map { try LlamaQuantize.quantize(file, preset: $0) } ?? GGUFConverter.convert(file, to: target!, importance: importance)
+            let writer = try preset.map { try LlamaQuantize.quantize(file, preset: $0, importance: importance) } ?? GGUFConverter.convert(file, to: target!, importance: importance)
             try writer.write(to: output)
         } catch {
             Output.error("quantlab: \(error)")

@@ -166,21 +166,8 @@ extension Quantize {
                 if negativeMin > maxMin { maxMin = negativeMin }
             }
             let packed = packScalesMins(scales, mins, maxScale: maxScale, maxMin: maxMin)
-            let dBits = Half.f32ToF16(maxScale / 63), dminBits = Half.f32ToF16(maxMin / 63)
             let out = i * blockBytes
-            store16(dBits, y, out)
-            store16(dminBits, y, out + 2)
-            for k in 0..<12 { y[out + 4 + k] = packed[k] }
-            let d = Half.f16ToF32(dBits), dmin = Half.f16ToF32(dminBits)
-            for j in 0..<8 {
-                let (sc, m) = scaleMin(j, packed)
-                let dj = d * Float(sc)
-                if dj == 0 { continue }
-                let dm = dmin * Float(m)
-                for k in 0..<32 {
-                    L[32 * j + k] = UInt8(max(0, min(nmax, nearestInt((base[32 * j + k] + dm) / dj))))
-                }
-            }
+            storeScalesAndRequantize(d: maxScale / 63, dmin: maxMin / 63, packed: packed, base, nmax: nmax, levels: &L, y, at: out)
             if nmax == 15 {
                 for chunk in 0..<4 {
                     for l in 0..<32 { y[out + 16 + chunk * 32 + l] = L[chunk * 64 + l] | (L[chunk * 64 + l + 32] << 4) }
@@ -199,6 +186,26 @@ extension Quantize {
                     m2 <<= 2
                 }
                 for j in 0..<32 { y[out + 16 + j] = qh[j] }
+            }
+        }
+    }
+
+    /// Stores a Q4_K/Q5_K super-block's FP16 d and dmin and its packed 6-bit scales, then picks
+    /// every value's level again with the scales as stored (as ggml does after packing).
+    static func storeScalesAndRequantize(d: Float, dmin: Float, packed: [UInt8], _ base: UnsafePointer<Float>, nmax: Int,
+                                         levels L: inout [UInt8], _ y: UnsafeMutableRawBufferPointer, at out: Int) {
+        let dBits = Half.f32ToF16(d), dminBits = Half.f32ToF16(dmin)
+        store16(dBits, y, out)
+        store16(dminBits, y, out + 2)
+        for k in 0..<12 { y[out + 4 + k] = packed[k] }
+        let dStored = Half.f16ToF32(dBits), dminStored = Half.f16ToF32(dminBits)
+        for j in 0..<8 {
+            let (sc, m) = scaleMin(j, packed)
+            let dj = dStored * Float(sc)
+            if dj == 0 { continue }
+            let dm = dminStored * Float(m)
+            for k in 0..<32 {
+                L[32 * j + k] = UInt8(max(0, min(nmax, nearestInt((base[32 * j + k] + dm) / dj))))
             }
         }
     }
@@ -514,8 +521,8 @@ extension Quantize {
 
     /// Quantizes `rows` rows of `columns` values with an importance matrix (one value per column:
     /// the mean of x² over calibration tokens), as llama-quantize does with `--imatrix`
-    /// (`quantize_q4_0`/`quantize_iq4_nl` with quant_weights). Types without an importance path
-    /// here fall back to the plain reference quantizer, as ggml's Q8_0 does.
+    /// (`quantize_q4_0`, `…q5_0`, `…iq4_nl`, `…q4_K`, `…q6_K` with quant_weights). Other types
+    /// use the plain reference quantizer, as ggml's Q8_0 does.
     public static func weighted(_ type: TensorType, _ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
                                 importance: [Float], _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
         guard importance.count == columns else { throw .destinationSize(expected: columns, actual: importance.count) }
@@ -524,20 +531,10 @@ extension Quantize {
         switch type {
         case .q4_0:
             _ = try check(x, y, blockBytes: 18)
-            var L = [Int8](repeating: 0, count: 32)
-            for r in 0..<rows {
-                let row = x.baseAddress! + r * columns
-                var sumX2: Float = 0
-                for j in 0..<columns { sumX2 += row[j] * row[j] }
-                let sigma2 = sumX2 / Float(columns)
-                for b in 0..<(columns / 32) {
-                    let xb = row + 32 * b
-                    let weights = (0..<32).map { importance[32 * b + $0] * (sigma2 + xb[$0] * xb[$0]).squareRoot() }
-                    let d = makeQX(xb, n: 32, nmax: 8, levels: &L, offset: 0, weights: weights)
-                    let out = r * rowBytes + b * 18
-                    store16(Half.f32ToF16(d), y, out)
-                    for j in 0..<16 { y[out + 2 + j] = UInt8(L[j]) | (UInt8(L[j + 16]) << 4) }
-                }
+            weightedRows(x, rows: rows, columns: columns, importance: importance, nmax: 8) { r, b, d, L in
+                let out = r * rowBytes + b * 18
+                store16(Half.f32ToF16(d), y, out)
+                for j in 0..<16 { y[out + 2 + j] = UInt8(L[j]) | (UInt8(L[j + 16]) << 4) }
             }
         case .iq4_NL:
             _ = try check(x, y, blockBytes: 18)
@@ -551,6 +548,25 @@ extension Quantize {
                     iq4NLBlock(xb, weights: weights, into: y, at: r * rowBytes + b * 18)
                 }
             }
+        case .q5_0:
+            _ = try check(x, y, blockBytes: 22)
+            weightedRows(x, rows: rows, columns: columns, importance: importance, nmax: 16) { r, b, d, L in
+                let out = r * rowBytes + b * 22
+                store16(Half.f32ToF16(d), y, out)
+                var qh: UInt32 = 0
+                for j in 0..<16 {
+                    let q0 = UInt8(L[j]), q1 = UInt8(L[j + 16])
+                    y[out + 6 + j] = (q0 & 0x0F) | ((q1 & 0x0F) << 4)
+                    qh |= UInt32((q0 & 0x10) >> 4) << UInt32(j)
+                    qh |= UInt32((q1 & 0x10) >> 4) << UInt32(j + 16)
+                }
+                for k in 0..<4 { y[out + 2 + k] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * k)) }
+            }
+        case .q4_K:
+            _ = try checkK(x, y, blockBytes: 144)
+            for r in 0..<rows {
+                q4KWeightedBlocks(x.baseAddress! + r * columns, blocks: columns / 256, importance: importance, y, at: r * rowBytes)
+            }
         case .q6_K:
             _ = try checkK(x, y, blockBytes: 210)
             for r in 0..<rows {
@@ -559,6 +575,128 @@ extension Quantize {
         default:
             guard let plain = function(for: type) else { throw .destinationSize(expected: 0, actual: y.count) }
             try plain(x, y)
+        }
+    }
+
+    /// The weighted search of `quantize_row_q4_0_impl`/`…q5_0_impl`: per row σ² = mean x², per
+    /// 32-value block weights importance·√(σ² + x²) and `make_qx_quants`; `pack` stores a block.
+    static func weightedRows(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, importance: [Float], nmax: Int,
+                             pack: (_ row: Int, _ block: Int, _ scale: Float, _ levels: [Int8]) -> Void) {
+        var L = [Int8](repeating: 0, count: 32)
+        for r in 0..<rows {
+            let row = x.baseAddress! + r * columns
+            var sumX2: Float = 0
+            for j in 0..<columns { sumX2 += row[j] * row[j] }
+            let sigma2 = sumX2 / Float(columns)
+            for b in 0..<(columns / 32) {
+                let xb = row + 32 * b
+                let weights = (0..<32).map { importance[32 * b + $0] * (sigma2 + xb[$0] * xb[$0]).squareRoot() }
+                let d = makeQX(xb, n: 32, nmax: nmax, levels: &L, offset: 0, weights: weights)
+                pack(r, b, d, L)
+            }
+        }
+    }
+
+    /// `make_qp_quants`: non-negative values (sub-block scales or minimums) to levels 0…nmax
+    /// with a weighted search, returning the super-block scale.
+    static func makeQP(_ x: [Float], nmax: Int, weights: [Float]) -> (scale: Float, levels: [UInt8]) {
+        let n = x.count
+        var maximum: Float = 0
+        for v in x { maximum = max(maximum, v) }
+        if maximum < 1e-15 { return (0, [UInt8](repeating: 0, count: n)) }
+        var iscale = Float(nmax) / maximum
+        var L = x.map { nearestInt(iscale * $0) }
+        let scale = 1 / iscale
+        var bestMSE: Float = 0
+        for i in 0..<n {
+            let diff = x[i] - scale * Float(L[i])
+            bestMSE += weights[i] * diff * diff
+        }
+        for step in -4...4 where step != 0 {
+            let candidate = (0.1 * Float(step) + Float(nmax)) / maximum
+            let candidateScale = 1 / candidate
+            var mse: Float = 0
+            for i in 0..<n {
+                let l = min(nmax, nearestInt(candidate * x[i]))
+                let diff = x[i] - candidateScale * Float(l)
+                mse += weights[i] * diff * diff
+            }
+            if mse < bestMSE {
+                bestMSE = mse
+                iscale = candidate
+            }
+        }
+        var sumLX: Float = 0, sumL2: Float = 0
+        for i in 0..<n {
+            let l = min(nmax, nearestInt(iscale * x[i]))
+            L[i] = l
+            sumLX += weights[i] * x[i] * Float(l)
+            sumL2 += weights[i] * Float(l) * Float(l)
+        }
+        for _ in 0..<5 {
+            var changed = 0
+            for i in 0..<n {
+                let w = weights[i]
+                var slx = sumLX - w * x[i] * Float(L[i])
+                var sl2 = sumL2 - w * Float(L[i]) * Float(L[i])
+                if slx > 0 && sl2 > 0 {
+                    let newL = min(nmax, nearestInt(x[i] * sl2 / slx))
+                    if newL != L[i] {
+                        slx += w * x[i] * Float(newL)
+                        sl2 += w * Float(newL) * Float(newL)
+                        if slx * slx * sumL2 > sumLX * sumLX * sl2 {
+                            L[i] = newL
+                            sumLX = slx
+                            sumL2 = sl2
+                            changed += 1
+                        }
+                    }
+                }
+            }
+            if changed == 0 { break }
+        }
+        return (sumL2 > 0 ? sumLX / sumL2 : 0, L.map { UInt8(truncatingIfNeeded: $0) })
+    }
+
+    /// Q4_K super-blocks with an importance row (`quantize_row_q4_K_impl`): weighted sub-block
+    /// fits, and the 6-bit scales and minimums fitted by `make_qp_quants` instead of rounding.
+    static func q4KWeightedBlocks(_ x: UnsafePointer<Float>, blocks: Int, importance: [Float], _ y: UnsafeMutableRawBufferPointer, at start: Int) {
+        var L = [UInt8](repeating: 0, count: 256)
+        for i in 0..<blocks {
+            let base = x + i * 256
+            let out = start + i * 144
+            var sumX2: Float = 0
+            for l in 0..<256 { sumX2 += base[l] * base[l] }
+            let sigma2 = 2 * sumX2 / 256
+            var scales = [Float](repeating: 0, count: 8), mins = [Float](repeating: 0, count: 8), sw = [Float](repeating: 0, count: 8)
+            for j in 0..<8 {
+                let weights = (0..<32).map { importance[256 * i + 32 * j + $0] * (sigma2 + base[32 * j + $0] * base[32 * j + $0]).squareRoot() }
+                var sum: Float = 0
+                for w in weights { sum += w }
+                sw[j] = sum
+                // ggml's make_qkx3_quants, which computes exactly what make_qkx2_quants does with
+                // explicit weights and squared errors (its `max <= min` exit equals `max == min`
+                // once min is clamped to at most 0).
+                (scales[j], mins[j]) = makeQKX2(base + 32 * j, n: 32, nmax: 15, weights: weights, levels: &L, offset: 32 * j,
+                                                rmin: -0.9, rdelta: 0.05, nstep: 36)
+            }
+            let (dBlock, ls) = makeQP(scales, nmax: 63, weights: sw)
+            let (mBlock, lm) = makeQP(mins, nmax: 63, weights: sw)
+            var packed = [UInt8](repeating: 0, count: 12)
+            for j in 0..<8 {
+                if j < 4 {
+                    packed[j] = ls[j]
+                    packed[j + 4] = lm[j]
+                } else {
+                    packed[j + 4] = (ls[j] & 0xF) | ((lm[j] & 0xF) << 4)
+                    packed[j - 4] |= (ls[j] >> 4) << 6
+                    packed[j] |= (lm[j] >> 4) << 6
+                }
+            }
+            storeScalesAndRequantize(d: dBlock, dmin: mBlock, packed: packed, base, nmax: 15, levels: &L, y, at: out)
+            for chunk in 0..<4 {
+                for l in 0..<32 { y[out + 16 + chunk * 32 + l] = L[chunk * 64 + l] | (L[chunk * 64 + l + 32] << 4) }
+            }
         }
     }
 }

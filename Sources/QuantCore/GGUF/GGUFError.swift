@@ -27,6 +27,7 @@ public struct GGUFError: Error, Equatable, CustomStringConvertible, Sendable {
         case missingTensor(String)
         case wrongTensorShape(tensor: String, expected: [Int], actual: [Int])
         case writeFailed(reason: String)
+        case unsupported(String)
     }
 
     public let path: String
@@ -93,6 +94,8 @@ public struct GGUFError: Error, Equatable, CustomStringConvertible, Sendable {
             "tensor '\(tensor)' has shape \(actual); expected \(expected) (ggml order, innermost first)"
         case .writeFailed(let reason):
             "cannot write the file (\(reason))"
+        case .unsupported(let detail):
+            detail
         }
     }
 }
