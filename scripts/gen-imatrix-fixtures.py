@@ -4,8 +4,8 @@
 An importance matrix is collected by QuantLab (`quantlab imatrix --ctx 64 --chunks 2` on the
 reference calibration text: small enough for debug-build tests to recompute), handed to
 llama.cpp's own llama-quantize (`--pure --imatrix`), and the bytes it writes for the first 32 rows
-of blk.0.attn_q.weight and blk.0.ffn_down.weight are recorded for Q4_0 and IQ4_NL plus Q5_0, and for
-Q4_K and Q6_K ffn_down only (their 256-value blocks do not fit attn_q's 192-value rows).
+of blk.0.attn_q.weight and blk.0.ffn_down.weight are recorded for Q4_0, Q5_0, Q5_1 and IQ4_NL, and
+for Q4_K, Q5_K and Q6_K ffn_down only (their 256-value blocks do not fit attn_q's 192-value rows).
 
     QUANTLAB=.build/release/quantlab LLAMA_QUANTIZE=/path/to/llama-quantize python3 scripts/gen-imatrix-fixtures.py
 """
@@ -33,7 +33,7 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         imatrix = os.path.join(scratch, "imatrix.gguf")
         subprocess.run([quantlab, "imatrix", "--course", ROOT, "--ctx", "64", "--chunks", "2", "-o", imatrix], check=True, capture_output=True)
-        for kind in ("Q4_0", "Q5_0", "IQ4_NL", "Q4_K", "Q6_K"):
+        for kind in ("Q4_0", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"):
             out = os.path.join(scratch, kind + ".gguf")
             subprocess.run([tool, "--pure", "--imatrix", imatrix, MODEL, out, kind], check=True, capture_output=True)
             tensors = {t.name: t for t in GGUFReader(out).tensors}

@@ -207,7 +207,7 @@ struct ModelConvert: ParsableCommand {
     @OptionGroup var options: ModelOptions
     @Option(help: ArgumentHelp("Target: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, or the mixtures q4_k_m, q5_k_m.", valueName: "type")) var type: String
     @Option(name: .shortAndLong, help: ArgumentHelp("The GGUF file to write.", valueName: "file")) var output: String
-    @Option(help: ArgumentHelp("An importance matrix (quantlab imatrix or llama-imatrix GGUF) to weight the rounding: q4_0, q5_0, iq4_nl, q4_k, q6_k and q4_k_m.", valueName: "file")) var imatrix: String?
+    @Option(help: ArgumentHelp("An importance matrix (quantlab imatrix or llama-imatrix GGUF) to weight the rounding: q4_0, q5_0, q5_1, iq4_nl, q4_k, q5_k, q6_k, q4_k_m, q5_k_m.", valueName: "file")) var imatrix: String?
 
     func run() throws {
         let preset = LlamaQuantize.Preset(rawValue: type.lowercased())

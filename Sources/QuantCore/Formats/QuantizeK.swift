@@ -168,25 +168,7 @@ extension Quantize {
             let packed = packScalesMins(scales, mins, maxScale: maxScale, maxMin: maxMin)
             let out = i * blockBytes
             storeScalesAndRequantize(d: maxScale / 63, dmin: maxMin / 63, packed: packed, base, nmax: nmax, levels: &L, y, at: out)
-            if nmax == 15 {
-                for chunk in 0..<4 {
-                    for l in 0..<32 { y[out + 16 + chunk * 32 + l] = L[chunk * 64 + l] | (L[chunk * 64 + l + 32] << 4) }
-                }
-            } else {
-                var qh = [UInt8](repeating: 0, count: 32)
-                var m1: UInt8 = 1, m2: UInt8 = 2
-                for chunk in 0..<4 {
-                    for j in 0..<32 {
-                        var l1 = L[chunk * 64 + j], l2 = L[chunk * 64 + j + 32]
-                        if l1 > 15 { l1 -= 16; qh[j] |= m1 }
-                        if l2 > 15 { l2 -= 16; qh[j] |= m2 }
-                        y[out + 48 + chunk * 32 + j] = l1 | (l2 << 4)
-                    }
-                    m1 <<= 2
-                    m2 <<= 2
-                }
-                for j in 0..<32 { y[out + 16 + j] = qh[j] }
-            }
+            packLevels(L, nmax: nmax, y, at: out)
         }
     }
 
@@ -208,6 +190,29 @@ extension Quantize {
                 L[32 * j + k] = UInt8(max(0, min(nmax, nearestInt((base[32 * j + k] + dm) / dj))))
             }
         }
+    }
+
+    /// The 4-bit (Q4_K) or 4+1-bit (Q5_K, high bits in qh) levels of a super-block, as ggml packs them.
+    static func packLevels(_ L: [UInt8], nmax: Int, _ y: UnsafeMutableRawBufferPointer, at out: Int) {
+        if nmax == 15 {
+            for chunk in 0..<4 {
+                for l in 0..<32 { y[out + 16 + chunk * 32 + l] = L[chunk * 64 + l] | (L[chunk * 64 + l + 32] << 4) }
+            }
+            return
+        }
+        var qh = [UInt8](repeating: 0, count: 32)
+        var m1: UInt8 = 1, m2: UInt8 = 2
+        for chunk in 0..<4 {
+            for j in 0..<32 {
+                var l1 = L[chunk * 64 + j], l2 = L[chunk * 64 + j + 32]
+                if l1 > 15 { l1 -= 16; qh[j] |= m1 }
+                if l2 > 15 { l2 -= 16; qh[j] |= m2 }
+                y[out + 48 + chunk * 32 + j] = l1 | (l2 << 4)
+            }
+            m1 <<= 2
+            m2 <<= 2
+        }
+        for j in 0..<32 { y[out + 16 + j] = qh[j] }
     }
 
     /// ggml's `get_scale_min_k4`.
@@ -562,10 +567,28 @@ extension Quantize {
                 }
                 for k in 0..<4 { y[out + 2 + k] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * k)) }
             }
-        case .q4_K:
-            _ = try checkK(x, y, blockBytes: 144)
+        case .q4_K, .q5_K:
+            let nmax = type == .q4_K ? 15 : 31
+            _ = try checkK(x, y, blockBytes: type.format.bytesPerBlock)
             for r in 0..<rows {
-                q4KWeightedBlocks(x.baseAddress! + r * columns, blocks: columns / 256, importance: importance, y, at: r * rowBytes)
+                q45KWeightedBlocks(x.baseAddress! + r * columns, blocks: columns / 256, nmax: nmax, importance: importance, y, at: r * rowBytes)
+            }
+        case .q5_1:
+            _ = try check(x, y, blockBytes: 24)
+            var L = [UInt8](repeating: 0, count: 32)
+            forEachWeightedBlock(x, rows: rows, columns: columns, importance: importance) { r, b, xb, weights in
+                let (d, negativeMin) = makeQKX2(xb, n: 32, nmax: 31, weights: weights, levels: &L, offset: 0, rmin: -0.9, rdelta: 0.05, nstep: 36)
+                let out = r * rowBytes + b * 24
+                store16(Half.f32ToF16(d), y, out)
+                store16(Half.f32ToF16(-negativeMin), y, out + 2)
+                var qh: UInt32 = 0
+                for j in 0..<16 {
+                    let q0 = L[j], q1 = L[j + 16]
+                    y[out + 8 + j] = (q0 & 0x0F) | ((q1 & 0x0F) << 4)
+                    qh |= UInt32((q0 & 0x10) >> 4) << UInt32(j)
+                    qh |= UInt32((q1 & 0x10) >> 4) << UInt32(j + 16)
+                }
+                for k in 0..<4 { y[out + 4 + k] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * k)) }
             }
         case .q6_K:
             _ = try checkK(x, y, blockBytes: 210)
@@ -583,6 +606,16 @@ extension Quantize {
     static func weightedRows(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, importance: [Float], nmax: Int,
                              pack: (_ row: Int, _ block: Int, _ scale: Float, _ levels: [Int8]) -> Void) {
         var L = [Int8](repeating: 0, count: 32)
+        forEachWeightedBlock(x, rows: rows, columns: columns, importance: importance) { r, b, xb, weights in
+            let d = makeQX(xb, n: 32, nmax: nmax, levels: &L, offset: 0, weights: weights)
+            pack(r, b, d, L)
+        }
+    }
+
+    /// The 32-value blocks of each row with ggml's weights for them: importance·√(σ² + x²), σ²
+    /// the row's mean x² (`quantize_row_q4_0_impl` … `q5_1_impl`).
+    static func forEachWeightedBlock(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, importance: [Float],
+                                     _ body: (_ row: Int, _ block: Int, _ values: UnsafePointer<Float>, _ weights: [Float]) -> Void) {
         for r in 0..<rows {
             let row = x.baseAddress! + r * columns
             var sumX2: Float = 0
@@ -590,9 +623,7 @@ extension Quantize {
             let sigma2 = sumX2 / Float(columns)
             for b in 0..<(columns / 32) {
                 let xb = row + 32 * b
-                let weights = (0..<32).map { importance[32 * b + $0] * (sigma2 + xb[$0] * xb[$0]).squareRoot() }
-                let d = makeQX(xb, n: 32, nmax: nmax, levels: &L, offset: 0, weights: weights)
-                pack(r, b, d, L)
+                body(r, b, xb, (0..<32).map { importance[32 * b + $0] * (sigma2 + xb[$0] * xb[$0]).squareRoot() })
             }
         }
     }
@@ -660,11 +691,12 @@ extension Quantize {
 
     /// Q4_K super-blocks with an importance row (`quantize_row_q4_K_impl`): weighted sub-block
     /// fits, and the 6-bit scales and minimums fitted by `make_qp_quants` instead of rounding.
-    static func q4KWeightedBlocks(_ x: UnsafePointer<Float>, blocks: Int, importance: [Float], _ y: UnsafeMutableRawBufferPointer, at start: Int) {
+    static func q45KWeightedBlocks(_ x: UnsafePointer<Float>, blocks: Int, nmax: Int, importance: [Float], _ y: UnsafeMutableRawBufferPointer, at start: Int) {
+        let blockBytes = nmax == 15 ? 144 : 176
         var L = [UInt8](repeating: 0, count: 256)
         for i in 0..<blocks {
             let base = x + i * 256
-            let out = start + i * 144
+            let out = start + i * blockBytes
             var sumX2: Float = 0
             for l in 0..<256 { sumX2 += base[l] * base[l] }
             let sigma2 = 2 * sumX2 / 256
@@ -677,12 +709,13 @@ extension Quantize {
                 // ggml's make_qkx3_quants, which computes exactly what make_qkx2_quants does with
                 // explicit weights and squared errors (its `max <= min` exit equals `max == min`
                 // once min is clamped to at most 0).
-                (scales[j], mins[j]) = makeQKX2(base + 32 * j, n: 32, nmax: 15, weights: weights, levels: &L, offset: 32 * j,
+                (scales[j], mins[j]) = makeQKX2(base + 32 * j, n: 32, nmax: nmax, weights: weights, levels: &L, offset: 32 * j,
                                                 rmin: -0.9, rdelta: 0.05, nstep: 36)
             }
-            let (dBlock, ls) = makeQP(scales, nmax: 63, weights: sw)
-            let (mBlock, lm) = makeQP(mins, nmax: 63, weights: sw)
+            let (dBlock, fittedScales) = makeQP(scales, nmax: 63, weights: sw)
+            let (mBlock, fittedMins) = makeQP(mins, nmax: 63, weights: sw)
             var packed = [UInt8](repeating: 0, count: 12)
+            let ls = fittedScales.map { min(63, $0) }, lm = fittedMins.map { min(63, $0) }
             for j in 0..<8 {
                 if j < 4 {
                     packed[j] = ls[j]
@@ -693,10 +726,8 @@ extension Quantize {
                     packed[j] |= (lm[j] >> 4) << 6
                 }
             }
-            storeScalesAndRequantize(d: dBlock, dmin: mBlock, packed: packed, base, nmax: 15, levels: &L, y, at: out)
-            for chunk in 0..<4 {
-                for l in 0..<32 { y[out + 16 + chunk * 32 + l] = L[chunk * 64 + l] | (L[chunk * 64 + l + 32] << 4) }
-            }
+            storeScalesAndRequantize(d: dBlock, dmin: mBlock, packed: packed, base, nmax: nmax, levels: &L, y, at: out)
+            packLevels(L, nmax: nmax, y, at: out)
         }
     }
 }

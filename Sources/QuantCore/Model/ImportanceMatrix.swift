@@ -55,7 +55,7 @@ public final class ImportanceCollector: @unchecked Sendable {
 public enum ImportanceMatrix {
     /// Types whose quantizer uses an importance matrix in QuantLab (others refuse one rather
     /// than silently ignore it; Q8_0 and the float types have nothing to weight).
-    public static let weightedTypes: [TensorType] = [.q4_0, .q5_0, .iq4_NL, .q4_K, .q6_K]
+    public static let weightedTypes: [TensorType] = [.q4_0, .q5_0, .q5_1, .iq4_NL, .q4_K, .q5_K, .q6_K]
 
     /// Reads a llama.cpp GGUF imatrix file: for each tensor, in_sum2 / counts (all ones when a
     /// count is 0, as llama-quantize does).
