@@ -114,10 +114,12 @@ public enum CourseCheck {
     }
 }
 
-enum JSON {
-    static func encode<T: Encodable>(_ value: T) throws -> String {
+/// The one JSON style of every `--json` output: pretty, sorted keys, NaN and infinities as strings.
+public enum JSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -115,20 +115,14 @@ public enum ModelQuantizer {
         var writer = GGUFWriter(alignment: file.alignment)
         for (key, value) in file.metadata where key != "general.alignment" { writer.set(key, value) }
         var rows: [MemoryReport.Row] = []
-        var presetTypes: [String: TensorType] = [:]
-        if case .ggmlPreset(let preset) = recipe.method { presetTypes = LlamaQuantize.types(for: file, preset: preset) }
+        let methods = resolvedMethods(recipe, file)
         for tensor in file.tensors {
             let floats = file.floats(of: tensor)
-            var method = tensor.shape.count >= 2 ? recipe.method(for: tensor.name) : .keep
-            if recipe.activation != nil, tensor.name.hasPrefix("blk."), tensor.shape.count >= 2, method != recipe.method {
+            if recipe.activation != nil, tensor.name.hasPrefix("blk."), tensor.shape.count >= 2, recipe.method(for: tensor.name) != recipe.method {
                 throw QuantizerError.invalidSetting(key: "overrides", value: tensor.name,
                                                     allowed: "patterns that leave the block matrices alone (bnb_int8 and dynamic_int8 quantize every block matrix at run time)")
             }
-            switch method {
-            case .ggmlPreset: method = .ggml(presetTypes[tensor.name] ?? .f32)
-            case .ggml(let type): method = .ggml(GGUFConverter.fallback(type, rowLength: tensor.shape[0]))
-            default: break
-            }
+            let method = methods[tensor.name] ?? .keep
             let columns = tensor.shape[0], count = tensor.elementCount, matrixRows = count / columns
             switch method {
             case .keep:
@@ -136,10 +130,7 @@ public enum ModelQuantizer {
                 rows.append(.init(tensor: tensor.name, method: tensor.type.description, elements: count, bytes: tensor.byteCount,
                                   parts: [.init(name: tensor.type.description, bytes: tensor.byteCount)]))
             case .ggml(let type):
-                var single = GGUFWriter()
-                try single.addTensor(name: tensor.name, shape: tensor.shape, floats: floats)
-                let encoded = try GGUFConverter.convert(GGUFFile(path: file.path, bytes: single.serialize()), to: type)
-                let bytes = encoded.tensors[0].bytes
+                let bytes = try GGUFConverter.encode(floats, as: type, tensor: tensor.name, rowLength: columns, path: file.path)
                 let decoded = try bytes.withUnsafeBytes { try type.format.dequantize($0, count: count) }
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: decoded)
                 rows.append(.init(tensor: tensor.name, method: type.description, elements: count, bytes: bytes.count,
@@ -167,21 +158,37 @@ public enum ModelQuantizer {
         return (model, MemoryReport(rows: rows))
     }
 
+    /// Each tensor's method with the GGUF choices made concrete: a preset becomes the type
+    /// llama-quantize picks, a type falls back as llama-quantize's does for rows its block does
+    /// not divide; 1-D tensors are kept.
+    static func resolvedMethods(_ recipe: QuantizationRecipe, _ file: GGUFFile) -> [String: TensorMethod] {
+        var presetTypes: [String: TensorType] = [:]
+        if case .ggmlPreset(let preset) = recipe.method { presetTypes = LlamaQuantize.types(for: file, preset: preset) }
+        var methods: [String: TensorMethod] = [:]
+        for tensor in file.tensors {
+            let method = tensor.shape.count >= 2 ? recipe.method(for: tensor.name) : .keep
+            switch method {
+            case .ggmlPreset: methods[tensor.name] = .ggml(presetTypes[tensor.name] ?? .f32)
+            case .ggml(let type): methods[tensor.name] = .ggml(GGUFConverter.fallback(type, rowLength: tensor.shape[0]))
+            default: methods[tensor.name] = method
+            }
+        }
+        return methods
+    }
+
     /// Writes the recipe as a GGUF file llama.cpp-compatible readers load. Only GGUF types can be
     /// stored this way; any tensor another method would quantize is refused by name.
     public static func exportGGUF(_ recipe: QuantizationRecipe, from file: GGUFFile) throws -> GGUFWriter {
-        var presetTypes: [String: TensorType] = [:]
-        if case .ggmlPreset(let preset) = recipe.method { presetTypes = LlamaQuantize.types(for: file, preset: preset) }
+        let methods = resolvedMethods(recipe, file)
         var types: [String: TensorType] = [:]
         for tensor in file.tensors {
             guard tensor.shape.count >= 2 else {
                 types[tensor.name] = .f32
                 continue
             }
-            switch recipe.method(for: tensor.name) {
+            switch methods[tensor.name] ?? .keep {
             case .keep: types[tensor.name] = tensor.type.format.blockSize == 1 ? tensor.type : .f32
-            case .ggml(let type): types[tensor.name] = GGUFConverter.fallback(type, rowLength: tensor.shape[0])
-            case .ggmlPreset: types[tensor.name] = presetTypes[tensor.name] ?? .f32
+            case .ggml(let type): types[tensor.name] = type
             case let other:
                 throw QuantizerError.shape(tensor: tensor.name, detail: "\(other.label) has no GGUF encoding; only method = \"gguf\" (a type or a preset) can be exported")
             }

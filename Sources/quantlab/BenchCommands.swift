@@ -1,4 +1,5 @@
 import ArgumentParser
+import Course
 import Foundation
 import QuantCore
 
@@ -34,9 +35,7 @@ struct BenchKernels: ParsableCommand {
         let benchmark = KernelBenchmark(count: size)
         let rows = try types.flatMap { try benchmark.run($0) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Output.write(String(decoding: try encoder.encode(rows), as: UTF8.self) + "\n")
+            Output.write(try JSON.encode(rows) + "\n")
             return
         }
         var lines = ["\(size) values per operation; AVX2 kernels: \(DotKernels.vectorised ? "yes" : "no (scalar only)")",
@@ -72,9 +71,7 @@ struct BenchBlock: ParsableCommand {
         let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let rows = try BlockBenchmark(shape: chosen, threads: count, batch: batch).run()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Output.write(String(decoding: try encoder.encode(rows), as: UTF8.self) + "\n")
+            Output.write(try JSON.encode(rows) + "\n")
             return
         }
         var lines = ["block \(chosen.name): \(chosen.embedding)/\(chosen.feedForward), \(chosen.weights) weights; \(count) threads; AVX2 kernels: \(DotKernels.vectorised ? "yes" : "no")",

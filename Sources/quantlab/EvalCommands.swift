@@ -61,17 +61,9 @@ struct Eval: ParsableCommand {
         var memory: MemoryReport?
         var projected: [(ModelShape, (bytes: Int, parameters: Int, bitsPerWeight: Double))] = []
         if let settings {
-            let recipe: QuantizationRecipe
-            do {
-                recipe = try QuantizationSettings.parse(try readText(settings), file: settings)
-                (model, memory) = try ModelQuantizer.apply(recipe, to: file)
-                projected = [ModelShape.llama2_7B, .llama2_70B].map { ($0, MemoryProjection.project(recipe, onto: $0)) }
-            } catch let problem as CourseProblem {
-                Output.error("quantlab: \(problem)")
-                throw ExitCode(dataErrorExit)
-            } catch {
-                Output.error("quantlab: \(settings): \(error)")
-                throw ExitCode(dataErrorExit)
+            (model, memory, projected) = try withRecipe(settings) { recipe in
+                let (quantized, report) = try ModelQuantizer.apply(recipe, to: file)
+                return (quantized, report, [ModelShape.llama2_7B, .llama2_70B].map { ($0, MemoryProjection.project(recipe, onto: $0)) })
             }
         }
         let base = self.base ?? (settings != nil ? modelPath : nil)
@@ -150,10 +142,7 @@ struct Eval: ParsableCommand {
                             outlierColumnFraction: outlierFraction,
                             tokensPerSecond: speed, threads: threads)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            Output.write(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
+            Output.write(try JSON.encode(report) + "\n")
             return
         }
         if let d = divergence {

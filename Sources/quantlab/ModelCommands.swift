@@ -93,6 +93,22 @@ func makePlan(tokens: [Int32], contextLength: Int, chunks: Int?, tokenizer: Toke
     }
 }
 
+/// Runs `body` with the recipe of a settings file. A problem in the file or in applying it is
+/// printed with the file's name and ends the command with exit 65.
+func withRecipe<T>(_ settings: String, _ body: (QuantizationRecipe) throws -> T) throws -> T {
+    do {
+        return try body(try QuantizationSettings.parse(try readText(settings), file: settings))
+    } catch let exit as ExitCode {
+        throw exit
+    } catch let problem as CourseProblem {
+        Output.error("quantlab: \(problem)")
+        throw ExitCode(dataErrorExit)
+    } catch {
+        Output.error("quantlab: \(settings): \(error)")
+        throw ExitCode(dataErrorExit)
+    }
+}
+
 func formatBytes(_ bytes: Int) -> String {
     if bytes < 1024 { return "\(bytes) B" }
     if bytes < 1 << 20 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
@@ -166,9 +182,7 @@ struct ModelInfo: ParsableCommand {
             tensorBytes: tensorBytes,
             bitsPerWeight: Double(tensorBytes) * 8 / Double(max(elements, 1)))
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Output.write(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
+            Output.write(try JSON.encode(report) + "\n")
             return
         }
         var lines: [String] = []
@@ -253,21 +267,15 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let file = try openModelFile(try options.modelPath())
-        do {
-            let recipe = try QuantizationSettings.parse(try readText(settings), file: settings)
+        let writer = try withRecipe(settings) { recipe in
             let writer = try ModelQuantizer.exportGGUF(recipe, from: file)
             try writer.write(to: output)
-            let bytes = writer.tensors.reduce(0) { $0 + $1.bytes.count }
-            let elements = writer.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
-            let counts = Dictionary(grouping: writer.tensors, by: \.type).map { "\($0.value.count) × \($0.key)" }.sorted()
-            Output.write("wrote \(output): tensors \(counts.joined(separator: ", ")); \(bytes) bytes of tensor data, \(String(format: "%.4f", Double(bytes * 8) / Double(max(elements, 1)))) bits per weight\n")
-        } catch let problem as CourseProblem {
-            Output.error("quantlab: \(problem)")
-            throw ExitCode(dataErrorExit)
-        } catch {
-            Output.error("quantlab: \(settings): \(error)")
-            throw ExitCode(dataErrorExit)
+            return writer
         }
+        let bytes = writer.tensors.reduce(0) { $0 + $1.bytes.count }
+        let elements = writer.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let counts = Dictionary(grouping: writer.tensors, by: \.type).map { "\($0.value.count) × \($0.key)" }.sorted()
+        Output.write("wrote \(output): tensors \(counts.joined(separator: ", ")); \(bytes) bytes of tensor data, \(String(format: "%.4f", Double(bytes * 8) / Double(max(elements, 1)))) bits per weight\n")
     }
 }
 

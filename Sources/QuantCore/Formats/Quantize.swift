@@ -112,15 +112,7 @@ public enum Quantize {
             let d = signedAbsMax(x, i * 32) / -16
             let id: Float = d != 0 ? 1 / d : 0
             store16(Half.f32ToF16(d), y, i * 22)
-            var qh: UInt32 = 0
-            for j in 0..<16 {
-                let q0 = Swift.max(0, Swift.min(31, truncate(x[i * 32 + j] * id + 16.5)))
-                let q1 = Swift.max(0, Swift.min(31, truncate(x[i * 32 + 16 + j] * id + 16.5)))
-                y[i * 22 + 6 + j] = UInt8(q0 & 0x0F) | UInt8(q1 & 0x0F) << 4
-                qh |= UInt32((q0 & 0x10) >> 4) << UInt32(j)
-                qh |= UInt32((q1 & 0x10) >> 4) << UInt32(j + 16)
-            }
-            for b in 0..<4 { y[i * 22 + 2 + b] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * b)) }
+            storeQ5Levels(y, qh: i * 22 + 2, qs: i * 22 + 6) { Swift.max(0, Swift.min(31, truncate(x[i * 32 + $0] * id + 16.5))) }
         }
     }
 
@@ -133,16 +125,21 @@ public enum Quantize {
             let id: Float = d != 0 ? 1 / d : 0
             store16(Half.f32ToF16(d), y, i * 24)
             store16(Half.f32ToF16(lo), y, i * 24 + 2)
-            var qh: UInt32 = 0
-            for j in 0..<16 {
-                let q0 = Swift.max(0, Swift.min(31, truncate((x[i * 32 + j] - lo) * id + 0.5)))
-                let q1 = Swift.max(0, Swift.min(31, truncate((x[i * 32 + 16 + j] - lo) * id + 0.5)))
-                y[i * 24 + 8 + j] = UInt8(q0 & 0x0F) | UInt8(q1 & 0x0F) << 4
-                qh |= UInt32((q0 & 0x10) >> 4) << UInt32(j)
-                qh |= UInt32((q1 & 0x10) >> 4) << UInt32(j + 16)
-            }
-            for b in 0..<4 { y[i * 24 + 4 + b] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * b)) }
+            storeQ5Levels(y, qh: i * 24 + 4, qs: i * 24 + 8) { Swift.max(0, Swift.min(31, truncate((x[i * 32 + $0] - lo) * id + 0.5))) }
         }
+    }
+
+    /// Stores the 32 five-bit levels of a Q5_0/Q5_1 block: low nibbles in qs (value j with value
+    /// j + 16 in one byte), fifth bits in the 32-bit qh (bit j for value j).
+    @inline(__always) static func storeQ5Levels(_ y: UnsafeMutableRawBufferPointer, qh qhOffset: Int, qs qsOffset: Int, level: (Int) -> Int) {
+        var qh: UInt32 = 0
+        for j in 0..<16 {
+            let q0 = level(j), q1 = level(j + 16)
+            y[qsOffset + j] = UInt8(q0 & 0x0F) | UInt8(q1 & 0x0F) << 4
+            qh |= UInt32((q0 & 0x10) >> 4) << UInt32(j)
+            qh |= UInt32((q1 & 0x10) >> 4) << UInt32(j + 16)
+        }
+        for b in 0..<4 { y[qhOffset + b] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * b)) }
     }
 
     /// The reference quantizer of a type, when QuantLab has one.

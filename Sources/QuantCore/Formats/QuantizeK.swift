@@ -558,14 +558,7 @@ extension Quantize {
             weightedRows(x, rows: rows, columns: columns, importance: importance, nmax: 16) { r, b, d, L in
                 let out = r * rowBytes + b * 22
                 store16(Half.f32ToF16(d), y, out)
-                var qh: UInt32 = 0
-                for j in 0..<16 {
-                    let q0 = UInt8(L[j]), q1 = UInt8(L[j + 16])
-                    y[out + 6 + j] = (q0 & 0x0F) | ((q1 & 0x0F) << 4)
-                    qh |= UInt32((q0 & 0x10) >> 4) << UInt32(j)
-                    qh |= UInt32((q1 & 0x10) >> 4) << UInt32(j + 16)
-                }
-                for k in 0..<4 { y[out + 2 + k] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * k)) }
+                storeQ5Levels(y, qh: out + 2, qs: out + 6) { Int(L[$0]) }
             }
         case .q4_K, .q5_K:
             let nmax = type == .q4_K ? 15 : 31
@@ -581,14 +574,7 @@ extension Quantize {
                 let out = r * rowBytes + b * 24
                 store16(Half.f32ToF16(d), y, out)
                 store16(Half.f32ToF16(-negativeMin), y, out + 2)
-                var qh: UInt32 = 0
-                for j in 0..<16 {
-                    let q0 = L[j], q1 = L[j + 16]
-                    y[out + 8 + j] = (q0 & 0x0F) | ((q1 & 0x0F) << 4)
-                    qh |= UInt32((q0 & 0x10) >> 4) << UInt32(j)
-                    qh |= UInt32((q1 & 0x10) >> 4) << UInt32(j + 16)
-                }
-                for k in 0..<4 { y[out + 4 + k] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * k)) }
+                storeQ5Levels(y, qh: out + 4, qs: out + 8) { Int(L[$0]) }
             }
         case .q6_K:
             _ = try checkK(x, y, blockBytes: 210)

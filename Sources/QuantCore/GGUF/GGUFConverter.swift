@@ -59,26 +59,34 @@ public enum GGUFConverter {
         for tensor in file.tensors {
             let floats = file.floats(of: tensor)
             let type = typeFor(tensor)
-            guard tensor.shape[0] % type.format.blockSize == 0 else {
-                throw GGUFError(path: file.path, .shapeNotBlockMultiple(tensor: tensor.name, rowLength: UInt64(tensor.shape[0]), blockSize: type.format.blockSize, type: type.description))
-            }
-            let bytes: [UInt8]
-            let columns = tensor.shape[0], rows = floats.count / columns
-            if let rowImportance = importance?[tensor.name], ImportanceMatrix.weightedTypes.contains(type) {
-                guard rowImportance.count == columns else {
-                    throw GGUFError(path: file.path, .badValue(key: tensor.name + " importance", expected: "\(columns) values (the row length)", actual: "\(rowImportance.count)"))
-                }
-                bytes = try encode(floats, as: type, tensor: tensor.name, path: file.path) { x, y throws(Quantize.Failure) in
-                    try Quantize.weighted(type, x, rows: rows, columns: columns, importance: rowImportance, y)
-                }
-            } else if let quantize = Quantize.function(for: type) {
-                bytes = try encode(floats, as: type, tensor: tensor.name, path: file.path) { x, y throws(Quantize.Failure) in try quantize(x, y) }
-            } else {
-                bytes = encode(floats, as: type)
-            }
+            let bytes = try encode(floats, as: type, tensor: tensor.name, rowLength: tensor.shape[0], path: file.path,
+                                   importance: importance?[tensor.name])
             try writer.addTensor(name: tensor.name, shape: tensor.shape, type: type, bytes: bytes)
         }
         return writer
+    }
+
+    /// A tensor's bytes in `type`: floats as they are, block types through the reference
+    /// quantizer, weighted by `importance` (one value per column) where the type has a weighted
+    /// quantizer. Every failure names the tensor.
+    public static func encode(_ floats: [Float], as type: TensorType, tensor: String, rowLength columns: Int, path: String,
+                              importance: [Float]? = nil) throws(GGUFError) -> [UInt8] {
+        guard columns % type.format.blockSize == 0 else {
+            throw GGUFError(path: path, .shapeNotBlockMultiple(tensor: tensor, rowLength: UInt64(columns), blockSize: type.format.blockSize, type: type.description))
+        }
+        let rows = floats.count / columns
+        if let importance, ImportanceMatrix.weightedTypes.contains(type) {
+            guard importance.count == columns else {
+                throw GGUFError(path: path, .badValue(key: tensor + " importance", expected: "\(columns) values (the row length)", actual: "\(importance.count)"))
+            }
+            return try encode(floats, as: type, tensor: tensor, path: path) { x, y throws(Quantize.Failure) in
+                try Quantize.weighted(type, x, rows: rows, columns: columns, importance: importance, y)
+            }
+        }
+        if let quantize = Quantize.function(for: type) {
+            return try encode(floats, as: type, tensor: tensor, path: path) { x, y throws(Quantize.Failure) in try quantize(x, y) }
+        }
+        return encode(floats, as: type)
     }
 
     /// Runs a quantizer over `values` into a new buffer, turning its failure into a GGUFError

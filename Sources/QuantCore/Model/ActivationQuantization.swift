@@ -86,14 +86,18 @@ extension ActivationScheme {
             for i in 0..<(count * columns) { codes[i] = (x[i] * inverse).rounded() }
             for t in 0..<count { rowScales[t] = scale }
         case .llmInt8(let threshold):
-            for i in 0..<columns where (0..<count).contains(where: { abs(x[$0 * columns + i]) > threshold }) { outliers.append(i) }
-            let outlierSet = Set(outliers)
+            // One pass over the batch marks the outlier columns; the per-token loops read the mask.
+            var isOutlier = [Bool](repeating: false, count: columns)
+            for t in 0..<count {
+                for i in 0..<columns where abs(x[t * columns + i]) > threshold { isOutlier[i] = true }
+            }
+            outliers = (0..<columns).filter { isOutlier[$0] }
             for t in 0..<count {
                 var amax: Float = 0
-                for i in 0..<columns where !outlierSet.contains(i) { amax = max(amax, abs(x[t * columns + i])) }
+                for i in 0..<columns where !isOutlier[i] { amax = max(amax, abs(x[t * columns + i])) }
                 let scale = amax / 127, inverse: Float = scale > 0 ? 1 / scale : 0
                 rowScales[t] = scale
-                for i in 0..<columns where !outlierSet.contains(i) { codes[t * columns + i] = (x[t * columns + i] * inverse).rounded() }
+                for i in 0..<columns where !isOutlier[i] { codes[t * columns + i] = (x[t * columns + i] * inverse).rounded() }
             }
         }
         statistics?.record(columns: columns, outliers: outliers.count)

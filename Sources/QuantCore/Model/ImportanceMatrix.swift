@@ -25,10 +25,12 @@ public final class ImportanceCollector: @unchecked Sendable {
     public var importance: [String: [Float]] {
         lock.lock()
         defer { lock.unlock() }
-        return sums.mapValues { _ in [] }.reduce(into: [:]) { result, entry in
-            let n = Double(counts[entry.key] ?? 1)
-            result[entry.key] = sums[entry.key]!.map { Float($0 / n) }
+        var result: [String: [Float]] = [:]
+        for (name, sum) in sums {
+            let n = Double(counts[name] ?? 1)
+            result[name] = sum.map { Float($0 / n) }
         }
+        return result
     }
 
     /// The matrix as llama.cpp's GGUF imatrix file (`<tensor>.in_sum2`, `<tensor>.counts`,
