@@ -66,16 +66,17 @@ func loadModel(_ file: GGUFFile) throws -> (LlamaModel, Tokenizer) {
     }
 }
 
+/// A text or settings file, read with the course's bounded reader (a regular file, at most 64 MiB,
+/// checked before reading), as UTF-8.
 func readText(_ path: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        Output.error("quantlab: \(path): cannot read the text file")
+    let bytes: [UInt8]
+    do {
+        bytes = try BoundedFile.read(path: path, displayPath: path, limit: 64 << 20, what: "text file")
+    } catch {
+        Output.error("quantlab: \(error)")
         throw ExitCode(dataErrorExit)
     }
-    guard data.count <= 64 << 20 else {
-        Output.error("quantlab: \(path): the text has \(data.count) bytes; at most 64 MiB is accepted")
-        throw ExitCode(dataErrorExit)
-    }
-    guard let text = String(data: data, encoding: .utf8) else {
+    guard let text = String(validating: bytes, as: UTF8.self) else {
         Output.error("quantlab: \(path): the text is not valid UTF-8")
         throw ExitCode(dataErrorExit)
     }
