@@ -74,6 +74,11 @@ def main():
                     expect(name, text, f"{d['maxKLD']:.6f}")
                     expect(name, text, f"{d['rmsDeltaP'] * 100:.3f}%")
                 continue
+            if kind == "q4_0":
+                alone = json.loads(run(binary, "eval", "--json", "--model", path, env=env))
+                expect("06-gguf-llama-cpp.md", gguf, f"QuantLab prints {alone['perplexity']:.4f} ± {alone['perplexityError']:.5f}")
+            if kind == "q8_0":
+                expect("06-gguf-llama-cpp.md", gguf, f"`Q8_0` has a mean KLD of {d['meanKLD']:.6f}")
             row = (f"`{kind.upper()}` | {size:,} | {d['perplexity']:.4f} | {d['meanKLD']:.6f} | "
                    f"{d['sameTopRate'] * 100:.2f}%")
             expect("06-gguf-llama-cpp.md", gguf, row)

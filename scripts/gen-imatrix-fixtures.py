@@ -4,8 +4,9 @@
 An importance matrix is collected by QuantLab (`quantlab imatrix --ctx 64 --chunks 2` on the
 reference calibration text: small enough for debug-build tests to recompute), handed to
 llama.cpp's own llama-quantize (`--pure --imatrix`), and the bytes it writes for the first 32 rows
-of blk.0.attn_q.weight and blk.0.ffn_down.weight are recorded for Q4_0, Q5_0, Q5_1 and IQ4_NL, and
-for Q4_K, Q5_K and Q6_K ffn_down only (their 256-value blocks do not fit attn_q's 192-value rows).
+of blk.0.attn_q.weight and blk.0.ffn_down.weight are recorded for Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL,
+and for Q2_K, Q3_K, Q4_K, Q5_K and Q6_K ffn_down only (their 256-value blocks do not fit attn_q's
+192-value rows).
 
     QUANTLAB=.build/release/quantlab LLAMA_QUANTIZE=/path/to/llama-quantize python3 scripts/gen-imatrix-fixtures.py
 """
@@ -33,11 +34,11 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         imatrix = os.path.join(scratch, "imatrix.gguf")
         subprocess.run([quantlab, "imatrix", "--course", ROOT, "--ctx", "64", "--chunks", "2", "-o", imatrix], check=True, capture_output=True)
-        for kind in ("Q4_0", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"):
+        for kind in ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"):
             out = os.path.join(scratch, kind + ".gguf")
             subprocess.run([tool, "--pure", "--imatrix", imatrix, MODEL, out, kind], check=True, capture_output=True)
             tensors = {t.name: t for t in GGUFReader(out).tensors}
-            # Q6_K needs rows that are a multiple of 256: only ffn_down (512) keeps it.
+            # The K types need rows that are a multiple of 256: only ffn_down (512) keeps them.
             for name in (TENSORS[1:] if kind.endswith("_K") else TENSORS):
                 raw = np.asarray(tensors[name].data).tobytes()
                 fixture["bytes_hex"][f"{kind}/{name}"] = raw[: len(raw) * ROWS // int(tensors[name].shape[1])].hex()

@@ -1,5 +1,11 @@
 #include "ckernels.h"
 
+// Products and sums stay separate roundings (no fused multiply-add), as in ggml's scalar code.
+#pragma STDC FP_CONTRACT OFF
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include <math.h>
 #include <string.h>
 
@@ -33,6 +39,27 @@ static float fp16_to_fp32(uint16_t h) {
     return f;
 }
 
+static uint16_t fp32_to_fp16(float f) {
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    uint32_t sign = (bits >> 16) & 0x8000;
+    int32_t exponent = (int32_t)((bits >> 23) & 0xFF) - 127 + 15;
+    uint32_t mantissa = bits & 0x7FFFFF;
+    if (((bits >> 23) & 0xFF) == 0xFF) return (uint16_t)(sign | 0x7C00 | (mantissa ? 0x200 : 0));
+    if (exponent >= 31) return (uint16_t)(sign | 0x7C00);
+    if (exponent <= 0) {
+        if (exponent < -10) return (uint16_t)sign;
+        mantissa |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - exponent);
+        uint32_t half = mantissa >> shift, rest = mantissa & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+        if (rest > halfway || (rest == halfway && (half & 1))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = (uint32_t)(exponent << 10) | (mantissa >> 13), rest = mantissa & 0x1FFF;
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
+    return (uint16_t)(sign | half);
+}
+
 static uint16_t load16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 float ql_vec_dot_q8_0_q8_0_scalar(int n, const void *vx, const void *vy) {
@@ -55,7 +82,8 @@ float ql_vec_dot_q4_0_q8_0_scalar(int n, const void *vx, const void *vy) {
             acc += ((int32_t)(x[2 + j] & 0x0F) - 8) * (int32_t)(int8_t)y[2 + j];
             acc += ((int32_t)(x[2 + j] >> 4) - 8) * (int32_t)(int8_t)y[2 + 16 + j];
         }
-        sum += (float)acc * (fp16_to_fp32(load16(x)) * fp16_to_fp32(load16(y)));
+        sum += ((float)acc * fp16_to_fp32(load16(x))) * fp16_to_fp32(load16(y)); // ggml's generic order
+        
     }
     return sum;
 }
@@ -101,7 +129,6 @@ static float dot_q8_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
     return hsum(_mm256_add_ps(acc0, acc1));
 }
 
-__attribute__((target("avx2,fma,f16c")))
 __attribute__((target("avx2,fma,f16c")))
 static inline __m256i unpack_q4_0(const uint8_t *qs) {
     // Low nibbles are values 0–15 of the block, high nibbles values 16–31; codes are offset by 8.
@@ -159,25 +186,39 @@ float ql_vec_dot_f16_f32(int n, const uint16_t *x, const float *y) {
     return ql_vec_dot_f16_f32_scalar(n, x, y);
 }
 
-static uint16_t fp32_to_fp16(float f) {
-    uint32_t bits;
-    memcpy(&bits, &f, 4);
-    uint32_t sign = (bits >> 16) & 0x8000;
-    int32_t exponent = (int32_t)((bits >> 23) & 0xFF) - 127 + 15;
-    uint32_t mantissa = bits & 0x7FFFFF;
-    if (((bits >> 23) & 0xFF) == 0xFF) return (uint16_t)(sign | 0x7C00 | (mantissa ? 0x200 : 0));
-    if (exponent >= 31) return (uint16_t)(sign | 0x7C00);
-    if (exponent <= 0) {
-        if (exponent < -10) return (uint16_t)sign;
-        mantissa |= 0x800000;
-        uint32_t shift = (uint32_t)(14 - exponent);
-        uint32_t half = mantissa >> shift, rest = mantissa & ((1u << shift) - 1), halfway = 1u << (shift - 1);
-        if (rest > halfway || (rest == halfway && (half & 1))) half++;
-        return (uint16_t)(sign | half);
+
+float ql_vec_dot_f16_f16_scalar(int n, const uint16_t *x, const uint16_t *y) {
+    float sum = 0;
+    for (int i = 0; i < n; i++) sum += fp16_to_fp32(x[i]) * fp16_to_fp32(y[i]);
+    return sum;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static float dot_f16_f16_avx2(int n, const uint16_t *x, const uint16_t *y) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                               _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8))),
+                               _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 8))), acc1);
     }
-    uint32_t half = (uint32_t)(exponent << 10) | (mantissa >> 13), rest = mantissa & 0x1FFF;
-    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
-    return (uint16_t)(sign | half);
+    float sum = hsum(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += _cvtsh_ss(x[i]) * _cvtsh_ss(y[i]);
+    return sum;
+}
+#endif
+
+float ql_vec_dot_f16_f16(int n, const uint16_t *x, const uint16_t *y) {
+#if defined(__x86_64__)
+    if (ql_have_avx2()) return dot_f16_f16_avx2(n, x, y);
+#endif
+    return ql_vec_dot_f16_f16_scalar(n, x, y);
+}
+
+void ql_convert_row_f16(int n, const float *x, uint16_t *y) {
+    for (int i = 0; i < n; i++) y[i] = fp32_to_fp16(x[i]);
 }
 
 void ql_quantize_row_q8_0(int n, const float *x, void *vy) {
@@ -194,6 +235,131 @@ void ql_quantize_row_q8_0(int n, const float *x, void *vy) {
             y[2 + j] = (uint8_t)(int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
         }
     }
+}
+
+// ggml's nearest_int: round half to even through the float mantissa (|v| < 2²²).
+static int nearest_int(float v) {
+    float shifted = v + 12582912.0f;
+    int32_t bits;
+    memcpy(&bits, &shifted, 4);
+    return (bits & 0x007FFFFF) - 0x00400000;
+}
+
+void ql_quantize_row_q8_K(int n, const float *x, void *vy) {
+    uint8_t *y = vy;
+    for (int b = 0; b < n / 256; b++, x += 256, y += 292) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < 256; j++) {
+            const float a = fabsf(x[j]);
+            if (a > amax) { amax = a; max = x[j]; }
+        }
+        int8_t qs[256];
+        float d = 0;
+        if (amax == 0) {
+            memset(qs, 0, sizeof qs);
+        } else {
+            // The signed extreme maps to -127 (ggml keeps this sign convention for its i-quant kernels).
+            const float iscale = -127.0f / max;
+            for (int j = 0; j < 256; j++) {
+                const int v = nearest_int(iscale * x[j]);
+                qs[j] = (int8_t)(v > 127 ? 127 : v);
+            }
+            d = 1 / iscale;
+        }
+        memcpy(y, &d, 4);
+        memcpy(y + 4, qs, 256);
+        for (int g = 0; g < 16; g++) {
+            int16_t sum = 0;
+            for (int j = 0; j < 16; j++) sum = (int16_t)(sum + qs[16 * g + j]);
+            memcpy(y + 260 + 2 * g, &sum, 2);
+        }
+    }
+}
+
+// The 6-bit scales and minimums of a Q4_K/Q5_K super-block (ggml's get_scale_min_k4), all eight
+// at once with 32-bit masks: scales[0..7] then mins[0..7] in `out`.
+static void unpack_scales_mins_k4(const uint8_t *packed, uint8_t out[16]) {
+    uint32_t w[3], u[4];
+    memcpy(w, packed, 12);
+    u[0] = w[0] & 0x3F3F3F3Fu;                                          // scales 0–3
+    u[1] = (w[2] & 0x0F0F0F0Fu) | (((w[0] >> 6) & 0x03030303u) << 4);  // scales 4–7
+    u[2] = w[1] & 0x3F3F3F3Fu;                                          // mins 0–3
+    u[3] = ((w[2] >> 4) & 0x0F0F0F0Fu) | (((w[1] >> 6) & 0x03030303u) << 4); // mins 4–7
+    memcpy(out, u, 16);
+}
+
+static float load_f32(const uint8_t *p) { float f; memcpy(&f, p, 4); return f; }
+static int16_t load_i16(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
+
+float ql_vec_dot_q4_K_q8_K_scalar(int n, const void *vx, const void *vy) {
+    // block_q4_K: half d, dmin; scales[12]; qs[128] (byte l of each 32-byte run holds value l in
+    // its low nibble and value 32 + l in its high nibble). Value = d·scale·q − dmin·min.
+    const uint8_t *x = vx, *y = vy;
+    float sum = 0;
+    for (int b = 0; b < n / 256; b++, x += 144, y += 292) {
+        uint8_t sm[16];
+        unpack_scales_mins_k4(x + 4, sm);
+        const uint8_t *scales = sm, *mins = sm + 8;
+        const uint8_t *q4 = x + 16;
+        const int8_t *q8 = (const int8_t *)(y + 4);
+        int32_t sumq = 0, summ = 0;
+        for (int j = 0; j < 4; j++) {
+            int32_t lo = 0, hi = 0;
+            for (int l = 0; l < 32; l++) {
+                lo += (int32_t)(q4[32 * j + l] & 0x0F) * q8[64 * j + l];
+                hi += (int32_t)(q4[32 * j + l] >> 4) * q8[64 * j + 32 + l];
+            }
+            sumq += scales[2 * j] * lo + scales[2 * j + 1] * hi;
+        }
+        for (int g = 0; g < 16; g++) summ += mins[g / 2] * load_i16(y + 260 + 2 * g);
+        const float dy = load_f32(y);
+        sum += dy * fp16_to_fp32(load16(x)) * (float)sumq - dy * fp16_to_fp32(load16(x + 2)) * (float)summ;
+    }
+    return sum;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static float dot_q4_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *y) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    __m256 acc = _mm256_setzero_ps();
+    float mins_total = 0;
+    for (int b = 0; b < n / 256; b++, x += 144, y += 292) {
+        uint8_t sm[16];
+        unpack_scales_mins_k4(x + 4, sm);
+        const uint8_t *scales = sm, *mins = sm + 8;
+        const float dy = load_f32(y);
+        // Σ min·(sum of 32 activations): the bsums come in pairs per 32-value sub-block.
+        const __m256i bsums = _mm256_loadu_si256((const __m256i *)(y + 260));
+        const __m128i pair_sums = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+        const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mins));
+        __m128i m = _mm_madd_epi16(pair_sums, mins16);
+        m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+        m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+        mins_total += dy * _cvtsh_ss(load16(x + 2)) * (float)_mm_cvtsi128_si32(m);
+
+        __m256i sumi = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) {
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * j));
+            const __m256i lo = _mm256_and_si256(bits, low4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low4);
+            // maddubs: unsigned 4-bit codes × signed activations, pairs summed to int16 (≤ 2·15·127).
+            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(y + 4 + 64 * j)));
+            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(y + 36 + 64 * j)));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(scales[2 * j])));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(scales[2 * j + 1])));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dy * _cvtsh_ss(load16(x))), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum(acc) - mins_total;
+}
+#endif
+
+float ql_vec_dot_q4_K_q8_K(int n, const void *x, const void *y) {
+#if defined(__x86_64__)
+    if (ql_have_avx2()) return dot_q4_K_q8_K_avx2(n, x, y);
+#endif
+    return ql_vec_dot_q4_K_q8_K_scalar(n, x, y);
 }
 
 int ql_have_avx2(void) {

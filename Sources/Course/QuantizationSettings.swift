@@ -13,6 +13,10 @@ import Quantizers
 /// [overrides]               # optional: tensor-name patterns (* = anything) → "keep" or a ggml type
 /// "output.weight" = "q8_0"
 /// ```
+///
+/// `gguf` takes `type` or `preset`, and optionally `imatrix = true` (weight the rounding with an
+/// importance matrix from the course's calibration text, like llama-quantize --imatrix),
+/// `pure = true` (a preset's base type everywhere), `output_type` and `token_embedding_type`.
 public enum QuantizationSettings {
     public static let methods = ["rtn", "gguf", "bnb_4bit", "bnb_int8", "dynamic_int8"]
     /// Methods of the course design that this version cannot run yet.
@@ -20,7 +24,7 @@ public enum QuantizationSettings {
 
     static let keys: [String: [String]] = [
         "rtn": ["bits", "symmetric", "granularity", "group_size", "clip_search"],
-        "gguf": ["type", "preset"],
+        "gguf": ["type", "preset", "imatrix", "pure", "output_type", "token_embedding_type"],
         "bnb_4bit": ["quant_type", "blocksize", "double_quant"],
         "bnb_int8": ["threshold"],
         "dynamic_int8": [],
@@ -48,7 +52,7 @@ public enum QuantizationSettings {
             throw CourseProblem(file: file, line: 1, message: "`method` is missing; set it to one of \(quoted(methods)), e.g. method = \"rtn\"")
         }
         guard case .string(let method) = methodNode else {
-            throw problem("method", "`method` must be a string, one of \(quoted(methods)); got a \(methodNode.typeName)")
+            throw problem("method", "`method` must be a string, one of \(quoted(methods)); got \(methodNode.typeNameWithArticle)")
         }
         guard let allowed = keys[method] else {
             if plannedMethods.contains(method) {
@@ -66,6 +70,8 @@ public enum QuantizationSettings {
         let values = Reader(root: root, problem: { key, message in problem(key, message) })
         let recipeMethod: TensorMethod
         var activation: ActivationScheme?
+        var importanceMatrix = false
+        var typeRules: [QuantizationRecipe.Rule] = []
         switch method {
         case "dynamic_int8":
             recipeMethod = .int8(perRow: false)
@@ -94,11 +100,20 @@ public enum QuantizationSettings {
             case (true, true):
                 throw problem("preset", "set either `type` (one type for every matrix, like llama-quantize --pure) or `preset` (a llama-quantize mixture), not both")
             case (true, false):
+                if root["pure"] != nil {
+                    throw problem("pure", "`pure` applies to a `preset` (every matrix at the preset's base type, like llama-quantize --pure); a single `type` is already pure")
+                }
                 let type = try values.choice("type", default: nil, allowed: names)
                 recipeMethod = .ggml(TensorType(name: type)!)
             case (false, true):
-                let preset = try values.choice("preset", default: nil, allowed: presets)
-                recipeMethod = .ggmlPreset(LlamaQuantize.Preset(rawValue: preset)!)
+                let preset = LlamaQuantize.Preset(rawValue: try values.choice("preset", default: nil, allowed: presets))!
+                recipeMethod = try values.bool("pure", default: false) ? .ggml(preset.base) : .ggmlPreset(preset)
+            }
+            importanceMatrix = try values.bool("imatrix", default: false)
+            // llama-quantize's --output-tensor-type and --token-embedding-type: rules ahead of [overrides].
+            for (key, tensor) in [("output_type", "output.weight"), ("token_embedding_type", "token_embd.weight")] where root[key] != nil {
+                let type = try values.choice(key, default: nil, allowed: names)
+                typeRules.append(.init(pattern: tensor, method: .ggml(TensorType(name: type)!)))
             }
         default:
             let quantType = try values.choice("quant_type", default: "fp4", allowed: ["nf4", "fp4"])
@@ -109,7 +124,7 @@ public enum QuantizationSettings {
             let double = try values.bool("double_quant", default: false)
             recipeMethod = .bnb4bit(BnB4BitSettings(quantType: quantType == "nf4" ? .nf4 : .fp4, blocksize: blocksize, doubleQuant: double))
         }
-        var overrides: [QuantizationRecipe.Rule] = []
+        var overrides = typeRules
         if let node = root["overrides"] {
             guard case .table(let table) = node else {
                 throw problem("overrides", "`overrides` must be a table: [overrides] followed by lines such as \"output.weight\" = \"q8_0\"")
@@ -130,7 +145,7 @@ public enum QuantizationSettings {
                 overrides.append(.init(pattern: pattern, method: method))
             }
         }
-        return QuantizationRecipe(method: recipeMethod, overrides: overrides, activation: activation)
+        return QuantizationRecipe(method: recipeMethod, overrides: overrides, activation: activation, importanceMatrix: importanceMatrix)
     }
 
     static func quoted(_ items: [String]) -> String {
@@ -145,7 +160,7 @@ public enum QuantizationSettings {
         func integer(_ key: String, default value: Int, range: ClosedRange<Int>) throws(CourseProblem) -> Int {
             guard let node = root[key] else { return value }
             guard case .integer(let given) = node else {
-                throw problem(key, "`\(key)` must be an integer from \(range.lowerBound) to \(range.upperBound) (default \(value)); got a \(node.typeName)")
+                throw problem(key, "`\(key)` must be an integer from \(range.lowerBound) to \(range.upperBound) (default \(value)); got \(node.typeNameWithArticle)")
             }
             guard range.contains(given) else {
                 throw problem(key, "`\(key)` = \(given) is out of range; use \(range.lowerBound) to \(range.upperBound) (default \(value))")
@@ -156,7 +171,7 @@ public enum QuantizationSettings {
         func number(_ key: String, default value: Double, range: ClosedRange<Double>) throws(CourseProblem) -> Double {
             guard let node = root[key] else { return value }
             guard let given = node.number, given.isFinite else {
-                throw problem(key, "`\(key)` must be a number from \(range.lowerBound) to \(range.upperBound) (default \(value)); got a \(node.typeName)")
+                throw problem(key, "`\(key)` must be a number from \(range.lowerBound) to \(range.upperBound) (default \(value)); got \(node.typeNameWithArticle)")
             }
             guard range.contains(given) else {
                 throw problem(key, "`\(key)` = \(given) is out of range; use \(range.lowerBound) to \(range.upperBound) (default \(value))")
@@ -167,7 +182,7 @@ public enum QuantizationSettings {
         func bool(_ key: String, default value: Bool) throws(CourseProblem) -> Bool {
             guard let node = root[key] else { return value }
             guard case .bool(let given) = node else {
-                throw problem(key, "`\(key)` must be true or false (default \(value)); got a \(node.typeName)")
+                throw problem(key, "`\(key)` must be true or false (default \(value)); got \(node.typeNameWithArticle)")
             }
             return given
         }
@@ -177,7 +192,7 @@ public enum QuantizationSettings {
             let fallback = value.map { "default \"\($0)\"" } ?? "required"
             guard let node = root[key] else { return value ?? allowed[0] }
             guard case .string(let given) = node else {
-                throw problem(key, "`\(key)` must be a string, one of \(quoted(allowed)) (\(fallback)); got a \(node.typeName)")
+                throw problem(key, "`\(key)` must be a string, one of \(quoted(allowed)) (\(fallback)); got \(node.typeNameWithArticle)")
             }
             guard allowed.contains(given.lowercased()) else {
                 var message = "`\(key)` = \"\(given)\" is not allowed; use one of \(quoted(allowed)) (\(fallback))"

@@ -26,6 +26,11 @@ public indirect enum TOMLNode: Equatable, Sendable {
         }
     }
 
+    /// The type name with its article, for "got an integer", "got a string".
+    public var typeNameWithArticle: String {
+        ("aeiou".contains(typeName.first!) ? "an " : "a ") + typeName
+    }
+
     public var number: Double? {
         switch self {
         case .integer(let i): return Double(i)

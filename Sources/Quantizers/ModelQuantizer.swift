@@ -60,11 +60,15 @@ public struct QuantizationRecipe: Sendable, Equatable {
     /// Run-time activation quantization (dynamic int8, LLM.int8()); its int8 weights are the
     /// block matrices' method.
     public var activation: ActivationScheme?
+    /// GGUF types are rounded with an importance matrix (llama-quantize --imatrix); `apply` and
+    /// `exportGGUF` then need one.
+    public var importanceMatrix: Bool
 
-    public init(method: TensorMethod, overrides: [Rule] = [], activation: ActivationScheme? = nil) {
+    public init(method: TensorMethod, overrides: [Rule] = [], activation: ActivationScheme? = nil, importanceMatrix: Bool = false) {
         self.method = method
         self.overrides = overrides
         self.activation = activation
+        self.importanceMatrix = importanceMatrix
     }
 
     public func method(for tensor: String) -> TensorMethod {
@@ -110,8 +114,14 @@ public struct MemoryReport: Sendable, Equatable {
 
 public enum ModelQuantizer {
     /// Applies a recipe to every tensor of a llama GGUF and returns the model the engine runs
-    /// (dequantized weights) and the exact memory report. 1-D tensors (norms) stay F32.
-    public static func apply(_ recipe: QuantizationRecipe, to file: GGUFFile) throws -> (LlamaModel, MemoryReport) {
+    /// and the exact memory report. GGUF types run packed (`PackedMatrix`, as llama.cpp runs
+    /// them); RTN and bitsandbytes weights run dequantized to F32, which reproduces their
+    /// accuracy but not their speed. 1-D tensors (norms) stay F32.
+    ///
+    /// `importance` (tensor name → mean x² per input column) is required when the recipe asks
+    /// for an importance matrix, and weights the GGUF types' rounding as llama-quantize does.
+    public static func apply(_ recipe: QuantizationRecipe, to file: GGUFFile, importance: [String: [Float]]? = nil) throws -> (LlamaModel, MemoryReport) {
+        try requireImportance(recipe, importance)
         var writer = GGUFWriter(alignment: file.alignment)
         for (key, value) in file.metadata where key != "general.alignment" { writer.set(key, value) }
         var rows: [MemoryReport.Row] = []
@@ -130,9 +140,10 @@ public enum ModelQuantizer {
                 rows.append(.init(tensor: tensor.name, method: tensor.type.description, elements: count, bytes: tensor.byteCount,
                                   parts: [.init(name: tensor.type.description, bytes: tensor.byteCount)]))
             case .ggml(let type):
-                let bytes = try GGUFConverter.encode(floats, as: type, tensor: tensor.name, rowLength: columns, path: file.path)
-                let decoded = try bytes.withUnsafeBytes { try type.format.dequantize($0, count: count) }
-                try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: decoded)
+                // Stored as llama.cpp stores it; the engine multiplies it packed, as llama.cpp does.
+                let bytes = try GGUFConverter.encode(floats, as: type, tensor: tensor.name, rowLength: columns, path: file.path,
+                                                     importance: recipe.importanceMatrix ? importance?[tensor.name] : nil)
+                try writer.addTensor(name: tensor.name, shape: tensor.shape, type: type, bytes: bytes)
                 rows.append(.init(tensor: tensor.name, method: type.description, elements: count, bytes: bytes.count,
                                   parts: [.init(name: type.description, bytes: bytes.count)]))
             case .rtn(let settings):
@@ -178,7 +189,8 @@ public enum ModelQuantizer {
 
     /// Writes the recipe as a GGUF file llama.cpp-compatible readers load. Only GGUF types can be
     /// stored this way; any tensor another method would quantize is refused by name.
-    public static func exportGGUF(_ recipe: QuantizationRecipe, from file: GGUFFile) throws -> GGUFWriter {
+    public static func exportGGUF(_ recipe: QuantizationRecipe, from file: GGUFFile, importance: [String: [Float]]? = nil) throws -> GGUFWriter {
+        try requireImportance(recipe, importance)
         let methods = resolvedMethods(recipe, file)
         var types: [String: TensorType] = [:]
         for tensor in file.tensors {
@@ -198,6 +210,12 @@ public enum ModelQuantizer {
             if case .ggml(let type) = recipe.method { return GGUFConverter.fileType(for: type) ?? 0 }
             return 0
         }()
-        return try GGUFConverter.convert(file, fileType: fileType) { types[$0.name] ?? .f32 }
+        return try GGUFConverter.convert(file, fileType: fileType, importance: recipe.importanceMatrix ? importance : nil) { types[$0.name] ?? .f32 }
+    }
+
+    static func requireImportance(_ recipe: QuantizationRecipe, _ importance: [String: [Float]]?) throws(QuantizerError) {
+        if recipe.importanceMatrix && importance == nil {
+            throw QuantizerError.invalidSetting(key: "imatrix", value: "true", allowed: "an importance matrix collected from calibration text (quantlab imatrix)")
+        }
     }
 }

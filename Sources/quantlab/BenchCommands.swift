@@ -15,8 +15,8 @@ struct BenchKernels: ParsableCommand {
         abstract: "Quantize, dequantize and dot throughput per format, as llama.cpp's test-quantize-perf reports it.",
         discussion: "Cycles per 32 values are the minimum over the repeats (rdtsc); GB/s counts the bytes each operation reads. Compare formats within one run.")
 
-    @Option(help: ArgumentHelp("Only this type (q8_0 or q4_0). Default: both.", valueName: "type")) var type: String?
-    @Option(help: ArgumentHelp("Values per operation, a multiple of 32 (default 4096, about L1/L2-resident).", valueName: "n")) var size = 4096
+    @Option(help: ArgumentHelp("Only this weight type (f16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k … q6_k, iq4_nl). Default: all of them.", valueName: "type")) var type: String?
+    @Option(help: ArgumentHelp("Values per operation, a multiple of the type's block (32, or 256 for the K-quants and for all types together; default 4096, about L1/L2-resident).", valueName: "n")) var size = 4096
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func validate() throws {
@@ -32,6 +32,10 @@ struct BenchKernels: ParsableCommand {
             }
             types = [chosen]
         }
+        for type in types where size % type.format.blockSize != 0 {
+            Output.error("quantlab: --size \(size) is not a multiple of \(type)'s \(type.format.blockSize)-value block; use a multiple of \(type.format.blockSize)")
+            throw ExitCode(64)
+        }
         let benchmark = KernelBenchmark(count: size)
         let rows = try types.flatMap { try benchmark.run($0) }
         if json {
@@ -39,10 +43,10 @@ struct BenchKernels: ParsableCommand {
             return
         }
         var lines = ["\(size) values per operation; AVX2 kernels: \(DotKernels.vectorised ? "yes" : "no (scalar only)")",
-                     "type  operation               cycles/32 values      GB/s"]
+                     "type    operation                           cycles/32 values      GB/s"]
         for row in rows {
-            lines.append(row.type.padding(toLength: 6, withPad: " ", startingAt: 0)
-                + row.operation.padding(toLength: 24, withPad: " ", startingAt: 0)
+            lines.append(row.type.padding(toLength: 8, withPad: " ", startingAt: 0)
+                + row.operation.padding(toLength: 36, withPad: " ", startingAt: 0)
                 + String(format: "%16.2f  %8.2f", row.cyclesPer32, row.gigabytesPerSecond))
         }
         Output.write(lines.joined(separator: "\n") + "\n")
@@ -53,7 +57,7 @@ struct BenchBlock: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "block",
         abstract: "Time one transformer block (q, k, v, o, gate, up, down) per weight format against F16 and F32 in the same run.",
-        discussion: "Decode is batch 1 (memory-bound: GB/s of weights read per token); prefill is a batch of tokens (compute-bound). Quantized formats use integer dot products against Q8_0 activations. Speeds are medians; the spread of the decode repeats is shown.")
+        discussion: "Decode is batch 1 (memory-bound: GB/s of weights read per token); prefill is a batch of tokens (compute-bound). Quantized formats use ggml's integer dot products against activations rounded to the format's vec_dot type (Q8_0, Q8_1 or Q8_K; F16 for F16). Speeds are medians; the spread of the decode repeats is shown.")
 
     @Option(help: ArgumentHelp("Block shape: llama-7b (4096/11008, ~800 MB of F32 weights) or tiny.", valueName: "name")) var shape = "llama-7b"
     @Option(help: ArgumentHelp("Worker threads. Default: all cores.", valueName: "n")) var threads: Int?

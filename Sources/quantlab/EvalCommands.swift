@@ -40,7 +40,8 @@ struct Eval: ParsableCommand {
         var chunks: Int
         var scoredTokens: Int
         var perplexity: Double
-        var perplexityError: Double
+        /// Standard error of the perplexity; absent with --base (the divergence block reports ln(PPL ratio) ± error).
+        var perplexityError: Double?
         var divergence: DivergenceStatistics?
         var base: String?
         var baseCached: Bool?
@@ -62,7 +63,8 @@ struct Eval: ParsableCommand {
         var projected: [(ModelShape, (bytes: Int, parameters: Int, bitsPerWeight: Double))] = []
         if let settings {
             (model, memory, projected) = try withRecipe(settings) { recipe in
-                let (quantized, report) = try ModelQuantizer.apply(recipe, to: file)
+                let importance = recipe.importanceMatrix ? try calibrationImportance(file, options: options) : nil
+                let (quantized, report) = try ModelQuantizer.apply(recipe, to: file, importance: importance)
                 return (quantized, report, [ModelShape.llama2_7B, .llama2_70B].map { ($0, MemoryProjection.project(recipe, onto: $0)) })
             }
         }
@@ -135,7 +137,7 @@ struct Eval: ParsableCommand {
         let perplexity = divergence?.perplexity ?? accumulator.perplexity
         let report = Report(model: modelPath, text: textPath, textTokens: tokens.count, contextLength: plan.contextLength,
                             chunks: plan.chunkCount, scoredTokens: plan.scoredTotal, perplexity: perplexity,
-                            perplexityError: divergence == nil ? accumulator.perplexityError : .nan,
+                            perplexityError: divergence == nil ? accumulator.perplexityError : nil,
                             divergence: divergence, base: base, baseCached: baseCached,
                             settings: settings, quantizedBytes: memory?.totalBytes, bitsPerWeight: memory?.bitsPerWeight,
                             projected: projected.isEmpty ? nil : Dictionary(uniqueKeysWithValues: projected.map { ($0.0.name, $0.1.bytes) }),

@@ -94,6 +94,17 @@ func makePlan(tokens: [Int32], contextLength: Int, chunks: Int?, tokenizer: Toke
     }
 }
 
+/// The importance matrix a settings file's `imatrix = true` uses: `file`'s model over the course's
+/// calibration text in chunks of 256 tokens, as `quantlab imatrix` collects it by default.
+func calibrationImportance(_ file: GGUFFile, options: ModelOptions) throws -> [String: [Float]] {
+    let (model, tokenizer) = try loadModel(file)
+    let textPath = try options.resolve(nil, default: ReferenceModel.calibrationTextPath, what: "calibration text")
+    let tokens = tokenizer.encode(try readText(textPath), addSpecial: true)
+    let plan = try makePlan(tokens: tokens, contextLength: min(256, model.config.contextLength), chunks: nil,
+                            tokenizer: tokenizer, model: model, textPath: textPath)
+    return try ImportanceCollector.collect(model: model, plan: plan, threads: options.threadCount).importance
+}
+
 /// Runs `body` with the recipe of a settings file. A problem in the file or in applying it is
 /// printed with the file's name and ends the command with exit 65.
 func withRecipe<T>(_ settings: String, _ body: (QuantizationRecipe) throws -> T) throws -> T {
@@ -217,12 +228,12 @@ struct ModelConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
         abstract: "Write a copy of a model in another type: one type for every weight matrix, or a llama-quantize mixture.",
-        discussion: "A single type works like llama-quantize --pure (rows a type's block does not divide fall back as llama-quantize does); q4_k_m and q5_k_m apply llama-quantize's per-tensor rules. 1-D tensors (norms) stay F32. Quantized types use ggml's reference quantizers, byte for byte, without an importance matrix.")
+        discussion: "A single type works like llama-quantize --pure (rows a type's block does not divide fall back as llama-quantize does); q3_k_m, q4_k_m and q5_k_m apply llama-quantize's per-tensor rules. 1-D tensors (norms) stay F32. Quantized types use ggml's reference quantizers, byte for byte (with --imatrix, its importance-weighted ones).")
 
     @OptionGroup var options: ModelOptions
-    @Option(help: ArgumentHelp("Target: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, or the mixtures q4_k_m, q5_k_m.", valueName: "type")) var type: String
+    @Option(help: ArgumentHelp("Target: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, or the mixtures q3_k_m, q4_k_m, q5_k_m.", valueName: "type")) var type: String
     @Option(name: .shortAndLong, help: ArgumentHelp("The GGUF file to write.", valueName: "file")) var output: String
-    @Option(help: ArgumentHelp("An importance matrix (quantlab imatrix or llama-imatrix GGUF) to weight the rounding: q4_0, q5_0, q5_1, iq4_nl, q4_k, q5_k, q6_k, q4_k_m, q5_k_m.", valueName: "file")) var imatrix: String?
+    @Option(help: ArgumentHelp("An importance matrix (quantlab imatrix or llama-imatrix GGUF) to weight the rounding, as llama-quantize --imatrix does: every quantized type and preset (q8_0 has nothing to weight).", valueName: "file")) var imatrix: String?
 
     func run() throws {
         let preset = LlamaQuantize.Preset(rawValue: type.lowercased())
@@ -235,7 +246,7 @@ struct ModelConvert: ParsableCommand {
         var importance: [String: [Float]]?
         if let imatrix {
             guard preset != nil || target.map({ ImportanceMatrix.weightedTypes.contains($0) }) == true else {
-                Output.error("quantlab: --imatrix is implemented for --type \(ImportanceMatrix.weightedTypes.map { $0.description.lowercased() }.joined(separator: ", ")) and the mixtures built from them so far")
+                Output.error("quantlab: --imatrix has nothing to weight in --type \(type): its rounding does not use one (weighted types: \(ImportanceMatrix.weightedTypes.map { $0.description.lowercased() }.joined(separator: ", ")) and the presets); drop --imatrix")
                 throw ExitCode(64)
             }
             do {
@@ -269,7 +280,8 @@ struct Export: ParsableCommand {
     func run() throws {
         let file = try openModelFile(try options.modelPath())
         let writer = try withRecipe(settings) { recipe in
-            let writer = try ModelQuantizer.exportGGUF(recipe, from: file)
+            let importance = recipe.importanceMatrix ? try calibrationImportance(file, options: options) : nil
+            let writer = try ModelQuantizer.exportGGUF(recipe, from: file, importance: importance)
             try writer.write(to: output)
             return writer
         }
@@ -297,14 +309,9 @@ struct Imatrix: ParsableCommand {
         let textPath = try options.resolve(text, default: ReferenceModel.calibrationTextPath, what: "calibration text")
         let tokens = tokenizer.encode(try readText(textPath), addSpecial: true)
         let plan = try makePlan(tokens: tokens, contextLength: ctx, chunks: chunks, tokenizer: tokenizer, model: model, textPath: textPath)
-        let collector = ImportanceCollector()
-        let recording = model.collectingImportance(collector)
-        var cache = recording.makeCache(capacity: plan.contextLength)
+        let collector: ImportanceCollector
         do {
-            for chunk in 0..<plan.chunkCount {
-                cache.clear()
-                _ = try recording.forward(plan.input(chunk: chunk), cache: &cache, logitRows: 0..<0, threads: options.threadCount)
-            }
+            collector = try ImportanceCollector.collect(model: model, plan: plan, threads: options.threadCount)
             let name = URL(fileURLWithPath: textPath).lastPathComponent
             try collector.gguf(dataset: name, chunkCount: plan.chunkCount, chunkSize: plan.contextLength).write(to: output)
         } catch {

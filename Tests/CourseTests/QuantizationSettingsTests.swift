@@ -29,6 +29,13 @@ import Testing
         #expect(int8.method == .int8(perRow: true) && int8.activation == .llmInt8(threshold: 4))
         #expect(try parse("method = \"bnb_int8\"\n").activation == .llmInt8(threshold: 6))
         #expect(try parse("method = \"dynamic_int8\"\n").activation == .dynamicInt8)
+        // llama-quantize's options: --imatrix, --pure with a mixture, --output-tensor-type, --token-embedding-type.
+        let gguf = try parse("method = \"gguf\"\npreset = \"q4_k_m\"\nimatrix = true\noutput_type = \"q8_0\"\ntoken_embedding_type = \"q4_k\"\n[overrides]\n\"blk.0.*\" = \"q6_k\"\n")
+        #expect(gguf.importanceMatrix && gguf.method == .ggmlPreset(.q4_K_M))
+        #expect(gguf.overrides == [.init(pattern: "output.weight", method: .ggml(.q8_0)), .init(pattern: "token_embd.weight", method: .ggml(.q4_K)),
+                                   .init(pattern: "blk.0.*", method: .ggml(.q6_K))])
+        #expect(try parse("method = \"gguf\"\npreset = \"q5_k_m\"\npure = true\n").method == .ggml(.q5_K))
+        #expect(try parse("method = \"gguf\"\ntype = \"q4_0\"\n").importanceMatrix == false)
         let overrides = try parse("method = \"rtn\"\n[overrides]\n\"output.weight\" = \"q8_0\"\n\"blk.0.*\" = \"keep\"\n")
         #expect(overrides.overrides == [.init(pattern: "blk.0.*", method: .keep), .init(pattern: "output.weight", method: .ggml(.q8_0))])
     }
@@ -51,6 +58,10 @@ import Testing
             ("method = \"gguf\"\ntype = \"q4_o\"\n", 2, "`type` = \"q4_o\" is not allowed; use one of \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\", \"iq4_nl\" (required); did you mean \"q4_0\"?"),
             ("method = \"gguf\"\n", 1, "method \"gguf\" needs `type`, one of \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\", \"iq4_nl\", or `preset`, one of \"q3_k_m\", \"q4_k_m\", \"q5_k_m\""),
             ("method = \"gguf\"\ntype = \"q4_k\"\npreset = \"q4_k_m\"\n", 3, "set either `type` (one type for every matrix, like llama-quantize --pure) or `preset` (a llama-quantize mixture), not both"),
+            ("method = \"gguf\"\ntype = \"q4_0\"\npure = true\n", 3, "`pure` applies to a `preset` (every matrix at the preset's base type, like llama-quantize --pure); a single `type` is already pure"),
+            ("method = \"gguf\"\ntype = \"q4_0\"\nimatrix = 1\n", 3, "`imatrix` must be true or false (default false); got an integer"),
+            ("method = \"gguf\"\ntype = \"q4_0\"\noutput_type = \"q7\"\n", 3, "`output_type` = \"q7\" is not allowed; use one of \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\", \"iq4_nl\" (required)"),
+            ("method = \"rtn\"\nimatrix = true\n", 2, "unknown key `imatrix` for method \"rtn\" (allowed: bits, symmetric, granularity, group_size, clip_search, overrides)"),
             ("method = \"bnb_4bit\"\nblocksize = 7\n", 2, "`blocksize` = 7 is out of range; use 32 to 4096 (default 64)"),
             ("method = \"bnb_4bit\"\nblocksize = 100\n", 2, "blocksize = 100 is not allowed; use one of 32, 64, 128, 256, 512, 1024, 2048, 4096 (default 64)"),
             ("method = \"rtn\"\n[overrides]\n\"output.weight\" = \"q9\"\n", 3, "override \"output.weight\" must be one of \"keep\", \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\", \"iq4_nl\""),

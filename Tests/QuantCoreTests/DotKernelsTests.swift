@@ -9,30 +9,74 @@ import Testing
         return bytes
     }
 
-    @Test(arguments: [TensorType.q8_0, .q4_0])
+    /// Weights in `type` (F16 by conversion) for `values`.
+    static func encode(_ type: TensorType, _ values: [Float]) throws -> [UInt8] {
+        try GGUFConverter.encode(values, as: type, tensor: "test", rowLength: values.count, path: "test")
+    }
+
+    /// One table-driven check over every weight type with a dot kernel: the kernel and its scalar
+    /// twin equal the dot product of the dequantized weights and dequantized activations.
+    @Test(arguments: DotKernels.types)
     func kernelsEqualTheDotOfTheDequantizedValues(type: TensorType) throws {
+        let kernel = try #require(DotKernels.kernel(for: type))
+        let activationType = kernel.activationType
         var random = SeededRandom(state: 17)
-        for count in [32, 64, 256, 4096] {
-            let w = try Self.blocks(type, random.floats(count, 2))
-            let a = try Self.blocks(.q8_0, random.floats(count, 3))
+        for count in [256, 512, 4096] {
+            let w = try Self.encode(type, random.floats(count, 2))
+            let x = random.floats(count, 3)
+            var a = [UInt8](repeating: 0, count: activationType.format.byteCount(elements: count)!)
+            x.withUnsafeBufferPointer { xp in a.withUnsafeMutableBytes { DotKernels.quantizeActivations(activationType, xp.baseAddress!, count: count, into: $0.baseAddress!) } }
             let dw = try w.withUnsafeBytes { try type.format.dequantize($0, count: count) }
-            let da = try a.withUnsafeBytes { try TensorType.q8_0.format.dequantize($0, count: count) }
-            // Dequantized values are exact small multiples of the FP16 scales: this double sum is exact.
-            let exact = zip(dw, da).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let da = try a.withUnsafeBytes { try activationType.format.dequantize($0, count: count) }
+            // The rounded activations are close to the input (the error of an 8-bit code or FP16).
+            let amax = x.map(abs).max()!
+            #expect(zip(x, da).allSatisfy { abs($0 - $1) <= amax / 127 }, "\(activationType) activations")
+            var exact = zip(dw, da).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            if activationType == .q8_1 {
+                // ggml applies Q4_1/Q5_1's minimum m through the activation block's FP16 s ≈ d·Σq,
+                // not through the exact sum: the kernels must carry exactly that rounding.
+                for b in 0..<(count / 32) {
+                    let m = Double(Half.f16ToF32(UInt16(w[b * type.format.bytesPerBlock + 2]) | UInt16(w[b * type.format.bytesPerBlock + 3]) << 8))
+                    let blockA = Array(a[(b * 36)..<(b * 36 + 36)])
+                    let d = Double(Half.f16ToF32(UInt16(blockA[0]) | UInt16(blockA[1]) << 8))
+                    let stored = Double(Half.f16ToF32(UInt16(blockA[2]) | UInt16(blockA[3]) << 8))
+                    let sum = blockA[4...].reduce(0) { $0 + Int(Int8(bitPattern: $1)) }
+                    exact += m * (stored - d * Double(sum))
+                }
+            }
+            let magnitude = zip(dw, da).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
             let scalar = w.withUnsafeBytes { wp in a.withUnsafeBytes { DotKernels.dot(type, count: count, weights: wp.baseAddress!, activations: $0.baseAddress!, scalar: true) } }
             let fast = w.withUnsafeBytes { wp in a.withUnsafeBytes { DotKernels.dot(type, count: count, weights: wp.baseAddress!, activations: $0.baseAddress!) } }
-            let magnitude = zip(dw, da).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
-            // Float accumulation over count/32 block sums: error bounded by a few ulps of the magnitude.
-            #expect(abs(Double(scalar) - exact) <= magnitude * 1e-6, "\(type) n=\(count)")
-            #expect(abs(Double(fast) - exact) <= magnitude * 1e-6, "\(type) n=\(count)")
+            // Exact integer block sums, float scales and accumulation: a few ulps of the magnitude.
+            #expect(abs(Double(scalar) - exact) <= magnitude * 2e-6, "\(type) n=\(count): \(scalar) vs \(exact)")
+            #expect(abs(Double(fast) - exact) <= magnitude * 2e-6, "\(type) n=\(count): \(fast) vs \(exact)")
+            if !kernel.hasSIMD { #expect(fast == scalar) }
         }
+    }
+
+    @Test func q8KActivationsFollowGgml() throws {
+        // ggml's sign convention: iscale = −127 / (the value of largest magnitude), so a positive
+        // extreme gets code −127 and a negative scale d = 1/iscale; ties round to even (−63.5 → −64).
+        var x = [Float](repeating: 0, count: 256)
+        x[0] = 4; x[1] = 2; x[2] = 4.0 / 127 / 2; x[17] = 1
+        var a = [UInt8](repeating: 0, count: 292)
+        x.withUnsafeBufferPointer { xp in a.withUnsafeMutableBytes { DotKernels.quantizeActivations(.q8_K, xp.baseAddress!, count: 256, into: $0.baseAddress!) } }
+        let d = a.withUnsafeBytes { $0.loadUnaligned(as: Float.self) }
+        #expect(d == 1 / (-127 / Float(4)))
+        #expect(Int8(bitPattern: a[4]) == -127 && Int8(bitPattern: a[5]) == -64 && a[6] == 0 && Int8(bitPattern: a[21]) == -32)
+        let bsums = (0..<16).map { g in a.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 260 + 2 * g, as: Int16.self) } }
+        #expect(bsums[0] == -127 - 64 && bsums[1] == -32 && bsums[2...].allSatisfy { $0 == 0 })
+        // All zeros: d = 0 and zero codes.
+        var zeros = [UInt8](repeating: 0xFF, count: 292)
+        [Float](repeating: 0, count: 256).withUnsafeBufferPointer { xp in zeros.withUnsafeMutableBytes { DotKernels.quantizeActivations(.q8_K, xp.baseAddress!, count: 256, into: $0.baseAddress!) } }
+        #expect(zeros.allSatisfy { $0 == 0 })
     }
 
     @Test func extremeCodesDoNotOverflow() throws {
         // All codes at ±127 (Q8_0) and −8/7 (Q4_0) against −127: the int16 pair sums stay in range.
         let ones = [Float](repeating: 1, count: 64)
         let minus = [Float](repeating: -1, count: 64)
-        for type in DotKernels.types {
+        for type in [TensorType.q8_0, .q4_0] {
             let w = try Self.blocks(type, type == .q4_0 ? minus : ones)
             let a = try Self.blocks(.q8_0, minus)
             let fast = w.withUnsafeBytes { wp in a.withUnsafeBytes { DotKernels.dot(type, count: 64, weights: wp.baseAddress!, activations: $0.baseAddress!) } }
@@ -62,9 +106,9 @@ import Testing
     @Test func tinyBlockReportsExactWeightBytes() throws {
         let rows = try BlockBenchmark(shape: .tiny, threads: 2, batch: 4, repeats: 1).run()
         let weights = BlockBenchmark.Shape.tiny.weights
-        #expect(weights == 4 * 256 * 256 + 3 * 256 * 704)
-        #expect(rows.map(\.format) == ["F32", "F16", "Q8_0", "Q4_0"])
-        #expect(rows.map(\.weightBytes) == [weights * 4, weights * 2, weights / 32 * 34, weights / 32 * 18])
+        #expect(weights == 4 * 256 * 256 + 3 * 256 * 768)
+        #expect(rows.map(\.format) == ["F32", "F16", "Q8_0", "Q4_0", "Q4_K"])
+        #expect(rows.map(\.weightBytes) == [weights * 4, weights * 2, weights / 32 * 34, weights / 32 * 18, weights / 256 * 144])
         #expect(rows[1].decodeSpeedupVsF16 == 1 && rows[1].prefillSpeedupVsF16 == 1)
         #expect(rows.allSatisfy { $0.decodeTokensPerSecond > 0 && $0.prefillTokensPerSecond > 0 })
     }
@@ -74,4 +118,48 @@ import CKernels
 
 func ql_dot_f16(_ n: Int, _ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, scalar: Bool) -> Float {
     scalar ? ql_vec_dot_f16_f32_scalar(Int32(n), w, x) : ql_vec_dot_f16_f32(Int32(n), w, x)
+}
+
+@Suite struct PackedMatrixTests {
+    /// Every output of the packed product is one kernel dot against the rounded input row, and
+    /// the thread count does not change a bit.
+    @Test(arguments: [TensorType.f16, .q8_0, .q4_0, .q4_1, .q5_K, .q4_K, .q6_K])
+    func multiplyIsOneDotPerOutput(type: TensorType) throws {
+        var random = SeededRandom(state: 5)
+        let rows = 37, columns = 512, count = 3
+        let w = random.floats(rows * columns, 1)
+        let bytes = try GGUFConverter.encode(w, as: type, tensor: "w", rowLength: columns, path: "test")
+        let matrix = try #require(PackedMatrix(type: type, rows: rows, columns: columns, bytes: bytes))
+        let input = random.floats(count * columns, 2)
+        var one = [Float](repeating: 0, count: count * rows), two = one
+        input.withUnsafeBufferPointer { x in
+            one.withUnsafeMutableBufferPointer { matrix.multiply(x.baseAddress!, count: count, into: $0.baseAddress!, threads: 1) }
+            two.withUnsafeMutableBufferPointer { matrix.multiply(x.baseAddress!, count: count, into: $0.baseAddress!, threads: 2) }
+        }
+        #expect(one == two)
+        let kernel = try #require(DotKernels.kernel(for: type))
+        let aBytes = kernel.activationType.format.byteCount(elements: columns)!
+        var a = [UInt8](repeating: 0, count: aBytes)
+        for t in 0..<count {
+            input.withUnsafeBufferPointer { x in a.withUnsafeMutableBytes { DotKernels.quantizeActivations(kernel.activationType, x.baseAddress! + t * columns, count: columns, into: $0.baseAddress!) } }
+            for o in [0, 17, rows - 1] {
+                let expected = bytes.withUnsafeBytes { wp in a.withUnsafeBytes { DotKernels.dot(type, count: columns, weights: wp.baseAddress! + o * matrix.rowBytes, activations: $0.baseAddress!) } }
+                #expect(one[t * rows + o] == expected)
+            }
+        }
+        // And close to the F32 product of the dequantized weights (only activation rounding differs).
+        let dequantized = matrix.floats()
+        for o in 0..<rows {
+            let f32 = (0..<columns).reduce(0.0) { $0 + Double(dequantized[o * columns + $1]) * Double(input[$1]) }
+            let magnitude = (0..<columns).reduce(0.0) { $0 + abs(Double(dequantized[o * columns + $1]) * Double(input[$1])) }
+            #expect(abs(Double(one[o]) - f32) <= magnitude * 0.02, "\(type) row \(o)")
+        }
+    }
+
+    @Test func refusesWhatItCannotMultiply() {
+        #expect(PackedMatrix(type: .q4_K, rows: 2, columns: 192, bytes: []) == nil)   // 192 is not a 256 multiple
+        #expect(PackedMatrix(type: .f32, rows: 1, columns: 32, bytes: [UInt8](repeating: 0, count: 128)) == nil)
+        #expect(PackedMatrix(type: .q4_0, rows: 2, columns: 32, bytes: [UInt8](repeating: 0, count: 35)) == nil)
+        #expect(PackedMatrix(type: .q4_0, rows: 2, columns: 32, bytes: [UInt8](repeating: 0, count: 36)) != nil)
+    }
 }

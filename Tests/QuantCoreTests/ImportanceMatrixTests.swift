@@ -36,6 +36,8 @@ import Testing
         let (file, collector) = try Self.collect(ctx: fixture.ctx, chunks: fixture.chunks)
         let importance = collector.importance
         #expect(importance.count == 28)
+        #expect(Set(fixture.bytes_hex.keys.map { String($0.split(separator: "/")[0]) })
+            == ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"])
         for (key, expected) in fixture.bytes_hex {
             let parts = key.split(separator: "/")
             let type = try #require(TensorType(name: String(parts[0])))

@@ -14,13 +14,31 @@ float ql_vec_dot_q4_0_q8_0_scalar(int n, const void *x, const void *y);
 float ql_vec_dot_q8_0_q8_0(int n, const void *x, const void *y);
 float ql_vec_dot_q4_0_q8_0(int n, const void *x, const void *y);
 
+/// Q4_K weights against Q8_K activations (256-value super-blocks), as ggml's
+/// `vec_dot_q4_K_q8_K`: exact int32 sums per sub-block, scaled by the 6-bit sub-block scales, the
+/// minimums applied through the activation block sums. AVX2 when available, else scalar.
+float ql_vec_dot_q4_K_q8_K(int n, const void *x, const void *y);
+float ql_vec_dot_q4_K_q8_K_scalar(int n, const void *x, const void *y);
+
 /// Σ x·y for `n` FP16 weights (little-endian bit patterns) against F32 activations, the baseline
 /// the quantized formats are measured against; AVX2/F16C when available, else scalar.
 float ql_vec_dot_f16_f32(int n, const uint16_t *x, const float *y);
 float ql_vec_dot_f16_f32_scalar(int n, const uint16_t *x, const float *y);
 
+/// Σ x·y for FP16 weights against FP16 activations (ggml's `vec_dot_f16`, the product F16
+/// weights run with: activations are rounded to FP16 first); float accumulation.
+float ql_vec_dot_f16_f16(int n, const uint16_t *x, const uint16_t *y);
+float ql_vec_dot_f16_f16_scalar(int n, const uint16_t *x, const uint16_t *y);
+
+/// FP32 → FP16, round to nearest even (ggml's `GGML_FP32_TO_FP16`), for `n` values.
+void ql_convert_row_f16(int n, const float *x, uint16_t *y);
+
 /// Rounds `n` floats to Q8_0 blocks (ggml's quantize_row_q8_0 reference: d = amax/127, q = round(x/d)).
 void ql_quantize_row_q8_0(int n, const float *x, void *y);
+
+/// Rounds `n` floats (a multiple of 256) to Q8_K blocks, bit-identical to ggml's
+/// quantize_row_q8_K_ref: float d = max/−127 of the signed extreme, int8 codes, int16 sums of 16.
+void ql_quantize_row_q8_K(int n, const float *x, void *y);
 
 /// 1 when the vectorised kernels are in use on this CPU.
 int ql_have_avx2(void);

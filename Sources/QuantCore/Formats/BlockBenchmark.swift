@@ -3,8 +3,9 @@ import Dispatch
 
 /// Times one transformer block's seven matrix products (q, k, v, o, gate, up, down) for decode
 /// (batch 1, memory-bound) and prefill (a batch of tokens, compute-bound) with the weights stored
-/// in each format, against F16 and F32 in the same run. Quantized formats multiply against
-/// activations rounded to Q8_0 (ggml's `vec_dot_type`), rows split over the threads.
+/// in each format, against F16 and F32 in the same run. F16 and the quantized formats run
+/// through `PackedMatrix`, the engine's own quantized matmul: activations rounded to the
+/// format's `vec_dot_type`, rows split over the threads.
 public struct BlockBenchmark: Sendable {
     public struct Shape: Sendable, Equatable {
         public var name: String
@@ -13,7 +14,7 @@ public struct BlockBenchmark: Sendable {
         /// Llama-2-7B / LLaMA-7B block: 4096 and 11008 (Touvron et al. 2023).
         public static let llama7B = Shape(name: "llama-7b", embedding: 4096, feedForward: 11008)
         /// A small block for tests.
-        public static let tiny = Shape(name: "tiny", embedding: 256, feedForward: 704)
+        public static let tiny = Shape(name: "tiny", embedding: 256, feedForward: 768)
 
         /// (rows, columns) of the seven matrices.
         var matrices: [(rows: Int, columns: Int)] {
@@ -35,7 +36,7 @@ public struct BlockBenchmark: Sendable {
         public var decodeSpread: Double
     }
 
-    public static let formats: [TensorType] = [.f32, .f16, .q8_0, .q4_0]
+    public static let formats: [TensorType] = [.f32, .f16, .q8_0, .q4_0, .q4_K]
 
     public let shape: Shape
     public let threads: Int
@@ -52,8 +53,14 @@ public struct BlockBenchmark: Sendable {
     /// Weights of one matrix in one format.
     enum Stored {
         case f32([Float])
-        case f16([UInt16])
-        case blocks(TensorType, [UInt8])
+        case packed(PackedMatrix)
+
+        var byteCount: Int {
+            switch self {
+            case .f32(let w): w.count * 4
+            case .packed(let p): p.bytes.count
+            }
+        }
     }
 
     public func run() throws -> [Row] {
@@ -66,24 +73,12 @@ public struct BlockBenchmark: Sendable {
         let input = (0..<(batch * max(shape.embedding, shape.feedForward))).map { _ in next() * 40 }
         var results: [(TensorType, Int, [Double], Double)] = []
         for format in Self.formats {
-            let stored: [Stored] = try floats.map { w in
-                switch format {
-                case .f32: return .f32(w)
-                case .f16: return .f16(w.map { Half.f32ToF16($0) })
-                default:
-                    var bytes = [UInt8](repeating: 0, count: format.format.byteCount(elements: w.count)!)
-                    let quantize = Quantize.function(for: format)!
-                    try w.withUnsafeBufferPointer { x in try bytes.withUnsafeMutableBytes { try quantize(x, $0) } }
-                    return .blocks(format, bytes)
-                }
+            let stored: [Stored] = try zip(shape.matrices, floats).map { m, w in
+                if format == .f32 { return .f32(w) }
+                let bytes = try GGUFConverter.encode(w, as: format, tensor: "benchmark", rowLength: m.columns, path: "bench block")
+                return .packed(PackedMatrix(type: format, rows: m.rows, columns: m.columns, bytes: bytes)!)
             }
-            let bytes = zip(shape.matrices, stored).reduce(0) { sum, pair in
-                switch pair.1 {
-                case .f32(let w): sum + w.count * 4
-                case .f16(let w): sum + w.count * 2
-                case .blocks(_, let b): sum + b.count
-                }
-            }
+            let bytes = stored.reduce(0) { $0 + $1.byteCount }
             var decode: [Double] = []
             for _ in 0..<repeats { decode.append(time { forward(stored, input: input, tokens: 1) }) }
             let prefill = time { forward(stored, input: input, tokens: batch) }
@@ -107,51 +102,27 @@ public struct BlockBenchmark: Sendable {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    /// y = W·x for every matrix and token; the result is summed into a sink so no work is dropped.
+    /// y = W·x for every matrix and token, as the model's forward pass computes it; the result is
+    /// summed into a sink so no work is dropped.
     private func forward(_ stored: [Stored], input: [Float], tokens: Int) {
         var sink: Float = 0
         for (m, weights) in zip(shape.matrices, stored) {
             var output = [Float](repeating: 0, count: tokens * m.rows)
-            var activations: [UInt8] = []
-            if case .blocks = weights {
-                activations = [UInt8](repeating: 0, count: tokens * m.columns / 32 * 34)
-                input.withUnsafeBufferPointer { x in
-                    activations.withUnsafeMutableBytes { a in
-                        for t in 0..<tokens {
-                            ql_quantize_row_q8_0(Int32(m.columns), x.baseAddress! + t * m.columns, a.baseAddress! + t * m.columns / 32 * 34)
+            input.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { out in
+                    switch weights {
+                    case .f32(let w):
+                        w.withUnsafeBufferPointer {
+                            Kernels.matmul(weights: $0.baseAddress!, rows: m.rows, columns: m.columns, input: x.baseAddress!, count: tokens,
+                                           output: out.baseAddress!, threads: threads)
                         }
-                    }
-                }
-            }
-            output.withUnsafeMutableBufferPointer { out in
-                nonisolated(unsafe) let out = out
-                input.withUnsafeBufferPointer { x in
-                    activations.withUnsafeBytes { a in
-                        Kernels.parallelFor(m.rows, threads: threads) { rows in
-                            for o in rows {
-                                for t in 0..<tokens {
-                                    out[t * m.rows + o] = dot(weights, row: o, columns: m.columns, x: x.baseAddress! + t * m.columns,
-                                                              q8: a.baseAddress.map { $0 + t * m.columns / 32 * 34 })
-                                }
-                            }
-                        }
+                    case .packed(let p):
+                        p.multiply(x.baseAddress!, count: tokens, into: out.baseAddress!, threads: threads)
                     }
                 }
             }
             sink += output[0]
         }
         KernelBenchmark.consume(sink)
-    }
-
-    private func dot(_ weights: Stored, row: Int, columns: Int, x: UnsafePointer<Float>, q8: UnsafeRawPointer?) -> Float {
-        switch weights {
-        case .f32(let w):
-            return w.withUnsafeBufferPointer { Kernels.dot($0.baseAddress! + row * columns, x, columns) }
-        case .f16(let w):
-            return w.withUnsafeBufferPointer { ql_vec_dot_f16_f32(Int32(columns), $0.baseAddress! + row * columns, x) }
-        case .blocks(let type, let b):
-            let rowBytes = columns / 32 * type.format.bytesPerBlock
-            return b.withUnsafeBytes { DotKernels.dot(type, count: columns, weights: $0.baseAddress! + row * rowBytes, activations: q8!) }
-        }
     }
 }

@@ -1,23 +1,69 @@
 import CKernels
 import Dispatch
 
-/// Quantized dot products against Q8_0 activations (ggml's `vec_dot_type` for Q8_0 and Q4_0):
-/// thin Swift entry points to the C kernels, with their scalar twins.
+/// One row of the dot-product table: what ggml rounds activations to before a dot with this
+/// weight type (its `vec_dot_type`), and the kernel with its scalar twin. Every kernel sums
+/// exact integer products per block and differs from its twin only in float accumulation order.
+public struct DotKernel: Sendable {
+    public typealias Function = @Sendable (_ count: Int32, _ weights: UnsafeRawPointer, _ activations: UnsafeRawPointer) -> Float
+
+    /// The activations' type: Q8_0, Q8_1, Q8_K or F16.
+    public let activationType: TensorType
+    let fast: Function
+    let scalar: Function
+    /// Whether `fast` is vectorised on CPUs with AVX2 (false: the scalar code is all there is).
+    public let hasSIMD: Bool
+}
+
+/// Quantized dot products as ggml's CPU backend computes them: thin Swift entry points to the C
+/// kernels, with their scalar twins, and the activation rounding each weight type needs.
 public enum DotKernels {
-    /// Weight types that have an integer dot kernel.
-    public static let types: [TensorType] = [.q8_0, .q4_0]
+    /// The kernel for each weight type the engine multiplies without dequantizing.
+    public static func kernel(for type: TensorType) -> DotKernel? {
+        switch type {
+        case .f16: DotKernel(activationType: .f16, fast: { ql_vec_dot_f16_f16($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) },
+                             scalar: { ql_vec_dot_f16_f16_scalar($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) }, hasSIMD: true)
+        case .q8_0: DotKernel(activationType: .q8_0, fast: { ql_vec_dot_q8_0_q8_0($0, $1, $2) }, scalar: { ql_vec_dot_q8_0_q8_0_scalar($0, $1, $2) }, hasSIMD: true)
+        case .q4_0: DotKernel(activationType: .q8_0, fast: { ql_vec_dot_q4_0_q8_0($0, $1, $2) }, scalar: { ql_vec_dot_q4_0_q8_0_scalar($0, $1, $2) }, hasSIMD: true)
+        case .q4_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q4_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q4_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
+        case .q4_1: scalarOnly(.q8_1) { ql_vec_dot_q4_1_q8_1_scalar($0, $1, $2) }
+        case .q5_0: scalarOnly(.q8_0) { ql_vec_dot_q5_0_q8_0_scalar($0, $1, $2) }
+        case .q5_1: scalarOnly(.q8_1) { ql_vec_dot_q5_1_q8_1_scalar($0, $1, $2) }
+        case .iq4_NL: scalarOnly(.q8_0) { ql_vec_dot_iq4_nl_q8_0_scalar($0, $1, $2) }
+        case .q2_K: scalarOnly(.q8_K) { ql_vec_dot_q2_K_q8_K_scalar($0, $1, $2) }
+        case .q3_K: scalarOnly(.q8_K) { ql_vec_dot_q3_K_q8_K_scalar($0, $1, $2) }
+        case .q5_K: scalarOnly(.q8_K) { ql_vec_dot_q5_K_q8_K_scalar($0, $1, $2) }
+        case .q6_K: scalarOnly(.q8_K) { ql_vec_dot_q6_K_q8_K_scalar($0, $1, $2) }
+        case .f32, .bf16, .q8_1, .q8_K: nil
+        }
+    }
+
+    private static func scalarOnly(_ activations: TensorType, _ function: @escaping DotKernel.Function) -> DotKernel {
+        DotKernel(activationType: activations, fast: function, scalar: function, hasSIMD: false)
+    }
+
+    /// Weight types that have a dot kernel, in ggml's numbering order.
+    public static let types: [TensorType] = TensorType.allCases.filter { kernel(for: $0) != nil }
 
     /// Whether the AVX2 versions run on this CPU.
     public static var vectorised: Bool { ql_have_avx2() != 0 }
 
-    /// Σ x·y over `count` values: `weights` in `type`'s blocks, `activations` in Q8_0 blocks.
+    /// Σ x·y over `count` values: `weights` in `type`'s blocks, `activations` in the blocks of
+    /// `kernel(for: type)!.activationType`.
     public static func dot(_ type: TensorType, count: Int, weights: UnsafeRawPointer, activations: UnsafeRawPointer, scalar: Bool = false) -> Float {
-        switch (type, scalar) {
-        case (.q8_0, false): ql_vec_dot_q8_0_q8_0(Int32(count), weights, activations)
-        case (.q8_0, true): ql_vec_dot_q8_0_q8_0_scalar(Int32(count), weights, activations)
-        case (.q4_0, false): ql_vec_dot_q4_0_q8_0(Int32(count), weights, activations)
-        case (.q4_0, true): ql_vec_dot_q4_0_q8_0_scalar(Int32(count), weights, activations)
-        default: preconditionFailure("no dot kernel for \(type)")
+        guard let kernel = kernel(for: type) else { preconditionFailure("no dot kernel for \(type)") }
+        return scalar ? kernel.scalar(Int32(count), weights, activations) : kernel.fast(Int32(count), weights, activations)
+    }
+
+    /// Rounds `count` floats to `type` (Q8_0, Q8_1, Q8_K or F16) as ggml's `from_float` does;
+    /// `output` holds `type.format.byteCount(elements: count)` bytes.
+    public static func quantizeActivations(_ type: TensorType, _ x: UnsafePointer<Float>, count: Int, into output: UnsafeMutableRawPointer) {
+        switch type {
+        case .q8_0: ql_quantize_row_q8_0(Int32(count), x, output)
+        case .q8_1: ql_quantize_row_q8_1(Int32(count), x, output)
+        case .q8_K: ql_quantize_row_q8_K(Int32(count), x, output)
+        case .f16: ql_convert_row_f16(Int32(count), x, output.assumingMemoryBound(to: UInt16.self))
+        default: preconditionFailure("\(type) is not an activation type")
         }
     }
 }
@@ -55,12 +101,7 @@ public struct KernelBenchmark: Sendable {
         let format = type.format
         let bytes = format.byteCount(elements: count)!
         var quantized = [UInt8](repeating: 0, count: bytes)
-        var activations = [UInt8](repeating: 0, count: TensorType.q8_0.format.byteCount(elements: count)!)
         var output = [Float](repeating: 0, count: count)
-        let quantize = Quantize.function(for: type)!
-        try values.withUnsafeBufferPointer { x in
-            try activations.withUnsafeMutableBytes { try Quantize.q8_0(x, $0) }
-        }
         var rows: [Row] = []
         func measure(_ operation: String, bytesRead: Int, _ body: () throws -> Void) rethrows {
             var best = UInt64.max, bestNanos = UInt64.max
@@ -77,9 +118,11 @@ public struct KernelBenchmark: Sendable {
                             cyclesPer32: Double(best) / Double(count / 32),
                             gigabytesPerSecond: Double(bytesRead) / Double(bestNanos)))
         }
-        try values.withUnsafeBufferPointer { x in
-            try quantized.withUnsafeMutableBytes { q in
-                try measure("quantize_row_ref", bytesRead: count * 4) { try quantize(x, q) }
+        if let quantize = Quantize.function(for: type) {
+            try values.withUnsafeBufferPointer { x in
+                try quantized.withUnsafeMutableBytes { q in
+                    try measure("quantize_row_ref", bytesRead: count * 4) { try quantize(x, q) }
+                }
             }
         }
         quantized.withUnsafeBytes { q in
@@ -87,14 +130,27 @@ public struct KernelBenchmark: Sendable {
                 measure("dequantize_row", bytesRead: bytes) { format.dequantize(q, out) }
             }
         }
+        guard let kernel = DotKernels.kernel(for: type) else { return rows }
+        let dotType = kernel.activationType
+        var activations = [UInt8](repeating: 0, count: dotType.format.byteCount(elements: count)!)
+        values.withUnsafeBufferPointer { x in
+            activations.withUnsafeMutableBytes { a in
+                measure("quantize_row_\(dotType.description.lowercased()) (activations)", bytesRead: count * 4) {
+                    DotKernels.quantizeActivations(dotType, x.baseAddress!, count: count, into: a.baseAddress!)
+                }
+            }
+        }
         var sink: Float = 0
+        let name = "vec_dot_\(dotType.description.lowercased())"
         quantized.withUnsafeBytes { q in
             activations.withUnsafeBytes { a in
-                measure("vec_dot_q8_0 (scalar)", bytesRead: bytes + a.count) {
+                measure("\(name) (scalar)", bytesRead: bytes + a.count) {
                     sink += DotKernels.dot(type, count: count, weights: q.baseAddress!, activations: a.baseAddress!, scalar: true)
                 }
-                measure(DotKernels.vectorised ? "vec_dot_q8_0 (AVX2)" : "vec_dot_q8_0", bytesRead: bytes + a.count) {
-                    sink += DotKernels.dot(type, count: count, weights: q.baseAddress!, activations: a.baseAddress!)
+                if kernel.hasSIMD && DotKernels.vectorised {
+                    measure("\(name) (AVX2)", bytesRead: bytes + a.count) {
+                        sink += DotKernels.dot(type, count: count, weights: q.baseAddress!, activations: a.baseAddress!)
+                    }
                 }
             }
         }

@@ -50,9 +50,10 @@ public enum Quantize {
 
     @inline(__always) static func minMax(_ x: UnsafeBufferPointer<Float>, _ start: Int) -> (Float, Float) {
         var lo = Float.greatestFiniteMagnitude, hi = -Float.greatestFiniteMagnitude
+        // Strict comparisons keep the first of equal values, as ggml does (+0 before a later −0).
         for j in start..<(start + 32) {
-            lo = Swift.min(lo, x[j])
-            hi = Swift.max(hi, x[j])
+            if x[j] < lo { lo = x[j] }
+            if x[j] > hi { hi = x[j] }
         }
         return (lo, hi)
     }

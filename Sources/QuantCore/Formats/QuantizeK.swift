@@ -127,17 +127,21 @@ extension Quantize {
     static func packScalesMins(_ scales: [Float], _ mins: [Float], maxScale: Float, maxMin: Float) -> [UInt8] {
         let inverseScale: Float = maxScale > 0 ? 63 / maxScale : 0
         let inverseMin: Float = maxMin > 0 ? 63 / maxMin : 0
+        return pack6BitScalesMins(scales.map { min(63, UInt8(truncatingIfNeeded: nearestInt(inverseScale * $0))) },
+                                  mins.map { min(63, UInt8(truncatingIfNeeded: nearestInt(inverseMin * $0))) })
+    }
+
+    /// Eight 6-bit scale levels and eight 6-bit minimum levels in ggml's 12-byte layout.
+    static func pack6BitScalesMins(_ ls: [UInt8], _ lm: [UInt8]) -> [UInt8] {
         var packed = [UInt8](repeating: 0, count: 12)
         for j in 0..<8 {
-            let ls = min(63, UInt8(truncatingIfNeeded: nearestInt(inverseScale * scales[j])))
-            let lm = min(63, UInt8(truncatingIfNeeded: nearestInt(inverseMin * mins[j])))
             if j < 4 {
-                packed[j] = ls
-                packed[j + 4] = lm
+                packed[j] = ls[j]
+                packed[j + 4] = lm[j]
             } else {
-                packed[j + 4] = (ls & 0xF) | ((lm & 0xF) << 4)
-                packed[j - 4] |= (ls >> 4) << 6
-                packed[j] |= (lm >> 4) << 6
+                packed[j + 4] = (ls[j] & 0xF) | ((lm[j] & 0xF) << 4)
+                packed[j - 4] |= (ls[j] >> 4) << 6
+                packed[j] |= (lm[j] >> 4) << 6
             }
         }
         return packed
@@ -342,7 +346,6 @@ extension Quantize {
         var L = [Int8](repeating: 0, count: 256)
         for i in 0..<blocks {
             let base = x.baseAddress! + i * 256
-            let out = i * 110
             var scales = [Float](repeating: 0, count: 16)
             var maxScale: Float = 0, amax: Float = 0
             for j in 0..<16 {
@@ -352,53 +355,66 @@ extension Quantize {
                     maxScale = scales[j]
                 }
             }
-            var packed = [UInt8](repeating: 0, count: 12)
-            var dBits: UInt16 = 0
+            var scaleLevels = [Int](repeating: 0, count: 16)
+            var d: Float = 0
             if maxScale != 0 {
                 let iscale = -32 / maxScale
-                for j in 0..<16 {
-                    var l = Int(Int8(truncatingIfNeeded: nearestInt(iscale * scales[j])))
-                    l = max(-32, min(31, l)) + 32
-                    if j < 8 { packed[j] = UInt8(l & 0xF) } else { packed[j - 8] |= UInt8((l & 0xF) << 4) }
-                    l >>= 4
-                    packed[j % 4 + 8] |= UInt8(l << (2 * (j / 4)))
-                }
-                dBits = Half.f32ToF16(1 / iscale)
-            } else {
-                dBits = Half.f32ToF16(0)
+                scaleLevels = scales.map { max(-32, min(31, Int(Int8(truncatingIfNeeded: nearestInt(iscale * $0))))) + 32 }
+                d = 1 / iscale
             }
-            for k in 0..<12 { y[out + 96 + k] = packed[k] }
-            store16(dBits, y, out + 108)
-            let d = Half.f16ToF32(dBits)
-            for j in 0..<16 {
-                let low = j < 8 ? Int(packed[j] & 0xF) : Int(packed[j - 8] >> 4)
-                let sc = (low | (Int((packed[8 + j % 4] >> UInt8(2 * (j / 4))) & 3) << 4)) - 32
-                let dj = d * Float(sc)
-                if dj == 0 { continue }
-                for k in 0..<16 {
-                    L[16 * j + k] = Int8(max(-4, min(3, nearestInt(base[16 * j + k] / dj))) + 4)
-                }
+            storeQ3K(scaleLevels: scaleLevels, d: d, base, levels: &L, y, at: i * 110)
+        }
+    }
+
+    /// Stores a Q3_K super-block: its sixteen 6-bit scale levels (0…63, i.e. scale + 32) packed
+    /// as ggml packs them and its FP16 d, then picks every value's level again with the scales as
+    /// stored and writes the high bits (hmask) and the low 2 bits (qs).
+    static func storeQ3K(scaleLevels: [Int], d: Float, _ base: UnsafePointer<Float>, levels L: inout [Int8],
+                         _ y: UnsafeMutableRawBufferPointer, at out: Int) {
+        var packed = [UInt8](repeating: 0, count: 12)
+        for j in 0..<16 {
+            var l = scaleLevels[j]
+            if j < 8 { packed[j] = UInt8(l & 0xF) } else { packed[j - 8] |= UInt8((l & 0xF) << 4) }
+            l >>= 4
+            packed[j % 4 + 8] |= UInt8(l << (2 * (j / 4)))
+        }
+        let dBits = Half.f32ToF16(d)
+        for k in 0..<12 { y[out + 96 + k] = packed[k] }
+        store16(dBits, y, out + 108)
+        let dStored = Half.f16ToF32(dBits)
+        for j in 0..<16 {
+            let low = j < 8 ? Int(packed[j] & 0xF) : Int(packed[j - 8] >> 4)
+            let sc = (low | (Int((packed[8 + j % 4] >> UInt8(2 * (j / 4))) & 3) << 4)) - 32
+            let dj = dStored * Float(sc)
+            if dj == 0 { continue }
+            for k in 0..<16 {
+                L[16 * j + k] = Int8(max(-4, min(3, nearestInt(base[16 * j + k] / dj))) + 4)
             }
-            var hmask = [UInt8](repeating: 0, count: 32)
-            var m = 0
-            var hm: UInt8 = 1
-            for j in 0..<256 {
-                if L[j] > 3 {
-                    hmask[m] |= hm
-                    L[j] -= 4
-                }
-                m += 1
-                if m == 32 {
-                    m = 0
-                    hm <<= 1
-                }
+        }
+        var hmask = [UInt8](repeating: 0, count: 32)
+        var m = 0
+        var hm: UInt8 = 1
+        for j in 0..<256 {
+            if L[j] > 3 {
+                hmask[m] |= hm
+                L[j] -= 4
             }
-            for k in 0..<32 { y[out + k] = hmask[k] }
-            for half in 0..<2 {
-                let j = half * 128
-                for l in 0..<32 {
-                    y[out + 32 + j / 4 + l] = UInt8(L[j + l]) | (UInt8(L[j + l + 32]) << 2) | (UInt8(L[j + l + 64]) << 4) | (UInt8(L[j + l + 96]) << 6)
-                }
+            m += 1
+            if m == 32 {
+                m = 0
+                hm <<= 1
+            }
+        }
+        for k in 0..<32 { y[out + k] = hmask[k] }
+        pack2BitLevels(y, at: out + 32) { UInt8(L[$0]) }
+    }
+
+    /// The 2-bit levels of a Q2_K/Q3_K super-block (values l, l+32, l+64, l+96 of each half in one byte).
+    static func pack2BitLevels(_ y: UnsafeMutableRawBufferPointer, at qs: Int, level: (Int) -> UInt8) {
+        for half in 0..<2 {
+            let j = half * 128
+            for l in 0..<32 {
+                y[qs + j / 4 + l] = level(j + l) | (level(j + l + 32) << 2) | (level(j + l + 64) << 4) | (level(j + l + 96) << 6)
             }
         }
     }
@@ -409,7 +425,6 @@ extension Quantize {
         var L = [UInt8](repeating: 0, count: 256)
         for i in 0..<blocks {
             let base = x.baseAddress! + i * 256
-            let out = i * 84
             var scales = [Float](repeating: 0, count: 16), mins = [Float](repeating: 0, count: 16)
             var maxScale: Float = 0, maxMin: Float = 0
             for j in 0..<16 {
@@ -423,34 +438,35 @@ extension Quantize {
                 if negativeMin > maxMin { maxMin = negativeMin }
             }
             var packed = [UInt8](repeating: 0, count: 16)
-            var dBits = Half.f32ToF16(0), dminBits = Half.f32ToF16(0)
             if maxScale > 0 {
                 let iscale = 15 / maxScale
                 for j in 0..<16 { packed[j] = UInt8(truncatingIfNeeded: nearestInt(iscale * scales[j])) }
-                dBits = Half.f32ToF16(maxScale / 15)
             }
             if maxMin > 0 {
                 let iscale = 15 / maxMin
                 for j in 0..<16 { packed[j] |= UInt8(truncatingIfNeeded: nearestInt(iscale * mins[j]) << 4) }
-                dminBits = Half.f32ToF16(maxMin / 15)
             }
-            for k in 0..<16 { y[out + k] = packed[k] }
-            store16(dBits, y, out + 80)
-            store16(dminBits, y, out + 82)
-            let d = Half.f16ToF32(dBits), dmin = Half.f16ToF32(dminBits)
-            for j in 0..<16 {
-                let dj = d * Float(packed[j] & 0xF)
-                if dj == 0 { continue }
-                let dm = dmin * Float(packed[j] >> 4)
-                for k in 0..<16 { L[16 * j + k] = UInt8(max(0, min(3, nearestInt((base[16 * j + k] + dm) / dj)))) }
-            }
-            for half in 0..<2 {
-                let j = half * 128
-                for l in 0..<32 {
-                    y[out + 16 + j / 4 + l] = L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6)
-                }
-            }
+            storeQ2K(packed: packed, d: maxScale > 0 ? maxScale / 15 : 0, dmin: maxMin > 0 ? maxMin / 15 : 0, base, levels: &L, y, at: i * 84)
         }
+    }
+
+    /// Stores a Q2_K super-block: its packed 4-bit scales (low nibbles) and minimums (high
+    /// nibbles) and FP16 d and dmin, then picks every value's level again with the scales as
+    /// stored and packs the 2-bit levels.
+    static func storeQ2K(packed: [UInt8], d: Float, dmin: Float, _ base: UnsafePointer<Float>, levels L: inout [UInt8],
+                         _ y: UnsafeMutableRawBufferPointer, at out: Int) {
+        let dBits = Half.f32ToF16(d), dminBits = Half.f32ToF16(dmin)
+        for k in 0..<16 { y[out + k] = packed[k] }
+        store16(dBits, y, out + 80)
+        store16(dminBits, y, out + 82)
+        let dStored = Half.f16ToF32(dBits), dminStored = Half.f16ToF32(dminBits)
+        for j in 0..<16 {
+            let dj = dStored * Float(packed[j] & 0xF)
+            if dj == 0 { continue }
+            let dm = dminStored * Float(packed[j] >> 4)
+            for k in 0..<16 { L[16 * j + k] = UInt8(max(0, min(3, nearestInt((base[16 * j + k] + dm) / dj)))) }
+        }
+        pack2BitLevels(y, at: out + 16) { L[$0] }
     }
 
     /// ggml's `best_index_int8`: the nearest of the sorted levels (ties to the upper one).
@@ -526,8 +542,12 @@ extension Quantize {
 
     /// Quantizes `rows` rows of `columns` values with an importance matrix (one value per column:
     /// the mean of x² over calibration tokens), as llama-quantize does with `--imatrix`
-    /// (`quantize_q4_0`, `…q5_0`, `…iq4_nl`, `…q4_K`, `…q6_K` with quant_weights). Other types
-    /// use the plain reference quantizer, as ggml's Q8_0 does.
+    /// (`quantize_q4_0`, `…q4_1`, `…q5_0`, `…q5_1`, `…iq4_nl`, `…q2_K`, `…q3_K`, `…q4_K`,
+    /// `…q5_K`, `…q6_K` with quant_weights): Q4_1/Q5_1 and Q2_K fit a scale and a minimum per
+    /// block with `make_qkx3_quants`, Q4_0/Q5_0, Q3_K and Q6_K a signed scale with
+    /// `make_qx_quants`, and the K-quants then fit their sub-block scales to the super-block's
+    /// with `make_qp_quants` (Q2_K, Q4_K, Q5_K) or `make_qx_quants` (Q3_K) instead of rounding.
+    /// Other types use the plain reference quantizer, as ggml's Q8_0 does.
     public static func weighted(_ type: TensorType, _ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
                                 importance: [Float], _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
         guard importance.count == columns else { throw .destinationSize(expected: columns, actual: importance.count) }
@@ -543,15 +563,10 @@ extension Quantize {
             }
         case .iq4_NL:
             _ = try check(x, y, blockBytes: 18)
-            for r in 0..<rows {
-                for b in 0..<(columns / 32) {
-                    let xb = x.baseAddress! + r * columns + 32 * b
-                    var sigma2: Float = 0
-                    for j in 0..<32 { sigma2 += xb[j] * xb[j] }
-                    sigma2 *= 2 / 32
-                    let weights = (0..<32).map { importance[32 * b + $0] * (sigma2 + xb[$0] * xb[$0]).squareRoot() }
-                    iq4NLBlock(xb, weights: weights, into: y, at: r * rowBytes + b * 18)
-                }
+            // σ² from each 32-value block itself (`quantize_iq4_nl` calls the impl per block).
+            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: 18,
+                                      size: 32, group: 32, sigmaScale: 2) { xb, weights, _, out in
+                iq4NLBlock(xb, weights: weights[0], into: y, at: out)
             }
         case .q5_0:
             _ = try check(x, y, blockBytes: 22)
@@ -563,18 +578,52 @@ extension Quantize {
         case .q4_K, .q5_K:
             let nmax = type == .q4_K ? 15 : 31
             _ = try checkK(x, y, blockBytes: type.format.bytesPerBlock)
-            for r in 0..<rows {
-                q45KWeightedBlocks(x.baseAddress! + r * columns, blocks: columns / 256, nmax: nmax, importance: importance, y, at: r * rowBytes)
+            var L = [UInt8](repeating: 0, count: 256)
+            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: type.format.bytesPerBlock,
+                                      group: 32, sigmaScale: 2) { base, weights, sums, out in
+                q45KWeightedBlock(base, nmax: nmax, weights: weights, sums: sums, levels: &L, y, at: out)
             }
-        case .q5_1:
-            _ = try check(x, y, blockBytes: 24)
+        case .q2_K:
+            _ = try checkK(x, y, blockBytes: 84)
+            var L = [UInt8](repeating: 0, count: 256)
+            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: 84,
+                                      group: 16, sigmaScale: 1) { base, weights, sums, out in
+                var scales = [Float](repeating: 0, count: 16), mins = [Float](repeating: 0, count: 16)
+                for j in 0..<16 {
+                    (scales[j], mins[j]) = makeQKX2(base + 16 * j, n: 16, nmax: 3, weights: weights[j], levels: &L, offset: 16 * j,
+                                                    rmin: -0.9, rdelta: 0.05, nstep: 36)
+                }
+                let (d, ls) = makeQP(scales, nmax: 15, weights: sums)
+                let (dmin, lm) = makeQP(mins, nmax: 15, weights: sums)
+                storeQ2K(packed: (0..<16).map { ls[$0] | (lm[$0] << 4) }, d: d, dmin: dmin, base, levels: &L, y, at: out)
+            }
+        case .q3_K:
+            _ = try checkK(x, y, blockBytes: 110)
+            var L = [Int8](repeating: 0, count: 256), scaleLevels = [Int8](repeating: 0, count: 16)
+            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: 110,
+                                      group: 16, sigmaScale: 2) { base, weights, sums, out in
+                var scales = [Float](repeating: 0, count: 16)
+                for j in 0..<16 {
+                    scales[j] = makeQX(base + 16 * j, n: 16, nmax: 4, levels: &L, offset: 16 * j, weights: weights[j])
+                }
+                // The sixteen scales get levels 0…63 (scale + 32) from the same weighted search.
+                let d = scales.withUnsafeBufferPointer { makeQX($0.baseAddress!, n: 16, nmax: 32, levels: &scaleLevels, offset: 0, weights: sums) }
+                storeQ3K(scaleLevels: scaleLevels.map(Int.init), d: d, base, levels: &L, y, at: out)
+            }
+        case .q4_1, .q5_1:
+            let nmax = type == .q4_1 ? 15 : 31, blockBytes = type.format.bytesPerBlock
+            _ = try check(x, y, blockBytes: blockBytes)
             var L = [UInt8](repeating: 0, count: 32)
             forEachWeightedBlock(x, rows: rows, columns: columns, importance: importance) { r, b, xb, weights in
-                let (d, negativeMin) = makeQKX2(xb, n: 32, nmax: 31, weights: weights, levels: &L, offset: 0, rmin: -0.9, rdelta: 0.05, nstep: 36)
-                let out = r * rowBytes + b * 24
+                let (d, negativeMin) = makeQKX2(xb, n: 32, nmax: nmax, weights: weights, levels: &L, offset: 0, rmin: -0.9, rdelta: 0.05, nstep: 36)
+                let out = r * rowBytes + b * blockBytes
                 store16(Half.f32ToF16(d), y, out)
                 store16(Half.f32ToF16(-negativeMin), y, out + 2)
-                storeQ5Levels(y, qh: out + 4, qs: out + 8) { Int(L[$0]) }
+                if nmax == 15 {
+                    for j in 0..<16 { y[out + 4 + j] = L[j] | (L[j + 16] << 4) }
+                } else {
+                    storeQ5Levels(y, qh: out + 4, qs: out + 8) { Int(L[$0]) }
+                }
             }
         case .q6_K:
             _ = try checkK(x, y, blockBytes: 210)
@@ -675,45 +724,52 @@ extension Quantize {
         return (sumL2 > 0 ? sumLX / sumL2 : 0, L.map { UInt8(truncatingIfNeeded: $0) })
     }
 
-    /// Q4_K super-blocks with an importance row (`quantize_row_q4_K_impl`): weighted sub-block
-    /// fits, and the 6-bit scales and minimums fitted by `make_qp_quants` instead of rounding.
-    static func q45KWeightedBlocks(_ x: UnsafePointer<Float>, blocks: Int, nmax: Int, importance: [Float], _ y: UnsafeMutableRawBufferPointer, at start: Int) {
-        let blockBytes = nmax == 15 ? 144 : 176
-        var L = [UInt8](repeating: 0, count: 256)
-        for i in 0..<blocks {
-            let base = x + i * 256
-            let out = start + i * blockBytes
-            var sumX2: Float = 0
-            for l in 0..<256 { sumX2 += base[l] * base[l] }
-            let sigma2 = 2 * sumX2 / 256
-            var scales = [Float](repeating: 0, count: 8), mins = [Float](repeating: 0, count: 8), sw = [Float](repeating: 0, count: 8)
-            for j in 0..<8 {
-                let weights = (0..<32).map { importance[256 * i + 32 * j + $0] * (sigma2 + base[32 * j + $0] * base[32 * j + $0]).squareRoot() }
-                var sum: Float = 0
-                for w in weights { sum += w }
-                sw[j] = sum
-                // ggml's make_qkx3_quants, which computes exactly what make_qkx2_quants does with
-                // explicit weights and squared errors (its `max <= min` exit equals `max == min`
-                // once min is clamped to at most 0).
-                (scales[j], mins[j]) = makeQKX2(base + 32 * j, n: 32, nmax: nmax, weights: weights, levels: &L, offset: 32 * j,
-                                                rmin: -0.9, rdelta: 0.05, nstep: 36)
-            }
-            let (dBlock, fittedScales) = makeQP(scales, nmax: 63, weights: sw)
-            let (mBlock, fittedMins) = makeQP(mins, nmax: 63, weights: sw)
-            var packed = [UInt8](repeating: 0, count: 12)
-            let ls = fittedScales.map { min(63, $0) }, lm = fittedMins.map { min(63, $0) }
-            for j in 0..<8 {
-                if j < 4 {
-                    packed[j] = ls[j]
-                    packed[j + 4] = lm[j]
-                } else {
-                    packed[j + 4] = (ls[j] & 0xF) | ((lm[j] & 0xF) << 4)
-                    packed[j - 4] |= (ls[j] >> 4) << 6
-                    packed[j] |= (lm[j] >> 4) << 6
+    /// The `size`-value super-blocks of each row (256 for the K-quants, 32 for IQ4_NL) with
+    /// ggml's weights for their `group`-value sub-blocks, importance·√(σ² + x²) with
+    /// σ² = `sigmaScale`·(the super-block's mean x²), and each sub-block's weight sum
+    /// (`quantize_row_q2_K_impl` … `q5_K_impl`, `quantize_row_iq4_nl_impl`); `out` is where the
+    /// super-block's bytes go.
+    static func forEachWeightedSuperBlock(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, importance: [Float], rowBytes: Int,
+                                          blockBytes: Int, size: Int = 256, group: Int, sigmaScale: Float,
+                                          _ body: (_ base: UnsafePointer<Float>, _ weights: [[Float]], _ sums: [Float], _ out: Int) -> Void) {
+        for r in 0..<rows {
+            for i in 0..<(columns / size) {
+                let base = x.baseAddress! + r * columns + size * i
+                var sumX2: Float = 0
+                for l in 0..<size { sumX2 += base[l] * base[l] }
+                // The factors are powers of two, so this rounds as ggml's `2*sumx2/QK_K` and
+                // IQ4_NL's `sigma2 *= 2.f/32` do.
+                let sigma2 = sigmaScale * sumX2 / Float(size)
+                let weights = (0..<(size / group)).map { j in
+                    (0..<group).map { importance[size * i + group * j + $0] * (sigma2 + base[group * j + $0] * base[group * j + $0]).squareRoot() }
                 }
+                let sums = weights.map { w in
+                    var sum: Float = 0
+                    for v in w { sum += v }
+                    return sum
+                }
+                body(base, weights, sums, r * rowBytes + i * blockBytes)
             }
-            storeScalesAndRequantize(d: dBlock, dmin: mBlock, packed: packed, base, nmax: nmax, levels: &L, y, at: out)
-            packLevels(L, nmax: nmax, y, at: out)
         }
+    }
+
+    /// A Q4_K/Q5_K super-block with importance weights (`quantize_row_q4_K_impl`/`…q5_K_impl`):
+    /// weighted sub-block fits, and the 6-bit scales and minimums fitted by `make_qp_quants`
+    /// instead of rounding.
+    static func q45KWeightedBlock(_ base: UnsafePointer<Float>, nmax: Int, weights: [[Float]], sums sw: [Float], levels L: inout [UInt8],
+                                  _ y: UnsafeMutableRawBufferPointer, at out: Int) {
+        var scales = [Float](repeating: 0, count: 8), mins = [Float](repeating: 0, count: 8)
+        for j in 0..<8 {
+            // ggml's make_qkx3_quants, which computes exactly what make_qkx2_quants does with
+            // explicit weights and squared errors (its `max <= min` exit equals `max == min`
+            // once min is clamped to at most 0).
+            (scales[j], mins[j]) = makeQKX2(base + 32 * j, n: 32, nmax: nmax, weights: weights[j], levels: &L, offset: 32 * j,
+                                            rmin: -0.9, rdelta: 0.05, nstep: 36)
+        }
+        let (dBlock, fittedScales) = makeQP(scales, nmax: 63, weights: sw)
+        let (mBlock, fittedMins) = makeQP(mins, nmax: 63, weights: sw)
+        let packed = pack6BitScalesMins(fittedScales.map { min(63, $0) }, fittedMins.map { min(63, $0) })
+        storeScalesAndRequantize(d: dBlock, dmin: mBlock, packed: packed, base, nmax: nmax, levels: &L, y, at: out)
+        packLevels(L, nmax: nmax, y, at: out)
     }
 }

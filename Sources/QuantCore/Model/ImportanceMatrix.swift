@@ -57,7 +57,7 @@ public final class ImportanceCollector: @unchecked Sendable {
 public enum ImportanceMatrix {
     /// Types whose quantizer uses an importance matrix in QuantLab (others refuse one rather
     /// than silently ignore it; Q8_0 and the float types have nothing to weight).
-    public static let weightedTypes: [TensorType] = [.q4_0, .q5_0, .q5_1, .iq4_NL, .q4_K, .q5_K, .q6_K]
+    public static let weightedTypes: [TensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .iq4_NL, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
     /// Reads a llama.cpp GGUF imatrix file: for each tensor, in_sum2 / counts (all ones when a
     /// count is 0, as llama-quantize does).
@@ -74,5 +74,21 @@ public enum ImportanceMatrix {
             result[name] = count > 0 ? sums.map { $0 / count } : sums.map { _ in 1 }
         }
         return result
+    }
+}
+
+extension ImportanceCollector {
+    /// llama-imatrix's loop: runs `model` over every chunk of `plan` (no logits needed) and
+    /// returns what the block matrices' inputs recorded. Deterministic: each matrix's input is
+    /// added once per chunk, in forward order, whatever the thread count.
+    public static func collect(model: LlamaModel, plan: EvaluationPlan, threads: Int) throws(ModelError) -> ImportanceCollector {
+        let collector = ImportanceCollector()
+        let recording = model.collectingImportance(collector)
+        var cache = recording.makeCache(capacity: plan.contextLength)
+        for chunk in 0..<plan.chunkCount {
+            cache.clear()
+            _ = try recording.forward(plan.input(chunk: chunk), cache: &cache, logitRows: 0..<0, threads: threads)
+        }
+        return collector
     }
 }

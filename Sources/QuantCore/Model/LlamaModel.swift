@@ -64,6 +64,28 @@ public struct LlamaWeights: Sendable {
     }
 }
 
+/// The matrices a model keeps in their quantized ggml format, multiplied with `PackedMatrix`
+/// (activations rounded to the format's vec_dot type, as ggml does). Matrices without an entry
+/// run in F32 from `LlamaWeights`.
+public struct PackedWeights: Sendable {
+    /// Seven per block, in forward order: attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down.
+    public var blocks: [[PackedMatrix?]]
+    /// The output projection (token_embd's matrix when the output is tied to the embedding).
+    public var output: PackedMatrix?
+
+    public init(blocks: [[PackedMatrix?]], output: PackedMatrix?) {
+        self.blocks = blocks
+        self.output = output
+    }
+
+    /// How many matrices run packed, per type name ("Q4_K": 12).
+    public var typeCounts: [String: Int] {
+        var counts: [String: Int] = [:]
+        for matrix in blocks.joined().compactMap({ $0 }) + [output].compactMap({ $0 }) { counts[matrix.type.description, default: 0] += 1 }
+        return counts
+    }
+}
+
 /// Keys and values of every position seen so far, per block: [capacity, nKV·hd].
 public struct KVCache: Sendable {
     public let capacity: Int
@@ -84,10 +106,14 @@ public struct KVCache: Sendable {
     mutating func advance(by n: Int) { count += n }
 }
 
-/// A llama-architecture model with F32 weights, following llama.cpp's `llm_build_llama` graph.
+/// A llama-architecture model following llama.cpp's `llm_build_llama` graph: F32 weights, and
+/// the quantized matrices of a GGUF kept packed and multiplied as ggml's CPU backend does.
 public final class LlamaModel: Sendable {
     public let config: LlamaConfig
+    /// Every weight as F32 (dequantized when the file stores it quantized).
     public let weights: LlamaWeights
+    /// The matrices that run in their quantized format; nil when every matrix runs in F32.
+    public let packed: PackedWeights?
 
     /// Run-time activation quantization of the block matrices, when set.
     public let activationScheme: ActivationScheme?
@@ -99,9 +125,13 @@ public final class LlamaModel: Sendable {
     /// When set, the forward pass records the importance matrix of the block matrices' inputs.
     public let importance: ImportanceCollector?
 
-    public init(config: LlamaConfig, weights: LlamaWeights, activationScheme: ActivationScheme? = nil, importance: ImportanceCollector? = nil) {
+    public init(config: LlamaConfig, weights: LlamaWeights, packed: PackedWeights? = nil,
+                activationScheme: ActivationScheme? = nil, importance: ImportanceCollector? = nil) {
+        precondition(packed.map { $0.blocks.count == weights.blocks.count && $0.blocks.allSatisfy { $0.count == 7 } } ?? true,
+                     "packed weights need seven matrices per block")
         self.config = config
         self.weights = weights
+        self.packed = packed
         self.activationScheme = activationScheme
         self.importance = importance
         guard let activationScheme else {
@@ -121,17 +151,18 @@ public final class LlamaModel: Sendable {
 
     /// The same weights run with run-time activation quantization.
     public func withActivationScheme(_ scheme: ActivationScheme) -> LlamaModel {
-        LlamaModel(config: config, weights: weights, activationScheme: scheme, importance: importance)
+        LlamaModel(config: config, weights: weights, packed: packed, activationScheme: scheme, importance: importance)
     }
 
     /// The same weights, recording an importance matrix while they run.
     public func collectingImportance(_ collector: ImportanceCollector) -> LlamaModel {
-        LlamaModel(config: config, weights: weights, activationScheme: activationScheme, importance: collector)
+        LlamaModel(config: config, weights: weights, packed: packed, activationScheme: activationScheme, importance: collector)
     }
 
     static let blockMatrixNames = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
 
-    /// Loads and dequantizes every tensor, checking each shape against the configuration.
+    /// Loads every tensor, checking each shape against the configuration: all of them as F32,
+    /// and the quantized matrices also packed, so they run as llama.cpp runs them.
     public convenience init(file: GGUFFile) throws {
         let c = try LlamaConfig(file: file)
         let needed = c.parameterCount * 4
@@ -140,7 +171,13 @@ public final class LlamaModel: Sendable {
             throw ModelError.tooLargeForMemory(path: file.path, neededBytes: needed, availableBytes: available)
         }
         let dim = c.embeddingLength, qDim = c.headCount * c.headDimension, kvDim = c.headCountKV * c.headDimension
+        /// A matrix in its file format, when that format has a dot kernel (F32 stays unpacked).
+        func pack(_ name: String) -> PackedMatrix? {
+            guard let info = file.tensor(name), info.type != .f32, info.shape.count == 2 else { return nil }
+            return PackedMatrix(type: info.type, rows: info.shape[1], columns: info.shape[0], bytes: [UInt8](file.data(of: info)))
+        }
         var blocks: [LlamaBlockWeights] = []
+        var packedBlocks: [[PackedMatrix?]] = []
         for b in 0..<c.blockCount {
             func tensor(_ name: String, _ shape: [Int]) throws(GGUFError) -> [Float] {
                 try file.floats("blk.\(b).\(name).weight", shape: shape)
@@ -155,6 +192,7 @@ public final class LlamaModel: Sendable {
                 gate: try tensor("ffn_gate", [dim, c.feedForwardLength]),
                 up: try tensor("ffn_up", [dim, c.feedForwardLength]),
                 down: try tensor("ffn_down", [c.feedForwardLength, dim])))
+            packedBlocks.append(Self.blockMatrixNames.map { pack("blk.\(b).\($0).weight") })
         }
         let weights = LlamaWeights(
             tokenEmbedding: try file.floats("token_embd.weight", shape: [dim, c.vocabularySize]),
@@ -162,7 +200,9 @@ public final class LlamaModel: Sendable {
             outputNorm: try file.floats("output_norm.weight", shape: [dim]),
             output: c.tiedOutput ? nil : try file.floats("output.weight", shape: [dim, c.vocabularySize]),
             ropeFactors: file.tensor("rope_freqs.weight") == nil ? nil : try file.floats("rope_freqs.weight", shape: [c.ropeDimensionCount / 2]))
-        self.init(config: c, weights: weights)
+        let packed = PackedWeights(blocks: packedBlocks, output: pack(c.tiedOutput ? "token_embd.weight" : "output.weight"))
+        let anyPacked = packed.output != nil || packedBlocks.joined().contains { $0 != nil }
+        self.init(config: c, weights: weights, packed: anyPacked ? packed : nil)
     }
 
     public func makeCache(capacity: Int? = nil) -> KVCache {
@@ -237,7 +277,11 @@ public final class LlamaModel: Sendable {
         var logits = [Float](repeating: 0, count: m * c.vocabularySize)
         guard m > 0 else { return logits }
         normRows(x, weight: weights.outputNorm, rows: rows, into: &normed)
-        matmul(weights.output ?? weights.tokenEmbedding, rows: c.vocabularySize, columns: dim, input: normed, count: m, into: &logits, threads: threads)
+        if let output = packed?.output {
+            multiply(output, input: normed, count: m, into: &logits, threads: threads)
+        } else {
+            matmul(weights.output ?? weights.tokenEmbedding, rows: c.vocabularySize, columns: dim, input: normed, count: m, into: &logits, threads: threads)
+        }
         return logits
     }
 
@@ -257,14 +301,25 @@ public final class LlamaModel: Sendable {
         }
     }
 
-    /// A block matrix: in F32, or through the activation scheme when one is set.
+    /// A block matrix: through the activation scheme when one is set, else packed when the file
+    /// stores it quantized, else in F32.
     private func linear(_ block: Int, _ index: Int, _ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
                         into output: inout [Float], threads: Int) {
         importance?.add("blk.\(block).\(Self.blockMatrixNames[index]).weight", input: input, count: count, columns: columns)
         if let activationScheme {
             activationScheme.multiply(int8Blocks[block][index], input: input, count: count, into: &output, threads: threads, statistics: activationStatistics)
+        } else if let matrix = packed?.blocks[block][index] {
+            multiply(matrix, input: input, count: count, into: &output, threads: threads)
         } else {
             matmul(weights, rows: rows, columns: columns, input: input, count: count, into: &output, threads: threads)
+        }
+    }
+
+    private func multiply(_ matrix: PackedMatrix, input: [Float], count: Int, into output: inout [Float], threads: Int) {
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                matrix.multiply(x.baseAddress!, count: count, into: y.baseAddress!, threads: threads)
+            }
         }
     }
 
