@@ -108,6 +108,15 @@ static float hsum(__m256 v) {
     return _mm_cvtss_f32(lo);
 }
 
+// d_x·d_y with both FP16 scales packed into one word: one conversion, and no partial-register
+// merge (clang's _cvtsh_ss on a 16-bit load writes into the accumulator's register and so waits
+// for the previous FMA).
+__attribute__((target("avx2,fma,f16c")))
+static inline __m256 scale_xy(const uint8_t *x, const uint8_t *y) {
+    const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)load16(x) | (uint32_t)load16(y) << 16)));
+    return _mm256_broadcastss_ps(_mm_mul_ss(f, _mm_movehdup_ps(f)));
+}
+
 __attribute__((target("avx2,fma,f16c")))
 static float dot_q8_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
     // Two independent accumulators hide the FMA latency; the blocks alternate between them.
@@ -115,15 +124,15 @@ static float dot_q8_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
     const int blocks = n / 32;
     int b = 0;
     for (; b + 1 < blocks; b += 2, x += 68, y += 68) {
-        const __m256 d0 = _mm256_set1_ps(_cvtsh_ss(load16(x)) * _cvtsh_ss(load16(y)));
-        const __m256 d1 = _mm256_set1_ps(_cvtsh_ss(load16(x + 34)) * _cvtsh_ss(load16(y + 34)));
+        const __m256 d0 = scale_xy(x, y);
+        const __m256 d1 = scale_xy(x + 34, y + 34);
         const __m256 p0 = dot_i8_block(_mm256_loadu_si256((const __m256i *)(x + 2)), _mm256_loadu_si256((const __m256i *)(y + 2)));
         const __m256 p1 = dot_i8_block(_mm256_loadu_si256((const __m256i *)(x + 36)), _mm256_loadu_si256((const __m256i *)(y + 36)));
         acc0 = _mm256_fmadd_ps(d0, p0, acc0);
         acc1 = _mm256_fmadd_ps(d1, p1, acc1);
     }
     if (b < blocks) {
-        const __m256 d = _mm256_set1_ps(_cvtsh_ss(load16(x)) * _cvtsh_ss(load16(y)));
+        const __m256 d = scale_xy(x, y);
         acc0 = _mm256_fmadd_ps(d, dot_i8_block(_mm256_loadu_si256((const __m256i *)(x + 2)), _mm256_loadu_si256((const __m256i *)(y + 2))), acc0);
     }
     return hsum(_mm256_add_ps(acc0, acc1));
@@ -143,15 +152,15 @@ static float dot_q4_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
     const int blocks = n / 32;
     int b = 0;
     for (; b + 1 < blocks; b += 2, x += 36, y += 68) {
-        const __m256 d0 = _mm256_set1_ps(_cvtsh_ss(load16(x)) * _cvtsh_ss(load16(y)));
-        const __m256 d1 = _mm256_set1_ps(_cvtsh_ss(load16(x + 18)) * _cvtsh_ss(load16(y + 34)));
+        const __m256 d0 = scale_xy(x, y);
+        const __m256 d1 = scale_xy(x + 18, y + 34);
         const __m256 p0 = dot_i8_block(unpack_q4_0(x + 2), _mm256_loadu_si256((const __m256i *)(y + 2)));
         const __m256 p1 = dot_i8_block(unpack_q4_0(x + 20), _mm256_loadu_si256((const __m256i *)(y + 36)));
         acc0 = _mm256_fmadd_ps(d0, p0, acc0);
         acc1 = _mm256_fmadd_ps(d1, p1, acc1);
     }
     if (b < blocks) {
-        const __m256 d = _mm256_set1_ps(_cvtsh_ss(load16(x)) * _cvtsh_ss(load16(y)));
+        const __m256 d = scale_xy(x, y);
         acc0 = _mm256_fmadd_ps(d, dot_i8_block(unpack_q4_0(x + 2), _mm256_loadu_si256((const __m256i *)(y + 2))), acc0);
     }
     return hsum(_mm256_add_ps(acc0, acc1));
@@ -217,11 +226,8 @@ float ql_vec_dot_f16_f16(int n, const uint16_t *x, const uint16_t *y) {
     return ql_vec_dot_f16_f16_scalar(n, x, y);
 }
 
-void ql_convert_row_f16(int n, const float *x, uint16_t *y) {
-    for (int i = 0; i < n; i++) y[i] = fp32_to_fp16(x[i]);
-}
 
-void ql_quantize_row_q8_0(int n, const float *x, void *vy) {
+void ql_quantize_row_q8_0_scalar(int n, const float *x, void *vy) {
     uint8_t *y = vy;
     for (int b = 0; b < n / 32; b++, x += 32, y += 34) {
         float amax = 0;
@@ -235,6 +241,55 @@ void ql_quantize_row_q8_0(int n, const float *x, void *vy) {
             y[2 + j] = (uint8_t)(int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
         }
     }
+}
+
+#if defined(__x86_64__)
+// roundf (halves away from zero) on eight lanes, exactly: truncate, then step away from zero when
+// the exact remainder v − trunc(v) is at least one half.
+__attribute__((target("avx2,fma,f16c")))
+static inline __m256 round_half_away(__m256 v) {
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 sign = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
+    const __m256 frac = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, t));
+    const __m256 step = _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ), _mm256_or_ps(_mm256_set1_ps(1.0f), sign));
+    return _mm256_add_ps(t, step);
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void quantize_row_q8_0_avx2(int n, const float *x, uint8_t *y) {
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    for (int b = 0; b < n / 32; b++, x += 32, y += 34) {
+        __m256 v[4], m = _mm256_setzero_ps();
+        for (int k = 0; k < 4; k++) { v[k] = _mm256_loadu_ps(x + 8 * k); m = _mm256_max_ps(m, _mm256_and_ps(v[k], abs_mask)); }
+        float lanes[8], amax = 0;
+        _mm256_storeu_ps(lanes, m);
+        for (int l = 0; l < 8; l++) if (lanes[l] > amax) amax = lanes[l];
+        const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+        const uint16_t h = fp32_to_fp16(d);
+        y[0] = (uint8_t)h; y[1] = (uint8_t)(h >> 8);
+        const __m256 vid = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int k = 0; k < 4; k++) q[k] = _mm256_cvttps_epi32(round_half_away(_mm256_mul_ps(v[k], vid)));
+        // int32 → int8 (values are within ±127): two packs, then undo the lane interleave.
+        const __m256i q01 = _mm256_packs_epi32(q[0], q[1]), q23 = _mm256_packs_epi32(q[2], q[3]);
+        const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(q01, q23), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(y + 2), bytes);
+    }
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void convert_row_f16_f16c(int n, const float *x, uint16_t *y) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; i < n; i++) y[i] = fp32_to_fp16(x[i]);
+}
+#endif
+
+void ql_quantize_row_q8_0(int n, const float *x, void *y) {
+#if defined(__x86_64__)
+    if (ql_have_avx2()) { quantize_row_q8_0_avx2(n, x, y); return; }
+#endif
+    ql_quantize_row_q8_0_scalar(n, x, y);
 }
 
 // ggml's nearest_int: round half to even through the float mantissa (|v| < 2²²).
@@ -395,4 +450,135 @@ uint64_t ql_cycles(void) {
 #else
     return 0;
 #endif
+}
+
+// MARK: F32 matrix product (the engine's F32 matmul)
+
+// Σ a[i]·b[i] in one fixed order: eight lanes, lane l accumulating the products at l, l + 8,
+// l + 16, … with fused multiply-adds (one rounding each, as ggml's AVX2 vec_dot_f32 does), the
+// lanes then added in order 0 … 7 starting from −0, and the tail (n mod 8) accumulated the same
+// way and added last. Every path below keeps exactly this order, so results are bit-identical.
+static float lanes_sum(const float lanes[8], float tail) {
+    float s = -0.0f;
+    for (int l = 0; l < 8; l++) s += lanes[l];
+    return s + tail;
+}
+
+float ql_dot_f32_scalar(int n, const float *a, const float *b) {
+    float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8) for (int l = 0; l < 8; l++) lanes[l] = fmaf(a[i + l], b[i + l], lanes[l]);
+    float tail = 0;
+    for (; i < n; i++) tail = fmaf(a[i], b[i], tail);
+    return lanes_sum(lanes, tail);
+}
+
+static void matmul_f32_scalar(const float *w, int columns, const float *x, int count, float *out, int rows, int first, int last) {
+    for (int o = first; o < last; o++)
+        for (int t = 0; t < count; t++) out[(size_t)t * rows + o] = ql_dot_f32_scalar(columns, w + (size_t)o * columns, x + (size_t)t * columns);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static float finish(__m256 acc, const float *w, const float *x, int from, int n) {
+    float lanes[8], tail = 0;
+    _mm256_storeu_ps(lanes, acc);
+    for (int i = from; i < n; i++) tail = fmaf(w[i], x[i], tail);
+    return lanes_sum(lanes, tail);
+}
+
+// Two weight rows against four input rows: eight accumulators share each load.
+__attribute__((target("avx2,fma,f16c")))
+static void matmul_f32_avx2(const float *w, int columns, const float *x, int count, float *out, int rows, int first, int last) {
+    const int n8 = columns & ~7;
+    int o = first;
+    for (; o + 2 <= last; o += 2) {
+        const float *w0 = w + (size_t)o * columns, *w1 = w0 + columns;
+        int t = 0;
+        for (; t + 4 <= count; t += 4) {
+            const float *x0 = x + (size_t)t * columns, *x1 = x0 + columns, *x2 = x1 + columns, *x3 = x2 + columns;
+            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            for (int i = 0; i < n8; i += 8) {
+                const __m256 v0 = _mm256_loadu_ps(w0 + i), v1 = _mm256_loadu_ps(w1 + i);
+                const __m256 y0 = _mm256_loadu_ps(x0 + i), y1 = _mm256_loadu_ps(x1 + i);
+                const __m256 y2 = _mm256_loadu_ps(x2 + i), y3 = _mm256_loadu_ps(x3 + i);
+                a00 = _mm256_fmadd_ps(v0, y0, a00); a01 = _mm256_fmadd_ps(v0, y1, a01);
+                a02 = _mm256_fmadd_ps(v0, y2, a02); a03 = _mm256_fmadd_ps(v0, y3, a03);
+                a10 = _mm256_fmadd_ps(v1, y0, a10); a11 = _mm256_fmadd_ps(v1, y1, a11);
+                a12 = _mm256_fmadd_ps(v1, y2, a12); a13 = _mm256_fmadd_ps(v1, y3, a13);
+            }
+            float *r0 = out + (size_t)t * rows;
+            r0[o] = finish(a00, w0, x0, n8, columns); r0[o + 1] = finish(a10, w1, x0, n8, columns);
+            r0 += rows; r0[o] = finish(a01, w0, x1, n8, columns); r0[o + 1] = finish(a11, w1, x1, n8, columns);
+            r0 += rows; r0[o] = finish(a02, w0, x2, n8, columns); r0[o + 1] = finish(a12, w1, x2, n8, columns);
+            r0 += rows; r0[o] = finish(a03, w0, x3, n8, columns); r0[o + 1] = finish(a13, w1, x3, n8, columns);
+        }
+        for (; t < count; t++) {
+            const float *xt = x + (size_t)t * columns;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+            for (int i = 0; i < n8; i += 8) {
+                const __m256 y = _mm256_loadu_ps(xt + i);
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i), y, a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i), y, a1);
+            }
+            out[(size_t)t * rows + o] = finish(a0, w0, xt, n8, columns);
+            out[(size_t)t * rows + o + 1] = finish(a1, w1, xt, n8, columns);
+        }
+    }
+    for (; o < last; o++) {
+        const float *wo = w + (size_t)o * columns;
+        for (int t = 0; t < count; t++) {
+            const float *xt = x + (size_t)t * columns;
+            __m256 a = _mm256_setzero_ps();
+            for (int i = 0; i < n8; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(wo + i), _mm256_loadu_ps(xt + i), a);
+            out[(size_t)t * rows + o] = finish(a, wo, xt, n8, columns);
+        }
+    }
+}
+#endif
+
+void ql_matmul_f32(const float *w, int columns, const float *x, int count, float *out, int rows, int first, int last, int scalar) {
+#if defined(__x86_64__)
+    if (!scalar && ql_have_avx2()) { matmul_f32_avx2(w, columns, x, count, out, rows, first, last); return; }
+#endif
+    matmul_f32_scalar(w, columns, x, count, out, rows, first, last);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static float dot_f32_avx2(int n, const float *a, const float *b) {
+    const int n8 = n & ~7;
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < n8; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+    return finish(acc, a, b, n8, n);
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void axpy_f32_avx2(int n, float p, const float *x, float *y) {
+    const __m256 vp = _mm256_set1_ps(p);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(vp, _mm256_loadu_ps(x + i))));
+    for (; i < n; i++) y[i] += p * x[i];
+}
+#endif
+
+float ql_dot_f32(int n, const float *a, const float *b) {
+#if defined(__x86_64__)
+    if (ql_have_avx2()) return dot_f32_avx2(n, a, b);
+#endif
+    return ql_dot_f32_scalar(n, a, b);
+}
+
+void ql_axpy_f32(int n, float p, const float *x, float *y) {
+#if defined(__x86_64__)
+    if (ql_have_avx2()) { axpy_f32_avx2(n, p, x, y); return; }
+#endif
+    for (int i = 0; i < n; i++) y[i] += p * x[i];
+}
+
+void ql_convert_row_f16(int n, const float *x, uint16_t *y) {
+#if defined(__x86_64__)
+    if (ql_have_avx2()) { convert_row_f16_f16c(n, x, y); return; }
+#endif
+    for (int i = 0; i < n; i++) y[i] = fp32_to_fp16(x[i]);
 }

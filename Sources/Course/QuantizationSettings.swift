@@ -18,17 +18,22 @@ import Quantizers
 /// importance matrix from the course's calibration text, like llama-quantize --imatrix),
 /// `pure = true` (a preset's base type everywhere), `output_type` and `token_embedding_type`.
 public enum QuantizationSettings {
-    public static let methods = ["rtn", "gguf", "bnb_4bit", "bnb_int8", "dynamic_int8"]
+    public static let methods = ["rtn", "gguf", "gptq", "awq", "bnb_4bit", "bnb_int8", "dynamic_int8"]
     /// Methods of the course design that this version cannot run yet.
-    public static let plannedMethods = ["gptq", "awq"]
+    public static let plannedMethods: [String] = []
 
     static let keys: [String: [String]] = [
         "rtn": ["bits", "symmetric", "granularity", "group_size", "clip_search"],
         "gguf": ["type", "preset", "imatrix", "pure", "output_type", "token_embedding_type"],
         "bnb_4bit": ["quant_type", "blocksize", "double_quant"],
         "bnb_int8": ["threshold"],
+        "gptq": ["bits", "group_size", "act_order", "damp_percent", "sym", "true_sequential", "static_groups"] + calibrationKeys,
+        "awq": ["w_bit", "q_group_size", "zero_point", "n_grid", "duo_scaling", "clip"] + calibrationKeys,
         "dynamic_int8": [],
     ]
+
+    /// Calibration keys of GPTQ and AWQ: windows of the calibration text and the sampling seed.
+    static let calibrationKeys = ["samples", "seq_len", "seed"]
 
     /// Bounds on what a settings file may hold, so a hostile file cannot make parsing expensive.
     static let maximumBytes = 64 * 1024
@@ -76,6 +81,31 @@ public enum QuantizationSettings {
         case "dynamic_int8":
             recipeMethod = .int8(perRow: false)
             activation = .dynamicInt8
+        case "gptq":
+            let bits = try values.integer("bits", default: 4, range: 2...8)
+            guard [2, 3, 4, 8].contains(bits) else {
+                throw problem("bits", "`bits` = \(bits) is not allowed; GPTQ uses 2, 3, 4 or 8 (default 4)")
+            }
+            let damp = try values.number("damp_percent", default: 0.01, range: 0...1)
+            guard damp > 0 && damp < 1 else {
+                throw problem("damp_percent", "`damp_percent` = \(damp) is out of range; use more than 0 and less than 1 (default 0.01)")
+            }
+            let actOrder = try values.bool("act_order", default: false)
+            let staticGroups = try values.bool("static_groups", default: false)
+            recipeMethod = .gptq(GPTQRecipe(
+                matrix: GPTQSettings(bits: bits, groupSize: try values.groupSize("group_size", default: 128), actOrder: actOrder,
+                                     staticGroups: staticGroups, symmetric: try values.bool("sym", default: true), dampPercent: damp),
+                trueSequential: try values.bool("true_sequential", default: true),
+                calibration: try values.calibration()))
+        case "awq":
+            recipeMethod = .awq(AWQSettings(
+                bits: try values.integer("w_bit", default: 4, range: 2...8),
+                groupSize: try values.groupSize("q_group_size", default: 128),
+                zeroPoint: try values.bool("zero_point", default: true),
+                grid: try values.integer("n_grid", default: 20, range: 1...100),
+                duoScaling: try values.bool("duo_scaling", default: true),
+                clip: try values.bool("clip", default: true),
+                calibration: try values.calibration(defaults: AWQSettings.defaultCalibration)))
         case "bnb_int8":
             let threshold = try values.number("threshold", default: 6.0, range: 0...1000)
             recipeMethod = .int8(perRow: true)
@@ -166,6 +196,23 @@ public enum QuantizationSettings {
                 throw problem(key, "`\(key)` = \(given) is out of range; use \(range.lowerBound) to \(range.upperBound) (default \(value))")
             }
             return given
+        }
+
+        /// −1 (one group per row) or 32…1024; whether it divides the rows is checked against the model.
+        func groupSize(_ key: String, default value: Int) throws(CourseProblem) -> Int {
+            let size = try integer(key, default: value, range: -1...1024)
+            guard size == -1 || size >= 32 else {
+                throw problem(key, "`\(key)` = \(size) is out of range; use -1 (one group per row) or 32 to 1024 (default \(value))")
+            }
+            return size
+        }
+
+        /// samples (1…1024, default 32 for GPTQ, 16 for AWQ), seq_len (2…4096, default 256; the
+        /// model's context is checked when quantizing) and seed (default 0).
+        func calibration(defaults: CalibrationSettings = CalibrationSettings()) throws(CourseProblem) -> CalibrationSettings {
+            return CalibrationSettings(samples: try integer("samples", default: defaults.samples, range: 1...CalibrationSettings.maximumSamples),
+                                       sequenceLength: try integer("seq_len", default: defaults.sequenceLength, range: 2...4096),
+                                       seed: UInt64(try integer("seed", default: 0, range: 0...Int(Int32.max))))
         }
 
         func number(_ key: String, default value: Double, range: ClosedRange<Double>) throws(CourseProblem) -> Double {

@@ -51,6 +51,11 @@ public enum MemoryProjection {
             return (count * s.bits + 7) / 8 + groups * 2 + (s.symmetric ? 0 : (groups * s.bits + 7) / 8)
         case .int8(let perRow):
             return count + (perRow ? rows * 4 : 4)
+        case .awq(let s):
+            return AWQ.parts(rows: rows, columns: columns, settings: s).reduce(0) { $0 + $1.bytes }
+        case .gptq(let r):
+            let groups = r.matrix.groupSize == -1 ? 1 : (columns + r.matrix.groupSize - 1) / r.matrix.groupSize
+            return GPTQ.layout(rows: rows, columns: columns, bits: r.matrix.bits, groups: groups).reduce(0) { $0 + $1.bytes }
         case .bnb4bit(let s):
             let blocks = (count + s.blocksize - 1) / s.blocksize
             let scales = s.doubleQuant ? blocks + (blocks + 255) / 256 * 4 + 4 : blocks * 4

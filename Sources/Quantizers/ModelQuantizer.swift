@@ -10,6 +10,10 @@ public enum TensorMethod: Sendable, Equatable {
     case bnb4bit(BnB4BitSettings)
     /// A llama-quantize mixture: each tensor's type chosen by llama-quantize's rules.
     case ggmlPreset(LlamaQuantize.Preset)
+    /// Activation-aware weight quantization with calibration (see `AWQ`).
+    case awq(AWQSettings)
+    /// GPTQ with calibration (see `GPTQ`).
+    case gptq(GPTQRecipe)
     /// int8 weights used with run-time activation quantization (see `ActivationScheme`):
     /// per output row with an FP32 scale (LLM.int8()), or per tensor (dynamic int8).
     case int8(perRow: Bool)
@@ -37,6 +41,9 @@ public enum TensorMethod: Sendable, Equatable {
                 }
             }() + (s.clipSearch ? " clip" : "")
         case .bnb4bit(let s): "\(s.quantType.rawValue.uppercased()) b\(s.blocksize)" + (s.doubleQuant ? " DQ" : "")
+        case .awq(let s): "AWQ \(s.bits)-bit " + (s.groupSize == -1 ? "per-channel" : "g\(s.groupSize)") + (s.zeroPoint ? "" : " sym")
+        case .gptq(let r): "GPTQ \(r.matrix.bits)-bit " + (r.matrix.groupSize == -1 ? "per-channel" : "g\(r.matrix.groupSize)")
+            + (r.matrix.symmetric ? "" : " asym") + (r.matrix.actOrder ? " act-order" : "")
         }
     }
 }
@@ -121,7 +128,45 @@ public enum ModelQuantizer {
     /// `importance` (tensor name → mean x² per input column) is required when the recipe asks
     /// for an importance matrix, and weights the GGUF types' rounding as llama-quantize does.
     public static func apply(_ recipe: QuantizationRecipe, to file: GGUFFile, importance: [String: [Float]]? = nil) throws -> (LlamaModel, MemoryReport) {
+        let result = try quantize(recipe, file, importance: importance)
+        return (result.model, result.memory)
+    }
+
+    /// A quantized model with everything measured while making it.
+    public struct Outcome: Sendable {
+        public var model: LlamaModel
+        public var memory: MemoryReport
+        /// Per-matrix calibration results of GPTQ or AWQ (nil for the other methods).
+        public var calibrated: CalibratedResult?
+    }
+
+    /// The calibration tokens a recipe's method needs (GPTQ, AWQ), or nil when it needs none.
+    public static func calibrationSettings(_ recipe: QuantizationRecipe) -> CalibrationSettings? {
+        switch recipe.method {
+        case .awq(let s): s.calibration
+        case .gptq(let r): r.calibration
+        default: nil
+        }
+    }
+
+    /// `apply`, keeping the calibration report. `calibration` (windows of the calibration text)
+    /// is required when `calibrationSettings(recipe)` is not nil.
+    public static func quantize(_ recipe: QuantizationRecipe, _ file: GGUFFile, importance: [String: [Float]]? = nil,
+                                calibration: CalibrationSet? = nil, threads: Int = 2) throws -> Outcome {
         try requireImportance(recipe, importance)
+        var calibrated: CalibratedResult?
+        if calibrationSettings(recipe) != nil {
+            guard let calibration else {
+                throw QuantizerError.invalidSetting(key: "method", value: recipe.method.label, allowed: "a calibration set (windows of the calibration text)")
+            }
+            let base = try LlamaModel(file: file)
+            let skip = Set(file.tensors.map(\.name).filter { $0.hasPrefix("blk.") && recipe.method(for: $0) != recipe.method })
+            if case .awq(let settings) = recipe.method {
+                calibrated = try AWQ.quantize(base, calibration: calibration, settings: settings, skip: skip, threads: threads)
+            } else if case .gptq(let gptq) = recipe.method {
+                calibrated = try GPTQ.quantize(base, calibration: calibration, recipe: gptq, skip: skip, threads: threads)
+            }
+        }
         var writer = GGUFWriter(alignment: file.alignment)
         for (key, value) in file.metadata where key != "general.alignment" { writer.set(key, value) }
         var rows: [MemoryReport.Row] = []
@@ -134,6 +179,14 @@ public enum ModelQuantizer {
             }
             let method = methods[tensor.name] ?? .keep
             let columns = tensor.shape[0], count = tensor.elementCount, matrixRows = count / columns
+            if let values = calibrated?.values[tensor.name] {
+                // Quantized by the calibration method, or (AWQ) an RMSNorm weight its scales were folded into.
+                try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: values)
+                let parts = calibrated?.storage[tensor.name] ?? [.init(name: "F32", bytes: count * 4)]
+                rows.append(.init(tensor: tensor.name, method: calibrated?.storage[tensor.name] == nil ? "F32" : method.label, elements: count,
+                                  bytes: parts.reduce(0) { $0 + $1.bytes }, parts: parts))
+                continue
+            }
             switch method {
             case .keep:
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: floats)
@@ -149,9 +202,11 @@ public enum ModelQuantizer {
             case .rtn(let settings):
                 let q = try RTN.quantize(floats, rows: matrixRows, columns: columns, name: tensor.name, settings: settings)
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: q.values)
-                rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: q.byteCount, parts: q.parts))
+                rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: q.byteCount, parts: q.parts.map(\.sizeOnly)))
             case .ggmlPreset:
                 preconditionFailure("presets are resolved to types above")
+            case .awq, .gptq:
+                throw QuantizerError.shape(tensor: tensor.name, detail: "\(method.label) quantizes the block matrices only; choose another method for this tensor in [overrides]")
             case .int8(let perRow):
                 // The engine derives the int8 codes from these weights when the scheme is applied.
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: floats)
@@ -161,12 +216,12 @@ public enum ModelQuantizer {
             case .bnb4bit(let settings):
                 let q = try BnB4Bit.quantize(floats, rows: matrixRows, columns: columns, name: tensor.name, settings: settings)
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: q.values)
-                rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: q.byteCount, parts: q.parts))
+                rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: q.byteCount, parts: q.parts.map(\.sizeOnly)))
             }
         }
         var model = try LlamaModel(file: GGUFFile(path: file.path, bytes: writer.serialize()))
         if let scheme = recipe.activation { model = model.withActivationScheme(scheme) }
-        return (model, MemoryReport(rows: rows))
+        return Outcome(model: model, memory: MemoryReport(rows: rows), calibrated: calibrated)
     }
 
     /// Each tensor's method with the GGUF choices made concrete: a preset becomes the type

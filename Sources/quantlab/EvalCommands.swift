@@ -21,7 +21,7 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
     @Option(help: ArgumentHelp("A base GGUF to compare against (same tokenizer and vocabulary). Default with --settings: the unquantized model itself.", valueName: "file")) var base: String?
-    @Option(help: ArgumentHelp("Quantize the model with these settings (TOML: method rtn, gguf or bnb_4bit) before evaluating; prints the exact memory.", valueName: "file")) var settings: String?
+    @Option(help: ArgumentHelp("Quantize the model with these settings (TOML: method rtn, gguf, awq, bnb_4bit, bnb_int8 or dynamic_int8) before evaluating; prints the exact memory.", valueName: "file")) var settings: String?
     @Option(help: ArgumentHelp("The text to evaluate. Default: the reference evaluation split.", valueName: "file")) var text: String?
     @Option(help: ArgumentHelp("Tokens per chunk. Default: 256, or the model's context if smaller.", valueName: "n")) var ctx: Int?
     @Option(help: ArgumentHelp("Evaluate at most this many chunks. Default: all full chunks.", valueName: "n")) var chunks: Int?
@@ -50,25 +50,40 @@ struct Eval: ParsableCommand {
         var bitsPerWeight: Double?
         var projected: [String: Int]?
         var outlierColumnFraction: Double?
+        var quantizationSeconds: Double?
+        var calibrationTokens: Int?
+        var layers: [LayerReport]?
         var tokensPerSecond: Double
         var threads: Int
     }
 
     func run() throws {
+        try Self.evaluate(options: options, settings: settings, base: base, text: text, ctx: ctx, chunks: chunks, json: json, layerTable: false)
+    }
+
+    /// eval, and quantize (which adds the per-layer table of a calibration method).
+    static func evaluate(options: ModelOptions, settings: String?, base: String?, text: String?, ctx: Int?, chunks: Int?,
+                         json: Bool, layerTable: Bool) throws {
         let modelPath = try options.modelPath()
         let textPath = try options.resolve(text, default: ReferenceModel.evaluationTextPath, what: "evaluation text")
         let file = try openModelFile(modelPath)
         var (model, tokenizer) = try loadModel(file)
         var memory: MemoryReport?
+        var calibrated: CalibratedResult?
+        var quantizationSeconds: Double?
         var projected: [(ModelShape, (bytes: Int, parameters: Int, bitsPerWeight: Double))] = []
         if let settings {
-            (model, memory, projected) = try withRecipe(settings) { recipe in
+            let start = DispatchTime.now()
+            (model, memory, calibrated, projected) = try withRecipe(settings) { recipe in
                 let importance = recipe.importanceMatrix ? try calibrationImportance(file, options: options) : nil
-                let (quantized, report) = try ModelQuantizer.apply(recipe, to: file, importance: importance)
-                return (quantized, report, [ModelShape.llama2_7B, .llama2_70B].map { ($0, MemoryProjection.project(recipe, onto: $0)) })
+                let calibration = try ModelQuantizer.calibrationSettings(recipe).map { try calibrationSet($0, file: file, options: options) }
+                let outcome = try ModelQuantizer.quantize(recipe, file, importance: importance, calibration: calibration, threads: options.threadCount)
+                return (outcome.model, outcome.memory, outcome.calibrated,
+                        [ModelShape.llama2_7B, .llama2_70B].map { ($0, MemoryProjection.project(recipe, onto: $0)) })
             }
+            quantizationSeconds = seconds(since: start)
         }
-        let base = self.base ?? (settings != nil ? modelPath : nil)
+        let base = base ?? (settings != nil ? modelPath : nil)
         let body = try readText(textPath)
         let tokens = tokenizer.encode(body, addSpecial: true)
         let plan = try makePlan(tokens: tokens, contextLength: ctx ?? min(256, model.config.contextLength), chunks: chunks,
@@ -85,6 +100,10 @@ struct Eval: ParsableCommand {
                     + projected.map { shape, p in
                         "  the same recipe on \(shape.name): \(p.bytes) bytes (\(String(format: "%.2f", Double(p.bytes) / 1e9)) GB), \(String(format: "%.3f", p.bitsPerWeight)) bits per weight (unquantized tensors F16)\n"
                     }.joined())
+                Output.write("  quantized in \(f(quantizationSeconds ?? 0, 2)) s\(calibrated.map { ", \($0.calibrationTokens) calibration tokens" } ?? "")\n")
+            }
+            if layerTable, let calibrated {
+                Output.write(layerReport(calibrated.layers))
             }
         }
 
@@ -141,7 +160,8 @@ struct Eval: ParsableCommand {
                             divergence: divergence, base: base, baseCached: baseCached,
                             settings: settings, quantizedBytes: memory?.totalBytes, bitsPerWeight: memory?.bitsPerWeight,
                             projected: projected.isEmpty ? nil : Dictionary(uniqueKeysWithValues: projected.map { ($0.0.name, $0.1.bytes) }),
-                            outlierColumnFraction: outlierFraction,
+                            outlierColumnFraction: outlierFraction, quantizationSeconds: quantizationSeconds,
+                            calibrationTokens: calibrated?.calibrationTokens, layers: calibrated?.layers,
                             tokensPerSecond: speed, threads: threads)
         if json {
             Output.write(try JSON.encode(report) + "\n")
@@ -176,8 +196,46 @@ struct Eval: ParsableCommand {
         Output.write("speed: \(String(format: "%.0f", speed)) tokens/s (\(plan.chunkCount) chunks × \(plan.contextLength) tokens in \(f(elapsed, 2)) s, \(threads) threads)\n")
     }
 
-    private func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
-    private func result(_ cached: Bool?) -> String { cached == true ? "from the cache" : "computed and cached" }
+    private static func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+    private static func result(_ cached: Bool?) -> String { cached == true ? "from the cache" : "computed and cached" }
+
+    /// One line per quantized matrix: its output error on the calibration inputs, RTN's, and
+    /// how many times smaller the method's is.
+    static func layerReport(_ layers: [LayerReport]) -> String {
+        var lines = ["output error on the calibration inputs, ‖XWᵀ − XŴᵀ‖² / ‖XWᵀ‖²:",
+                     "tensor                        method        RTN    RTN/method  choice"]
+        for layer in layers {
+            lines.append(layer.tensor.padding(toLength: 26, withPad: " ", startingAt: 0)
+                + String(format: "%10.6f %10.6f %10.2f×  ", layer.relativeError, layer.rtnRelativeError,
+                         layer.relativeError > 0 ? layer.rtnRelativeError / layer.relativeError : 1)
+                + layer.detail)
+        }
+        let method = layers.reduce(0) { $0 + $1.relativeError } / Double(max(layers.count, 1))
+        let rtn = layers.reduce(0) { $0 + $1.rtnRelativeError } / Double(max(layers.count, 1))
+        lines.append("mean".padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%10.6f %10.6f %10.2f×", method, rtn, method > 0 ? rtn / method : 1))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Quantize the model with a settings file and report each matrix's error against round-to-nearest, then the model-level metrics.",
+        discussion: "For GPTQ and AWQ the table compares each matrix's output error on the calibration inputs with RTN on the same grid; every method then gets eval's perplexity, KL divergence against the unquantized model, exact memory and the time quantization took.")
+
+    @OptionGroup var options: ModelOptions
+    @Option(help: ArgumentHelp("The settings file (TOML).", valueName: "file")) var settings: String
+    @Option(help: ArgumentHelp("The text to evaluate. Default: the reference evaluation split.", valueName: "file")) var text: String?
+    @Option(help: ArgumentHelp("Evaluate at most this many chunks. Default: all full chunks.", valueName: "n")) var chunks: Int?
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    func validate() throws {
+        if let chunks, chunks < 1 { throw ValidationError("--chunks must be at least 1, got \(chunks)") }
+    }
+
+    func run() throws {
+        try Eval.evaluate(options: options, settings: settings, base: nil, text: text, ctx: nil, chunks: chunks, json: json, layerTable: true)
+    }
 }
 
 struct Generate: ParsableCommand {

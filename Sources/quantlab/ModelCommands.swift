@@ -105,6 +105,15 @@ func calibrationImportance(_ file: GGUFFile, options: ModelOptions) throws -> [S
     return try ImportanceCollector.collect(model: model, plan: plan, threads: options.threadCount).importance
 }
 
+/// Windows of the course's calibration text for GPTQ and AWQ.
+func calibrationSet(_ settings: CalibrationSettings, file: GGUFFile, options: ModelOptions) throws -> CalibrationSet {
+    let (model, tokenizer) = try loadModel(file)
+    let textPath = try options.resolve(nil, default: ReferenceModel.calibrationTextPath, what: "calibration text")
+    let tokens = tokenizer.encode(try readText(textPath), addSpecial: true)
+    return try CalibrationSet(tokens: tokens, settings: settings, bos: tokenizer.addsBOS ? tokenizer.bosID : nil,
+                              contextLength: model.config.contextLength)
+}
+
 /// Runs `body` with the recipe of a settings file. A problem in the file or in applying it is
 /// printed with the file's name and ends the command with exit 65.
 func withRecipe<T>(_ settings: String, _ body: (QuantizationRecipe) throws -> T) throws -> T {

@@ -15,7 +15,7 @@ struct QuantLab: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Overview.self, Lessons.self, Read.self, Quiz.self, ProgressCommand.self, Grade.self, CheckCourse.self,
-                      ModelCommand.self, Eval.self, Export.self, Imatrix.self, Generate.self, Bench.self],
+                      ModelCommand.self, Eval.self, QuantizeCommand.self, Export.self, Imatrix.self, Generate.self, Bench.self],
         defaultSubcommand: Overview.self
     )
 

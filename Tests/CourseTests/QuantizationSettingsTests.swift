@@ -36,15 +36,22 @@ import Testing
                                    .init(pattern: "blk.0.*", method: .ggml(.q6_K))])
         #expect(try parse("method = \"gguf\"\npreset = \"q5_k_m\"\npure = true\n").method == .ggml(.q5_K))
         #expect(try parse("method = \"gguf\"\ntype = \"q4_0\"\n").importanceMatrix == false)
+        // GPTQ and AWQ: AutoGPTQ's and AutoAWQ's defaults, calibration windows per method.
+        #expect(try parse("method = \"gptq\"\n").method == .gptq(GPTQRecipe()))
+        let gptq = try parse("method = \"gptq\"\nbits = 3\ngroup_size = -1\nact_order = true\nstatic_groups = true\nsym = false\ndamp_percent = 0.1\ntrue_sequential = false\nsamples = 8\nseq_len = 128\nseed = 4\n")
+        #expect(gptq.method == .gptq(GPTQRecipe(matrix: GPTQSettings(bits: 3, groupSize: -1, actOrder: true, staticGroups: true, symmetric: false, dampPercent: 0.1),
+                                                trueSequential: false, calibration: CalibrationSettings(samples: 8, sequenceLength: 128, seed: 4))))
+        #expect(try parse("method = \"awq\"\n").method == .awq(AWQSettings()))
+        #expect(try parse("method = \"awq\"\nw_bit = 3\nq_group_size = 64\nzero_point = false\nn_grid = 10\nduo_scaling = false\nclip = false\n").method
+                == .awq(AWQSettings(bits: 3, groupSize: 64, zeroPoint: false, grid: 10, duoScaling: false, clip: false)))
         let overrides = try parse("method = \"rtn\"\n[overrides]\n\"output.weight\" = \"q8_0\"\n\"blk.0.*\" = \"keep\"\n")
         #expect(overrides.overrides == [.init(pattern: "blk.0.*", method: .keep), .init(pattern: "output.weight", method: .ggml(.q8_0))])
     }
 
     @Test func everyProblemNamesTheLineTheKeyAndWhatIsAllowed() {
         let cases: [(String, Int?, String)] = [
-            ("bits = 4\n", 1, "`method` is missing; set it to one of \"rtn\", \"gguf\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\", e.g. method = \"rtn\""),
-            ("method = \"rnt\"\n", 1, "unknown method \"rnt\"; did you mean \"rtn\"? (available: \"rtn\", \"gguf\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\")"),
-            ("method = \"gptq\"\n", 1, "method \"gptq\" is part of the course design but not available in this version yet; available: \"rtn\", \"gguf\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\""),
+            ("bits = 4\n", 1, "`method` is missing; set it to one of \"rtn\", \"gguf\", \"gptq\", \"awq\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\", e.g. method = \"rtn\""),
+            ("method = \"rnt\"\n", 1, "unknown method \"rnt\"; did you mean \"rtn\"? (available: \"rtn\", \"gguf\", \"gptq\", \"awq\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\")"),
             ("method = \"bnb_int8\"\nthreshold = -1\n", 2, "`threshold` = -1.0 is out of range; use 0.0 to 1000.0 (default 6.0)"),
             ("method = \"bnb_int8\"\nthreshold = \"6\"\n", 2, "`threshold` must be a number from 0.0 to 1000.0 (default 6.0); got a string"),
             ("method = \"dynamic_int8\"\nbits = 8\n", 2, "unknown key `bits` for method \"dynamic_int8\" (this method takes no settings; only [overrides])"),
@@ -61,6 +68,13 @@ import Testing
             ("method = \"gguf\"\ntype = \"q4_0\"\npure = true\n", 3, "`pure` applies to a `preset` (every matrix at the preset's base type, like llama-quantize --pure); a single `type` is already pure"),
             ("method = \"gguf\"\ntype = \"q4_0\"\nimatrix = 1\n", 3, "`imatrix` must be true or false (default false); got an integer"),
             ("method = \"gguf\"\ntype = \"q4_0\"\noutput_type = \"q7\"\n", 3, "`output_type` = \"q7\" is not allowed; use one of \"f32\", \"f16\", \"bf16\", \"q8_0\", \"q4_0\", \"q4_1\", \"q5_0\", \"q5_1\", \"q2_k\", \"q3_k\", \"q4_k\", \"q5_k\", \"q6_k\", \"iq4_nl\" (required)"),
+            ("method = \"gptq\"\ndamp_percent = 0\n", 2, "`damp_percent` = 0.0 is out of range; use more than 0 and less than 1 (default 0.01)"),
+            ("method = \"gptq\"\ndamp_percent = 1\n", 2, "`damp_percent` = 1.0 is out of range; use more than 0 and less than 1 (default 0.01)"),
+            ("method = \"gptq\"\nbits = 5\n", 2, "`bits` = 5 is not allowed; GPTQ uses 2, 3, 4 or 8 (default 4)"),
+            ("method = \"gptq\"\nsamples = 0\n", 2, "`samples` = 0 is out of range; use 1 to 1024 (default 32)"),
+            ("method = \"awq\"\nq_group_size = 16\n", 2, "`q_group_size` = 16 is out of range; use -1 (one group per row) or 32 to 1024 (default 128)"),
+            ("method = \"awq\"\nsamples = 0\n", 2, "`samples` = 0 is out of range; use 1 to 1024 (default 16)"),
+            ("method = \"awq\"\nw_bits = 4\n", 2, "unknown key `w_bits` for method \"awq\"; did you mean `w_bit`? (allowed: w_bit, q_group_size, zero_point, n_grid, duo_scaling, clip, samples, seq_len, seed, overrides)"),
             ("method = \"rtn\"\nimatrix = true\n", 2, "unknown key `imatrix` for method \"rtn\" (allowed: bits, symmetric, granularity, group_size, clip_search, overrides)"),
             ("method = \"bnb_4bit\"\nblocksize = 7\n", 2, "`blocksize` = 7 is out of range; use 32 to 4096 (default 64)"),
             ("method = \"bnb_4bit\"\nblocksize = 100\n", 2, "blocksize = 100 is not allowed; use one of 32, 64, 128, 256, 512, 1024, 2048, 4096 (default 64)"),

@@ -1,22 +1,14 @@
 import Foundation
 import Testing
+import QuantCore
 @testable import Course
 @testable import TerminalUI
 
 /// Lesson files are untrusted input: whatever bytes they hold, loading and rendering must end with
 /// a lesson or a problem, never a crash or a line wider than the terminal.
 @Suite struct RobustnessTests {
-    /// A small deterministic generator (SplitMix64), so a failure reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    /// A small deterministic generator, so a failure reproduces.
+    typealias SplitMix = SplitMix64
 
     /// Fuzz knobs for development: QUANTLAB_FUZZ_ITERATIONS and QUANTLAB_FUZZ_SEED widen the
     /// search; QUANTLAB_FUZZ_DUMP names a file that holds the current input, to recover one that
@@ -29,7 +21,7 @@ import Testing
         init(iterations: Int, seed: UInt64) {
             let environment = ProcessInfo.processInfo.environment
             self.iterations = environment["QUANTLAB_FUZZ_ITERATIONS"].flatMap(Int.init) ?? iterations
-            rng = SplitMix(state: environment["QUANTLAB_FUZZ_SEED"].flatMap(UInt64.init) ?? seed)
+            rng = SplitMix(seed: environment["QUANTLAB_FUZZ_SEED"].flatMap(UInt64.init) ?? seed)
             dumpPath = environment["QUANTLAB_FUZZ_DUMP"]
         }
 

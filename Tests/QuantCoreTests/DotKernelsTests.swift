@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import QuantCore
 
@@ -52,6 +53,27 @@ import Testing
             #expect(abs(Double(fast) - exact) <= magnitude * 2e-6, "\(type) n=\(count): \(fast) vs \(exact)")
             if !kernel.hasSIMD { #expect(fast == scalar) }
         }
+    }
+
+    /// The vectorised activation rounding equals the reference, byte for byte, ties included.
+    @Test func vectorisedActivationRoundingEqualsTheReference() {
+        var random = SeededRandom(state: 23)
+        var x = random.floats(4096, 3)
+        // Exact halves after scaling: amax 127 gives id = 1, so x = k + 0.5 is a tie (roundf: away from zero).
+        for k in 0..<32 { x[k] = k == 0 ? 127 : Float(k % 9) - 4.5 }
+        x[32..<64] = ArraySlice([Float](repeating: 0, count: 32))
+        var fast = [UInt8](repeating: 0, count: 4096 / 32 * 34), slow = fast
+        x.withUnsafeBufferPointer { xp in
+            fast.withUnsafeMutableBytes { ql_quantize_row_q8_0(4096, xp.baseAddress!, $0.baseAddress!) }
+            slow.withUnsafeMutableBytes { ql_quantize_row_q8_0_scalar(4096, xp.baseAddress!, $0.baseAddress!) }
+        }
+        #expect(fast == slow)
+        #expect(Int8(bitPattern: fast[2 + 1]) == -4 && Int8(bitPattern: fast[2 + 8]) == 4 && Int8(bitPattern: fast[2 + 9]) == -5)   // −3.5 → −4, 3.5 → 4, −4.5 → −5
+        // F16: round to nearest even, subnormals and overflow included.
+        let values: [Float] = x + [65504, 65520, 1e-7, -6e-8, 3e-5, .infinity, -0.0, 1 + 1.0 / 2048]
+        var halves = [UInt16](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { vp in halves.withUnsafeMutableBufferPointer { ql_convert_row_f16(Int32(values.count), vp.baseAddress!, $0.baseAddress!) } }
+        #expect(halves == values.map { Half.f32ToF16($0) })
     }
 
     @Test func q8KActivationsFollowGgml() throws {

@@ -4,14 +4,9 @@ import Testing
 
 /// Deterministic pseudo-random numbers (SplitMix64) for test weights.
 struct SeededRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var generator: SplitMix64
+    init(state: UInt64) { generator = SplitMix64(seed: state) }
+    mutating func next() -> UInt64 { generator.next() }
     /// Uniform in [-scale, scale).
     mutating func float(_ scale: Float) -> Float { (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
     mutating func floats(_ n: Int, _ scale: Float) -> [Float] { (0..<n).map { _ in float(scale) } }
@@ -217,6 +212,28 @@ enum TinyModel {
             let fast = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { Kernels.dot(x.baseAddress!, $0.baseAddress!, n) } }
             let slow = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { Kernels.dotScalar(x.baseAddress!, $0.baseAddress!, n) } }
             #expect(abs(fast - slow) < 1e-5 * Float(n))
+        }
+        // The matmul (AVX2 and its C twin) equals the Swift dot bit for bit, for any split.
+        for (rows, columns, count) in [(1, 1, 1), (5, 7, 3), (33, 100, 9), (16, 192, 4), (3, 512, 5)] {
+            let w = r.floats(rows * columns, 1), x = r.floats(count * columns, 2)
+            var expected = [Float](repeating: 0, count: rows * count)
+            for t in 0..<count {
+                for o in 0..<rows {
+                    expected[t * rows + o] = w.withUnsafeBufferPointer { wp in x.withUnsafeBufferPointer { Kernels.dot(wp.baseAddress! + o * columns, $0.baseAddress! + t * columns, columns) } }
+                }
+            }
+            for (threads, scalar) in [(1, false), (2, false), (2, true)] {
+                var out = [Float](repeating: .nan, count: rows * count)
+                w.withUnsafeBufferPointer { wp in
+                    x.withUnsafeBufferPointer { xp in
+                        out.withUnsafeMutableBufferPointer {
+                            Kernels.matmul(weights: wp.baseAddress!, rows: rows, columns: columns, input: xp.baseAddress!, count: count,
+                                           output: $0.baseAddress!, threads: threads, scalar: scalar)
+                        }
+                    }
+                }
+                #expect(out.map(\.bitPattern) == expected.map(\.bitPattern), "\(rows)×\(columns), \(count) inputs, \(threads) threads, scalar \(scalar)")
+            }
         }
         var values: [Float] = [1, 2, 3, 1000]
         values.withUnsafeMutableBufferPointer { Kernels.softmax($0.baseAddress!, count: 3) }

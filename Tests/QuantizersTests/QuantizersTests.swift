@@ -5,14 +5,9 @@ import Testing
 
 /// Deterministic test weights (SplitMix64).
 struct Weights {
-    var state: UInt64
-    mutating func next() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Float((z ^ (z >> 31)) >> 40) / Float(1 << 24) * 2 - 1
-    }
+    var generator: SplitMix64
+    init(state: UInt64) { generator = SplitMix64(seed: state) }
+    mutating func next() -> Float { Float(generator.next() >> 40) / Float(1 << 24) * 2 - 1 }
     mutating func floats(_ n: Int) -> [Float] { (0..<n).map { _ in next() } }
 }
 
@@ -191,6 +186,8 @@ func squaredError(_ a: [Float], _ b: [Float]) -> Double {
         // RTN 4-bit g64: 1,572,864 × 4.25 / 8 = 835,584 bytes; NF4 b64: × 4.5 / 8 = 884,736 bytes.
         #expect(blockRows.reduce(0) { $0 + $1.bytes } == 835_584)
         #expect(rnf4.rows.filter { $0.tensor.hasPrefix("blk.") && $0.elements > 192 }.reduce(0) { $0 + $1.bytes } == 884_736)
+        // Reports keep each part's size, not its bytes.
+        #expect((r4.rows + rnf4.rows).allSatisfy { $0.parts.allSatisfy { $0.data == nil } })
         // Embedding, output and norms are kept in F32: 2 × 196,608 × 4 + norms.
         let kept = r8.rows.filter { !($0.tensor.hasPrefix("blk.") && $0.elements > 192) }.reduce(0) { $0 + $1.bytes }
         let embeddingAndOutput = 2 * 196_608 * 4

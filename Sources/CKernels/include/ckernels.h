@@ -35,10 +35,23 @@ void ql_convert_row_f16(int n, const float *x, uint16_t *y);
 
 /// Rounds `n` floats to Q8_0 blocks (ggml's quantize_row_q8_0 reference: d = amax/127, q = round(x/d)).
 void ql_quantize_row_q8_0(int n, const float *x, void *y);
+void ql_quantize_row_q8_0_scalar(int n, const float *x, void *y);
 
 /// Rounds `n` floats (a multiple of 256) to Q8_K blocks, bit-identical to ggml's
 /// quantize_row_q8_K_ref: float d = max/−127 of the signed extreme, int8 codes, int16 sums of 16.
 void ql_quantize_row_q8_K(int n, const float *x, void *y);
+
+/// out[t·rows + o] = Σᵢ w[o·columns + i] · x[t·columns + i] for output rows first ..< last and
+/// all `count` input rows: the engine's F32 matmul. Every value is summed in one fixed order (eight
+/// lanes of unfused products, lanes added 0…7, then the tail), whichever path runs, so results
+/// do not depend on the CPU's vector width, the blocking or the thread split. `scalar` forces
+/// the plain C path.
+void ql_matmul_f32(const float *w, int columns, const float *x, int count, float *out, int rows, int first, int last, int scalar);
+float ql_dot_f32_scalar(int n, const float *a, const float *b);
+/// One value of that matmul: Σ a[i]·b[i] in the same order (AVX2 when available).
+float ql_dot_f32(int n, const float *a, const float *b);
+/// y[i] += p · x[i] (product rounded, then added), element by element.
+void ql_axpy_f32(int n, float p, const float *x, float *y);
 
 /// 1 when the vectorised kernels are in use on this CPU.
 int ql_have_avx2(void);

@@ -11,7 +11,7 @@ public struct DotKernel: Sendable {
     public let activationType: TensorType
     let fast: Function
     let scalar: Function
-    /// Whether `fast` is vectorised on CPUs with AVX2 (false: the scalar code is all there is).
+    /// Whether `fast` is vectorised on CPUs with AVX2 (every kernel is, today).
     public let hasSIMD: Bool
 }
 
@@ -26,20 +26,16 @@ public enum DotKernels {
         case .q8_0: DotKernel(activationType: .q8_0, fast: { ql_vec_dot_q8_0_q8_0($0, $1, $2) }, scalar: { ql_vec_dot_q8_0_q8_0_scalar($0, $1, $2) }, hasSIMD: true)
         case .q4_0: DotKernel(activationType: .q8_0, fast: { ql_vec_dot_q4_0_q8_0($0, $1, $2) }, scalar: { ql_vec_dot_q4_0_q8_0_scalar($0, $1, $2) }, hasSIMD: true)
         case .q4_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q4_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q4_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
-        case .q4_1: scalarOnly(.q8_1) { ql_vec_dot_q4_1_q8_1_scalar($0, $1, $2) }
-        case .q5_0: scalarOnly(.q8_0) { ql_vec_dot_q5_0_q8_0_scalar($0, $1, $2) }
-        case .q5_1: scalarOnly(.q8_1) { ql_vec_dot_q5_1_q8_1_scalar($0, $1, $2) }
-        case .iq4_NL: scalarOnly(.q8_0) { ql_vec_dot_iq4_nl_q8_0_scalar($0, $1, $2) }
-        case .q2_K: scalarOnly(.q8_K) { ql_vec_dot_q2_K_q8_K_scalar($0, $1, $2) }
-        case .q3_K: scalarOnly(.q8_K) { ql_vec_dot_q3_K_q8_K_scalar($0, $1, $2) }
-        case .q5_K: scalarOnly(.q8_K) { ql_vec_dot_q5_K_q8_K_scalar($0, $1, $2) }
-        case .q6_K: scalarOnly(.q8_K) { ql_vec_dot_q6_K_q8_K_scalar($0, $1, $2) }
+        case .q4_1: DotKernel(activationType: .q8_1, fast: { ql_vec_dot_q4_1_q8_1($0, $1, $2) }, scalar: { ql_vec_dot_q4_1_q8_1_scalar($0, $1, $2) }, hasSIMD: true)
+        case .q5_0: DotKernel(activationType: .q8_0, fast: { ql_vec_dot_q5_0_q8_0($0, $1, $2) }, scalar: { ql_vec_dot_q5_0_q8_0_scalar($0, $1, $2) }, hasSIMD: true)
+        case .q5_1: DotKernel(activationType: .q8_1, fast: { ql_vec_dot_q5_1_q8_1($0, $1, $2) }, scalar: { ql_vec_dot_q5_1_q8_1_scalar($0, $1, $2) }, hasSIMD: true)
+        case .iq4_NL: DotKernel(activationType: .q8_0, fast: { ql_vec_dot_iq4_nl_q8_0($0, $1, $2) }, scalar: { ql_vec_dot_iq4_nl_q8_0_scalar($0, $1, $2) }, hasSIMD: true)
+        case .q2_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q2_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q2_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
+        case .q3_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q3_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q3_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
+        case .q5_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q5_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q5_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
+        case .q6_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q6_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q6_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
         case .f32, .bf16, .q8_1, .q8_K: nil
         }
-    }
-
-    private static func scalarOnly(_ activations: TensorType, _ function: @escaping DotKernel.Function) -> DotKernel {
-        DotKernel(activationType: activations, fast: function, scalar: function, hasSIMD: false)
     }
 
     /// Weight types that have a dot kernel, in ggml's numbering order.

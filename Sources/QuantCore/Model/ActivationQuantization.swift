@@ -57,8 +57,7 @@ struct Int8Matrix: Sendable {
             for i in (g * length)..<((g + 1) * length) { amax = max(amax, abs(weights[i])) }
             let scale = amax / 127
             scales.append(scale)
-            let inverse: Float = scale > 0 ? 1 / scale : 0
-            for i in (g * length)..<((g + 1) * length) { codes[i] = (weights[i] * inverse).rounded() }
+            for i in (g * length)..<((g + 1) * length) { codes[i] = Self.code(weights[i], absmax: amax, bitsandbytes: perRow) }
         }
         self.codes = codes
         self.scales = scales
@@ -68,6 +67,16 @@ struct Int8Matrix: Sendable {
     }
 
     func scale(row: Int) -> Float { scales.count == 1 ? scales[0] : scales[row] }
+
+    /// An int8 code for x in a row (or tensor) with this absmax. bitsandbytes' `int8_vectorwise_quant`
+    /// (LLM.int8()) multiplies by 127/absmax and rounds half to even (torch.round); the dynamic
+    /// int8 scheme divides by the scale absmax/127 and rounds half away from zero.
+    @inline(__always)
+    static func code(_ x: Float, absmax: Float, bitsandbytes: Bool) -> Float {
+        guard absmax > 0 else { return 0 }
+        if bitsandbytes { return (x * (127 / absmax)).rounded(.toNearestOrEven) }
+        return (x * (1 / (absmax / 127))).rounded()
+    }
 }
 
 extension ActivationScheme {
@@ -82,9 +91,8 @@ extension ActivationScheme {
         case .dynamicInt8:
             var amax: Float = 0
             for value in x.prefix(count * columns) { amax = max(amax, abs(value)) }
-            let scale = amax / 127, inverse: Float = scale > 0 ? 1 / scale : 0
-            for i in 0..<(count * columns) { codes[i] = (x[i] * inverse).rounded() }
-            for t in 0..<count { rowScales[t] = scale }
+            for i in 0..<(count * columns) { codes[i] = Int8Matrix.code(x[i], absmax: amax, bitsandbytes: false) }
+            for t in 0..<count { rowScales[t] = amax / 127 }
         case .llmInt8(let threshold):
             // One pass over the batch marks the outlier columns; the per-token loops read the mask.
             var isOutlier = [Bool](repeating: false, count: columns)
@@ -95,9 +103,8 @@ extension ActivationScheme {
             for t in 0..<count {
                 var amax: Float = 0
                 for i in 0..<columns where !isOutlier[i] { amax = max(amax, abs(x[t * columns + i])) }
-                let scale = amax / 127, inverse: Float = scale > 0 ? 1 / scale : 0
-                rowScales[t] = scale
-                for i in 0..<columns where !isOutlier[i] { codes[t * columns + i] = (x[t * columns + i] * inverse).rounded() }
+                rowScales[t] = amax / 127
+                for i in 0..<columns where !isOutlier[i] { codes[t * columns + i] = Int8Matrix.code(x[t * columns + i], absmax: amax, bitsandbytes: true) }
             }
         }
         statistics?.record(columns: columns, outliers: outliers.count)

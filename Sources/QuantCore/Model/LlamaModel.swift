@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -159,7 +160,8 @@ public final class LlamaModel: Sendable {
         LlamaModel(config: config, weights: weights, packed: packed, activationScheme: activationScheme, importance: collector)
     }
 
-    static let blockMatrixNames = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
+    /// The seven block matrices in forward order; `runBlock`'s observer numbers them this way.
+    public static let blockMatrixNames = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
 
     /// Loads every tensor, checking each shape against the configuration: all of them as F32,
     /// and the quantized matrices also packed, so they run as llama.cpp runs them.
@@ -222,8 +224,7 @@ public final class LlamaModel: Sendable {
         }
         let rows = logitRows ?? (n > 0 ? (n - 1)..<n : 0..<0)
         precondition(rows.lowerBound >= 0 && rows.upperBound <= n, "logitRows must lie within the batch")
-        let dim = c.embeddingLength, hd = c.headDimension
-        let qDim = c.headCount * hd, kvDim = c.headCountKV * hd, ffn = c.feedForwardLength
+        let dim = c.embeddingLength
 
         // x: [n, dim] — the residual stream.
         var x = [Float](repeating: 0, count: n * dim)
@@ -232,42 +233,21 @@ public final class LlamaModel: Sendable {
             for i in 0..<dim { x[t * dim + i] = weights.tokenEmbedding[row + i] }
         }
         var xb = [Float](repeating: 0, count: n * dim)       // normed input: [n, dim]
-        var q = [Float](repeating: 0, count: n * qDim)       // [n, nHead·hd]
-        var k = [Float](repeating: 0, count: n * kvDim)      // [n, nKV·hd]
-        var v = [Float](repeating: 0, count: n * kvDim)      // [n, nKV·hd]
-        var attention = [Float](repeating: 0, count: n * qDim) // [n, nHead·hd]
-        var projected = [Float](repeating: 0, count: n * dim)  // [n, dim]
-        var gate = [Float](repeating: 0, count: n * ffn)     // [n, ffn]
-        var up = [Float](repeating: 0, count: n * ffn)       // [n, ffn]
         let rope = ropeTable(positions: start..<(start + n))   // [n, nRot/2] cos and sin
 
         for (b, block) in weights.blocks.enumerated() {
-            // Attention: xb = RMSNorm(x) · attn_norm; q, k, v = xb·Wqᵀ, xb·Wkᵀ, xb·Wvᵀ.
+            // Attention: x += Attention(RMSNorm(x) · attn_norm), keys and values appended to the cache.
             normRows(x, weight: block.attentionNorm, rows: 0..<n, into: &xb)
-            linear(b, 0, block.query, rows: qDim, columns: dim, input: xb, count: n, into: &q, threads: threads)
-            linear(b, 1, block.key, rows: kvDim, columns: dim, input: xb, count: n, into: &k, threads: threads)
-            linear(b, 2, block.value, rows: kvDim, columns: dim, input: xb, count: n, into: &v, threads: threads)
-            applyRope(&q, heads: c.headCount, table: rope)
-            applyRope(&k, heads: c.headCountKV, table: rope)
-            // The cache now holds positions 0 ..< start + n of this block.
-            cache.keys[b].withUnsafeMutableBufferPointer { keys in
-                k.withUnsafeBufferPointer { keys.baseAddress!.advanced(by: start * kvDim).update(from: $0.baseAddress!, count: n * kvDim) }
+            let attention = cache.keys[b].withUnsafeMutableBufferPointer { keys in
+                cache.values[b].withUnsafeMutableBufferPointer { values in
+                    attentionHalf(xb, count: n, start: start, block: block, route: .model(b), rope: rope, keys: keys, values: values, threads: threads)
+                }
             }
-            cache.values[b].withUnsafeMutableBufferPointer { values in
-                v.withUnsafeBufferPointer { values.baseAddress!.advanced(by: start * kvDim).update(from: $0.baseAddress!, count: n * kvDim) }
-            }
-            attend(q: q, keys: cache.keys[b], values: cache.values[b], start: start, count: n, into: &attention, threads: threads)
-            // x += attention·Woᵀ
-            linear(b, 3, block.attentionOutput, rows: dim, columns: qDim, input: attention, count: n, into: &projected, threads: threads)
-            for i in 0..<(n * dim) { x[i] += projected[i] }
-
-            // Feed-forward (SwiGLU): x += (silu(xb·Wgateᵀ) ⊙ xb·Wupᵀ)·Wdownᵀ with xb = RMSNorm(x) · ffn_norm.
+            for i in 0..<(n * dim) { x[i] += attention[i] }
+            // Feed-forward: x += FFN(RMSNorm(x) · ffn_norm).
             normRows(x, weight: block.ffnNorm, rows: 0..<n, into: &xb)
-            linear(b, 4, block.gate, rows: ffn, columns: dim, input: xb, count: n, into: &gate, threads: threads)
-            linear(b, 5, block.up, rows: ffn, columns: dim, input: xb, count: n, into: &up, threads: threads)
-            for i in 0..<(n * ffn) { gate[i] = Kernels.silu(gate[i]) * up[i] }
-            linear(b, 6, block.down, rows: dim, columns: ffn, input: gate, count: n, into: &projected, threads: threads)
-            for i in 0..<(n * dim) { x[i] += projected[i] }
+            let feedForward = feedForwardHalf(xb, count: n, block: block, route: .model(b), threads: threads)
+            for i in 0..<(n * dim) { x[i] += feedForward[i] }
         }
         cache.advance(by: n)
 
@@ -283,6 +263,111 @@ public final class LlamaModel: Sendable {
             matmul(weights.output ?? weights.tokenEmbedding, rows: c.vocabularySize, columns: dim, input: normed, count: m, into: &logits, threads: threads)
         }
         return logits
+    }
+
+    // MARK: The two halves of a block
+
+    /// Where a half-block's matrices come from: the model's own (activation scheme, packed
+    /// formats, importance recording) for block b, or the given F32 weights with an optional
+    /// observer of each matrix's input (calibration).
+    enum Route {
+        case model(Int)
+        case plain(observe: ((_ matrix: Int, _ input: [Float]) -> Void)?)
+    }
+
+    /// Attention(xb): q, k, v = xb·Wqᵀ, xb·Wkᵀ, xb·Wvᵀ; RoPE; keys and values stored in the cache
+    /// at positions start ..< start + n; causal grouped-query attention; ·Woᵀ. xb: [n, dim] (normed);
+    /// returns [n, dim].
+    func attentionHalf(_ xb: [Float], count n: Int, start: Int, block: LlamaBlockWeights, route: Route,
+                       rope: (cos: [Float], sin: [Float]), keys: UnsafeMutableBufferPointer<Float>, values: UnsafeMutableBufferPointer<Float>,
+                       threads: Int) -> [Float] {
+        let c = config, dim = c.embeddingLength
+        let qDim = c.headCount * c.headDimension, kvDim = c.headCountKV * c.headDimension
+        var q = [Float](repeating: 0, count: n * qDim)       // [n, nHead·hd]
+        var k = [Float](repeating: 0, count: n * kvDim)      // [n, nKV·hd]
+        var v = [Float](repeating: 0, count: n * kvDim)      // [n, nKV·hd]
+        linear(route, 0, block.query, rows: qDim, columns: dim, input: xb, count: n, into: &q, threads: threads)
+        linear(route, 1, block.key, rows: kvDim, columns: dim, input: xb, count: n, into: &k, threads: threads)
+        linear(route, 2, block.value, rows: kvDim, columns: dim, input: xb, count: n, into: &v, threads: threads)
+        applyRope(&q, heads: c.headCount, table: rope)
+        applyRope(&k, heads: c.headCountKV, table: rope)
+        // The cache now holds positions 0 ..< start + n of this block.
+        k.withUnsafeBufferPointer { keys.baseAddress!.advanced(by: start * kvDim).update(from: $0.baseAddress!, count: n * kvDim) }
+        v.withUnsafeBufferPointer { values.baseAddress!.advanced(by: start * kvDim).update(from: $0.baseAddress!, count: n * kvDim) }
+        var attention = [Float](repeating: 0, count: n * qDim) // [n, nHead·hd]
+        attend(q: q, keys: UnsafeBufferPointer(keys), values: UnsafeBufferPointer(values), start: start, count: n, into: &attention, threads: threads)
+        var projected = [Float](repeating: 0, count: n * dim)  // [n, dim]
+        linear(route, 3, block.attentionOutput, rows: dim, columns: qDim, input: attention, count: n, into: &projected, threads: threads)
+        return projected
+    }
+
+    /// FFN(xb) = (silu(xb·Wgateᵀ) ⊙ xb·Wupᵀ)·Wdownᵀ (SwiGLU). xb: [n, dim] (normed); returns [n, dim].
+    func feedForwardHalf(_ xb: [Float], count n: Int, block: LlamaBlockWeights, route: Route, threads: Int) -> [Float] {
+        let dim = config.embeddingLength, ffn = config.feedForwardLength
+        var gate = [Float](repeating: 0, count: n * ffn)     // [n, ffn]
+        var up = [Float](repeating: 0, count: n * ffn)       // [n, ffn]
+        linear(route, 4, block.gate, rows: ffn, columns: dim, input: xb, count: n, into: &gate, threads: threads)
+        linear(route, 5, block.up, rows: ffn, columns: dim, input: xb, count: n, into: &up, threads: threads)
+        for i in 0..<(n * ffn) { gate[i] = Kernels.silu(gate[i]) * up[i] }
+        var projected = [Float](repeating: 0, count: n * dim)
+        linear(route, 6, block.down, rows: dim, columns: ffn, input: gate, count: n, into: &projected, threads: threads)
+        return projected
+    }
+
+    // MARK: Calibration (GPTQ, AWQ): one block at a time, with weights the caller chooses
+
+    /// The embedding rows of `tokens`: the residual stream entering block 0, [n, dim].
+    public func embed(_ tokens: [Int32]) throws(ModelError) -> [Float] {
+        let dim = config.embeddingLength
+        var x = [Float](repeating: 0, count: tokens.count * dim)
+        for (t, token) in tokens.enumerated() {
+            guard token >= 0 && Int(token) < config.vocabularySize else {
+                throw ModelError.tokenOutOfRange(token: token, vocabularySize: config.vocabularySize)
+            }
+            for i in 0..<dim { x[t * dim + i] = weights.tokenEmbedding[Int(token) * dim + i] }
+        }
+        return x
+    }
+
+    /// RMSNorm(x[t]) · weight for each of the n rows of x ([n, dim]).
+    public func normalized(_ x: [Float], weight: [Float]) -> [Float] {
+        let n = x.count / config.embeddingLength
+        var output = [Float](repeating: 0, count: x.count)
+        normRows(x, weight: weight, rows: 0..<n, into: &output)
+        return output
+    }
+
+    /// One sequence ([n, dim], positions 0 ..< n) through a block with `block`'s F32 weights, in
+    /// place; `observe(i, input)` sees the input of matrix i (attn_q … ffn_down) before it is
+    /// multiplied. Runs exactly the arithmetic of `forward` with F32 weights.
+    public func runBlock(_ block: LlamaBlockWeights, x: inout [Float], threads: Int,
+                         observe: ((_ matrix: Int, _ input: [Float]) -> Void)? = nil) {
+        let n = x.count / config.embeddingLength
+        let xb = normalized(x, weight: block.attentionNorm)
+        let attention = attentionHalf(normedInput: xb, block: block, threads: threads, observe: observe)
+        for i in 0..<x.count { x[i] += attention[i] }
+        let feedForward = feedForwardHalf(normalized(x, weight: block.ffnNorm), count: n, block: block, route: .plain(observe: observe), threads: threads)
+        for i in 0..<x.count { x[i] += feedForward[i] }
+    }
+
+    /// Attention(xb) with `block`'s q, k, v and output weights for one sequence at positions
+    /// 0 ..< n: what AWQ compares when it searches the scales of q, k and v. xb: [n, dim].
+    public func attentionHalf(normedInput xb: [Float], block: LlamaBlockWeights, threads: Int,
+                              observe: ((_ matrix: Int, _ input: [Float]) -> Void)? = nil) -> [Float] {
+        let n = xb.count / config.embeddingLength
+        let kvDim = config.headCountKV * config.headDimension
+        var keys = [Float](repeating: 0, count: n * kvDim), values = keys
+        return keys.withUnsafeMutableBufferPointer { k in
+            values.withUnsafeMutableBufferPointer { v in
+                attentionHalf(xb, count: n, start: 0, block: block, route: .plain(observe: observe), rope: ropeTable(positions: 0..<n),
+                              keys: k, values: v, threads: threads)
+            }
+        }
+    }
+
+    /// FFN(xb) with `block`'s gate, up and down weights: what AWQ compares for gate and up.
+    public func feedForwardHalf(normedInput xb: [Float], block: LlamaBlockWeights, threads: Int) -> [Float] {
+        feedForwardHalf(xb, count: xb.count / config.embeddingLength, block: block, route: .plain(observe: nil), threads: threads)
     }
 
     // MARK: Steps of the forward pass
@@ -301,18 +386,26 @@ public final class LlamaModel: Sendable {
         }
     }
 
-    /// A block matrix: through the activation scheme when one is set, else packed when the file
-    /// stores it quantized, else in F32.
-    private func linear(_ block: Int, _ index: Int, _ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
+    /// A block matrix. The model's own (route .model(b)): through the activation scheme when one
+    /// is set, else packed when the file stores it quantized, else in F32. Given weights (.plain):
+    /// in F32, after showing the input to the observer.
+    private func linear(_ route: Route, _ index: Int, _ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
                         into output: inout [Float], threads: Int) {
-        importance?.add("blk.\(block).\(Self.blockMatrixNames[index]).weight", input: input, count: count, columns: columns)
-        if let activationScheme {
-            activationScheme.multiply(int8Blocks[block][index], input: input, count: count, into: &output, threads: threads, statistics: activationStatistics)
-        } else if let matrix = packed?.blocks[block][index] {
-            multiply(matrix, input: input, count: count, into: &output, threads: threads)
-        } else {
-            matmul(weights, rows: rows, columns: columns, input: input, count: count, into: &output, threads: threads)
+        switch route {
+        case .plain(let observe):
+            observe?(index, input)
+        case .model(let block):
+            importance?.add("blk.\(block).\(Self.blockMatrixNames[index]).weight", input: input, count: count, columns: columns)
+            if let activationScheme {
+                activationScheme.multiply(int8Blocks[block][index], input: input, count: count, into: &output, threads: threads, statistics: activationStatistics)
+                return
+            }
+            if let matrix = packed?.blocks[block][index] {
+                multiply(matrix, input: input, count: count, into: &output, threads: threads)
+                return
+            }
         }
+        matmul(weights, rows: rows, columns: columns, input: input, count: count, into: &output, threads: threads)
     }
 
     private func multiply(_ matrix: PackedMatrix, input: [Float], count: Int, into output: inout [Float], threads: Int) {
@@ -373,36 +466,31 @@ public final class LlamaModel: Sendable {
 
     /// Causal grouped-query attention: query head h of the token at position start + t attends
     /// to positions 0 … start + t of KV head h / (nHead / nKV). Output: [n, nHead·hd].
-    private func attend(q: [Float], keys: [Float], values: [Float], start: Int, count n: Int,
+    private func attend(q: [Float], keys: UnsafeBufferPointer<Float>, values: UnsafeBufferPointer<Float>, start: Int, count n: Int,
                         into output: inout [Float], threads: Int) {
         let c = config
         let hd = c.headDimension, qDim = c.headCount * hd, kvDim = c.headCountKV * hd
         let group = c.headCount / c.headCountKV
         let scale = 1 / Float(hd).squareRoot()
+        nonisolated(unsafe) let keys = keys, values = values
         q.withUnsafeBufferPointer { q in
-            keys.withUnsafeBufferPointer { keys in
-                values.withUnsafeBufferPointer { values in
-                    output.withUnsafeMutableBufferPointer { out in
-                        nonisolated(unsafe) let out = out
-                        Kernels.parallelFor(n * c.headCount, threads: threads) { range in
-                            var scores = [Float](repeating: 0, count: start + n)
-                            for item in range {
-                                let t = item / c.headCount, h = item % c.headCount
-                                let kvHead = h / group
-                                let length = start + t + 1
-                                let query = q.baseAddress! + t * qDim + h * hd
-                                for j in 0..<length {
-                                    scores[j] = Kernels.dot(query, keys.baseAddress! + j * kvDim + kvHead * hd, hd) * scale
-                                }
-                                scores.withUnsafeMutableBufferPointer { Kernels.softmax($0.baseAddress!, count: length) }
-                                let result = out.baseAddress! + t * qDim + h * hd
-                                for d in 0..<hd { result[d] = 0 }
-                                for j in 0..<length {
-                                    let p = scores[j]
-                                    let value = values.baseAddress! + j * kvDim + kvHead * hd
-                                    for d in 0..<hd { result[d] += p * value[d] }
-                                }
-                            }
+            output.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                Kernels.parallelFor(n * c.headCount, threads: threads) { range in
+                    var scores = [Float](repeating: 0, count: start + n)
+                    for item in range {
+                        let t = item / c.headCount, h = item % c.headCount
+                        let kvHead = h / group
+                        let length = start + t + 1
+                        let query = q.baseAddress! + t * qDim + h * hd
+                        for j in 0..<length {
+                            scores[j] = ql_dot_f32(Int32(hd), query, keys.baseAddress! + j * kvDim + kvHead * hd) * scale
+                        }
+                        scores.withUnsafeMutableBufferPointer { Kernels.softmax($0.baseAddress!, count: length) }
+                        let result = out.baseAddress! + t * qDim + h * hd
+                        for d in 0..<hd { result[d] = 0 }
+                        for j in 0..<length {
+                            ql_axpy_f32(Int32(hd), scores[j], values.baseAddress! + j * kvDim + kvHead * hd, result)
                         }
                     }
                 }
