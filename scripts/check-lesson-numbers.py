@@ -95,6 +95,8 @@ def main():
             if report.get("outlierColumnFraction") is not None:
                 row += f" | {report['outlierColumnFraction'] * 100:.2f}%"
             expect(lesson_name, lesson(lesson_name), row)
+            if report.get("outlierColumnFraction") is not None:
+                expect(lesson_name, lesson(lesson_name), f"{report['outlierColumnFraction'] * 100:.2f}% of the input columns crossed")
             settings_rows += 1
     print(f"check-lesson-numbers: base PPL {ppl}, F16, {rows} quantized rows and {settings_rows} settings rows match the lessons")
 
@@ -113,6 +115,14 @@ SETTINGS_ROWS = [
     ("03-bitsandbytes.md", "NF4 + double quantization", 'method = "bnb_4bit"\nquant_type = "nf4"\ndouble_quant = true\n'),
     ("03-bitsandbytes.md", "FP4", 'method = "bnb_4bit"\nquant_type = "fp4"\n'),
     ("03-bitsandbytes.md", "LLM.int8(), threshold 6.0", 'method = "bnb_int8"\n'),
+    ("04-gptq.md", "RTN 4-bit g64", 'method = "rtn"\nbits = 4\ngroup_size = 64\n'),
+    ("04-gptq.md", "GPTQ 4-bit g64", 'method = "gptq"\nbits = 4\ngroup_size = 64\n'),
+    ("04-gptq.md", "RTN 3-bit g64", 'method = "rtn"\nbits = 3\ngroup_size = 64\n'),
+    ("04-gptq.md", "GPTQ 3-bit g64", 'method = "gptq"\nbits = 3\ngroup_size = 64\n'),
+    ("05-awq.md", "RTN 4-bit g64, zero point", 'method = "rtn"\nbits = 4\ngroup_size = 64\nsymmetric = false\n'),
+    ("05-awq.md", "AWQ 4-bit g64", 'method = "awq"\nw_bit = 4\nq_group_size = 64\n'),
+    ("05-awq.md", "RTN 3-bit g64, zero point", 'method = "rtn"\nbits = 3\ngroup_size = 64\nsymmetric = false\n'),
+    ("05-awq.md", "AWQ 3-bit g64", 'method = "awq"\nw_bit = 3\nq_group_size = 64\n'),
 ]
 
 
