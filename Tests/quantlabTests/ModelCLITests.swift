@@ -91,6 +91,32 @@ import Testing
         #expect(rejected.stderr.contains("bad.toml:2: `bits` = 9 is out of range; use 2 to 8 (default 4)"))
     }
 
+    /// GPTQ on the reference model through the CLI: a per-matrix table against RTN, exact
+    /// AutoGPTQ storage, and AutoGPTQ's default group size refused on 192-wide rows.
+    @Test func quantizeReportsEachMatrixAgainstRoundToNearest() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let settings = dir.appendingPathComponent("gptq.toml")
+        try Data("method = \"gptq\"\nbits = 4\ngroup_size = 64\nsamples = 2\nseq_len = 64\n".utf8).write(to: settings)
+        let environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path]
+        let r = try CLITests.run(["quantize", "--settings", settings.path, "--chunks", "1", "--json"], environment: environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try Self.json(r.stdout)
+        #expect(report["calibrationTokens"] as? Int == 128)
+        let layers = try #require(report["layers"] as? [[String: Any]])
+        #expect(layers.count == 28 && layers.first?["tensor"] as? String == "blk.0.attn_q.weight")
+        let errors = layers.map { ($0["relativeError"] as? Double ?? 1, $0["rtnRelativeError"] as? Double ?? 0) }
+        #expect(errors.reduce(0) { $0 + $1.0 } < errors.reduce(0) { $0 + $1.1 })
+        // AutoGPTQ's layout: 4-bit codes (786,432 bytes), 4-bit zeros and FP16 scales per group of 64
+        // (24,576 groups: 12,288 + 49,152 bytes), an int32 g_idx per input column (4 × 1,664 columns).
+        #expect(report["quantizedBytes"] as? Int == 786_432 + 12_288 + 49_152 + 4 * 4 * 1_664 + 2 * 786_432 + 9 * 768)
+        let awq = dir.appendingPathComponent("awq.toml")
+        try Data("method = \"awq\"\n".utf8).write(to: awq)
+        let refused = try CLITests.run(["quantize", "--settings", awq.path])
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains("group_size 128 does not divide the rows of blk.0.attn_q.weight (192 weights each); group sizes that fit: 32, 64"), "\(refused.stderr)")
+    }
+
     @Test func exportWritesTheLlamaQuantizeMixture() throws {
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -121,11 +121,19 @@ extension ActivationScheme {
         }
         // LLM.int8()'s 16-bit path for the outlier columns.
         guard !outliers.isEmpty else { return }
-        for t in 0..<count {
-            for o in 0..<rows {
-                var sum: Float = 0
-                for i in outliers { sum += Half.f16ToF32(Half.f32ToF16(x[t * columns + i])) * w.halfWeights[o * columns + i] }
-                output[t * rows + o] += sum
+        // The outlier activations rounded to FP16 once: [count, outliers].
+        let halfInputs = (0..<count).flatMap { t in outliers.map { Half.f16ToF32(Half.f32ToF16(x[t * columns + $0])) } }
+        output.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            // Output rows split over the threads; each sum runs over the outliers in one order.
+            Kernels.parallelFor(rows, threads: threads) { range in
+                for o in range {
+                    for t in 0..<count {
+                        var sum: Float = 0
+                        for (k, i) in outliers.enumerated() { sum += halfInputs[t * outliers.count + k] * w.halfWeights[o * columns + i] }
+                        out[t * rows + o] += sum
+                    }
+                }
             }
         }
     }
