@@ -22,3 +22,7 @@ python3 scripts/check-gguf-py.py exercises/reference/storyteller-2m-f32.gguf "$s
 # engine prints today (a release build: the model path runs ~170x slower in debug).
 swift build -c release --product quantlab
 python3 scripts/check-lesson-numbers.py "$(swift build -c release --show-bin-path)/quantlab"
+
+# Every exercise's starter must fail its rubric and its solution pass (check-course runs them; in
+# release, since each run quantizes and evaluates the reference model).
+QUANTLAB_CACHE="$scratch/exercise-cache" QUANTLAB_HOME="$scratch/home" "$(swift build -c release --show-bin-path)/quantlab" check-course --course .

@@ -105,6 +105,12 @@ public enum CourseCheck {
         }
 
         public func json() throws -> String { try JSON.encode(self) }
+
+        /// Records one more problem (an exercise's), keeping `ok` in step.
+        public mutating func add(_ problem: CourseProblem) {
+            problems.append(Problem(file: problem.file, line: problem.line, message: problem.message))
+            ok = false
+        }
     }
 
     public static func report(_ course: Course) -> Report {

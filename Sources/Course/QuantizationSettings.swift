@@ -178,6 +178,19 @@ public enum QuantizationSettings {
         return QuantizationRecipe(method: recipeMethod, overrides: overrides, activation: activation, importanceMatrix: importanceMatrix)
     }
 
+    /// The settings-file method a recipe came from ("rtn", "gguf", …).
+    public static func methodName(_ recipe: QuantizationRecipe) -> String {
+        switch recipe.method {
+        case .rtn: "rtn"
+        case .ggml, .ggmlPreset: "gguf"
+        case .gptq: "gptq"
+        case .awq: "awq"
+        case .bnb4bit: "bnb_4bit"
+        case .int8: recipe.activation == .dynamicInt8 ? "dynamic_int8" : "bnb_int8"
+        case .keep: "keep"
+        }
+    }
+
     static func quoted(_ items: [String]) -> String {
         items.map { "\"\($0)\"" }.joined(separator: ", ")
     }

@@ -15,7 +15,7 @@ struct QuantLab: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Overview.self, Lessons.self, Read.self, Quiz.self, ProgressCommand.self, Grade.self, CheckCourse.self,
-                      ModelCommand.self, Eval.self, QuantizeCommand.self, Export.self, Imatrix.self, Generate.self, Bench.self],
+                      ModelCommand.self, Eval.self, QuantizeCommand.self, ExerciseCommand.self, Export.self, Imatrix.self, Generate.self, Bench.self],
         defaultSubcommand: Overview.self
     )
 
@@ -154,15 +154,47 @@ struct Read: ParsableCommand {
 struct CheckCourse: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-course",
-        abstract: "Validate every lesson: front matter, ids, quiz blocks, tables. Exits 1 on any problem.")
+        abstract: "Validate every lesson (front matter, ids, quiz blocks, tables) and every exercise, running each exercise's starter (it must fail) and solution (it must pass). Exits 1 on any problem.",
+        discussion: "Running the exercises quantizes and evaluates the reference model a few times; build with -c release. --skip-runs checks the exercise files only.")
 
     @OptionGroup var course: CourseOptions
+    @Flag(help: "Check the exercise files without running their starters and solutions.") var skipRuns = false
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() throws {
         let course = try course.loadCourse()
-        let report = CourseCheck.report(course)
-        Output.write(json ? try report.json() + "\n" : report.text)
+        var report = CourseCheck.report(course)
+        var ran: [String] = []
+        for result in Exercise.all(in: course.root) {
+            let exercise: Exercise
+            switch result {
+            case .failure(let problem):
+                report.add(problem)
+                continue
+            case .success(let e): exercise = e
+            }
+            for (name, mustPass) in [("starter", false), ("solution", true)] {
+                let path = exercise.directory.appendingPathComponent("\(name).toml").path
+                do {
+                    let bytes = try BoundedFile.read(path: path, displayPath: path, limit: 64 * 1024, what: "settings file")
+                    let recipe = try ExerciseRunner.recipe(settings: String(decoding: bytes, as: UTF8.self), file: path, exercise: exercise)
+                    guard !skipRuns else { continue }
+                    let graded = try ExerciseRunCommand.grade(exercise, recipe: recipe, settingsPath: path, courseRoot: course.root,
+                                                              threads: ProcessInfo.processInfo.activeProcessorCount, fresh: false)
+                    ran.append("\(exercise.id)/\(name).toml: \(graded.grade.score)/\(graded.grade.maxScore)")
+                    if graded.passed != mustPass {
+                        report.add(CourseProblem(file: path, line: nil, message: mustPass
+                            ? "the solution must pass exercise \(exercise.id) but scores \(graded.grade.score) of \(graded.grade.maxScore) (pass mark \(exercise.passMark))"
+                            : "the starter must fail exercise \(exercise.id) but scores \(graded.grade.score) of \(graded.grade.maxScore) (pass mark \(exercise.passMark))"))
+                    }
+                } catch let problem as CourseProblem {
+                    report.add(problem)
+                } catch {
+                    report.add(CourseProblem(file: path, line: nil, message: "\(error)"))
+                }
+            }
+        }
+        Output.write(json ? try report.json() + "\n" : report.text + ran.map { "exercise \($0)\n" }.joined())
         if !report.problems.isEmpty { throw ExitCode(1) }
     }
 }

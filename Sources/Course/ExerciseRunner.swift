@@ -1,0 +1,115 @@
+import Dispatch
+import Foundation
+import QuantCore
+import Quantizers
+
+/// What a run of an exercise measured: deterministic metrics (identical on rerun and for any
+/// thread count) plus the time quantization took, which is reported but not graded.
+public struct ExerciseMeasurement: Sendable, Equatable, Codable {
+    public var metrics: [String: Double]
+    public var quantizationSeconds: Double
+    public var evaluatedTokens: Int
+    public var calibrationTokens: Int?
+    public var layers: [LayerReport]?
+}
+
+/// Why an exercise could not be run.
+public struct ExerciseError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var message: String
+    public var description: String { "\(file): \(message)" }
+}
+
+/// Quantizes the course's reference model with a learner's recipe and measures what the rubric
+/// checks, against the unquantized model on the evaluation split.
+public enum ExerciseRunner {
+    /// Changes whenever the engine's arithmetic changes, so cached results are never reused
+    /// across versions that would compute them differently.
+    public static let engineVersion = "quantlab-engine-3 (packed GGUF types, FMA F32 matmul, GPTQ, AWQ)"
+
+    /// The cache key: engine version, model and text digests, evaluation chunks and the
+    /// normalized recipe (the parsed settings, so comments, key order and spelling of defaults
+    /// do not matter).
+    public static func key(recipe: QuantizationRecipe, modelDigest: String, textDigest: String, chunks: Int?) -> String {
+        SHA256.hex(Array("\(engineVersion)\n\(modelDigest)\n\(textDigest)\n\(chunks.map(String.init) ?? "all")\n\(recipe)".utf8))
+    }
+
+    /// The unquantized model's value of every metric: the "baseline" column of the report.
+    public static var baseline: [String: Double] {
+        let f16 = MemoryProjection.project(QuantizationRecipe(method: .keep), onto: .llama2_7B)
+        return ["ppl_ratio": 1, "mean_kld": 0, "same_top": 100, "bits_per_weight": 32, "block_bits_per_weight": 32,
+                "llama2_7b_gb": Double(f16.bytes) / 1e9, "outlier_columns": 0]
+    }
+
+    /// Runs the recipe, answering from `cacheDirectory` when the same key was measured before
+    /// (unless `fresh`). Returns the measurement and whether it came from the cache.
+    public static func measure(_ exercise: Exercise, recipe: QuantizationRecipe, courseRoot: URL, cacheDirectory: String,
+                               fresh: Bool = false, threads: Int) throws -> (ExerciseMeasurement, cached: Bool) {
+        let modelPath = courseRoot.appendingPathComponent(ReferenceModel.relativePath).path
+        let textPath = courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path
+        let file = try GGUFFile.open(path: modelPath)
+        let modelDigest = file.withBytes { SHA256.hex($0) }
+        let text = try readText(textPath)
+        let key = key(recipe: recipe, modelDigest: modelDigest, textDigest: SHA256.hex(Array(text.utf8)), chunks: exercise.chunks)
+        let cacheFile = URL(fileURLWithPath: cacheDirectory).appendingPathComponent("exercise-\(key).json")
+        if !fresh, let data = try? Data(contentsOf: cacheFile), let cached = try? JSONDecoder().decode(ExerciseMeasurement.self, from: data) {
+            return (cached, true)
+        }
+
+        let base = try LlamaModel(file: file)
+        let tokenizer = try Tokenizer(TokenizerSpec(file: file))
+        let bos = tokenizer.addsBOS ? tokenizer.bosID : nil
+        let plan = try EvaluationPlan(tokens: tokenizer.encode(text, addSpecial: true), contextLength: min(256, base.config.contextLength),
+                                      maximumChunks: exercise.chunks, bos: bos, modelContext: base.config.contextLength)
+        let calibrationTokens = try tokenizer.encode(readText(courseRoot.appendingPathComponent(ReferenceModel.calibrationTextPath).path), addSpecial: true)
+        var importance: [String: [Float]]?
+        if recipe.importanceMatrix {
+            let calibrationPlan = try EvaluationPlan(tokens: calibrationTokens, contextLength: min(256, base.config.contextLength), bos: bos,
+                                                     modelContext: base.config.contextLength)
+            importance = try ImportanceCollector.collect(model: base, plan: calibrationPlan, threads: threads).importance
+        }
+        let calibration = try ModelQuantizer.calibrationSettings(recipe).map {
+            try CalibrationSet(tokens: calibrationTokens, settings: $0, bos: bos, contextLength: base.config.contextLength)
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let outcome = try ModelQuantizer.quantize(recipe, file, importance: importance, calibration: calibration, threads: threads)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+
+        let baseLogProbs = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: modelDigest, plan: plan, threads: threads).values
+        let divergence = try Evaluation.divergence(model: outcome.model, baseLogProbs: baseLogProbs, plan: plan, threads: threads)
+        let blocks = outcome.memory.rows.filter { $0.tensor.hasPrefix("blk.") && !$0.tensor.hasSuffix("_norm.weight") }
+        var metrics: [String: Double] = [
+            "ppl_ratio": divergence.perplexityRatio,
+            "mean_kld": divergence.meanKLD,
+            "same_top": divergence.sameTopRate * 100,
+            "bits_per_weight": outcome.memory.bitsPerWeight,
+            "block_bits_per_weight": Double(blocks.reduce(0) { $0 + $1.bytes } * 8) / Double(max(1, blocks.reduce(0) { $0 + $1.elements })),
+            "llama2_7b_gb": Double(MemoryProjection.project(recipe, onto: .llama2_7B).bytes) / 1e9,
+        ]
+        let activity = outcome.model.activationStatistics.snapshot
+        if case .llmInt8? = recipe.activation, activity.columns > 0 {
+            metrics["outlier_columns"] = Double(activity.outlierColumns) / Double(activity.columns) * 100
+        }
+        let measurement = ExerciseMeasurement(metrics: metrics, quantizationSeconds: seconds, evaluatedTokens: divergence.tokens,
+                                              calibrationTokens: outcome.calibrated?.calibrationTokens, layers: outcome.calibrated?.layers)
+        try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+        if let data = try? JSONEncoder().encode(measurement) { try? data.write(to: cacheFile, options: .atomic) }
+        return (measurement, false)
+    }
+
+    /// Parses a settings file for an exercise, refusing methods the exercise does not allow.
+    public static func recipe(settings text: String, file: String, exercise: Exercise) throws(CourseProblem) -> QuantizationRecipe {
+        let recipe = try QuantizationSettings.parse(text, file: file)
+        let method = QuantizationSettings.methodName(recipe)
+        guard exercise.methods.contains(method) else {
+            throw CourseProblem(file: file, line: 1, message: "exercise \(exercise.id) allows method \(QuantizationSettings.quoted(exercise.methods)), not \"\(method)\"")
+        }
+        return recipe
+    }
+
+    static func readText(_ path: String) throws -> String {
+        let bytes = try BoundedFile.read(path: path, displayPath: path, limit: 64 << 20, what: "text file")
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw ExerciseError(file: path, message: "the text is not valid UTF-8") }
+        return text
+    }
+}

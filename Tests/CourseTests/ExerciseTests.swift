@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import Course
+
+@Suite struct ExerciseTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Writes `exercises/NN-slug/exercise.toml` in a fresh course folder.
+    func spec(_ text: String, folder: String = "02-demo") throws -> (URL, URL) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-exercise-\(UUID().uuidString)")
+        let directory = root.appendingPathComponent("exercises").appendingPathComponent(folder)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try text.write(to: directory.appendingPathComponent("exercise.toml"), atomically: true, encoding: .utf8)
+        return (root, directory)
+    }
+
+    static let valid = """
+        title = "T"
+        module = 2
+        brief = "B"
+        methods = ["rtn"]
+        pass_mark = 60
+
+        [check.second]
+        metric = "block_bits_per_weight"
+        at_most = 4.5
+        points = 40
+        pass = "ok {value}"
+        fail = "over {target}: {value}"
+
+        [check.first]
+        metric = "same_top"
+        at_least = 95
+        points = 60
+        pass = "p"
+        fail = "f"
+        """
+
+    @Test func theCourseExercisesLoad() throws {
+        let all = Exercise.all(in: Self.root)
+        #expect(all.count >= 3)
+        for result in all { _ = try result.get() }
+        let e = try Exercise.find("int8-granularity", in: Self.root)
+        #expect(e.id == "02-int8-granularity" && e.number == 2 && e.methods == ["rtn"] && e.maxScore == 100)
+        #expect(try Exercise.find("4", in: Self.root).id == "04-gptq-3bit")
+        #expect(throws: CourseProblem.self) { try Exercise.find("2", in: Self.root) }
+    }
+
+    @Test func checksKeepFileOrderAndTheRubricAddsUp() throws {
+        let (root, directory) = try spec(Self.valid)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let e = try Exercise.load(directory: directory)
+        #expect(e.checks.map(\.name) == ["second", "first"])
+        // 4.25 bits passes "at most 4.5" (40 points); 94.5% same top fails "at least 95".
+        let grade = ExerciseGrade(exercise: e, metrics: ["block_bits_per_weight": 4.25, "same_top": 94.5], baseline: ["same_top": 100])
+        #expect(grade.score == 40 && grade.maxScore == 100 && !grade.passed)
+        #expect(grade.lines[0].feedback == "ok 4.250" && grade.lines[1].feedback == "f" && grade.lines[1].baseline == 100)
+        // Exactly on the threshold passes; a missing or non-finite metric fails.
+        let edge = ExerciseGrade(exercise: e, metrics: ["block_bits_per_weight": 4.5, "same_top": 95], baseline: [:])
+        #expect(edge.score == 100 && edge.passed)
+        let missing = ExerciseGrade(exercise: e, metrics: ["block_bits_per_weight": .nan], baseline: [:])
+        #expect(missing.score == 0 && missing.lines[0].feedback == "over 4.500: n/a")
+    }
+
+    @Test func badSpecsNameTheFileTheLineAndWhatIsAllowed() throws {
+        let cases: [(String, Int?, String)] = [
+            (Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "passmark = 60"), 5,
+             "unknown key `passmark`; did you mean `pass_mark`? (allowed: title, module, brief, methods, chunks, pass_mark, check)"),
+            (Self.valid.replacingOccurrences(of: "\"same_top\"", with: "\"ppl\""), 15,
+             "[check.first] `metric` must be one of \"bits_per_weight\", \"block_bits_per_weight\", \"llama2_7b_gb\", \"mean_kld\", \"outlier_columns\", \"ppl_ratio\", \"same_top\""),
+            (Self.valid.replacingOccurrences(of: "at_least = 95", with: "at_least = 95\nat_most = 99"), 15,
+             "[check.first] needs exactly one of `at_most` or `at_least`, a number"),
+            (Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "pass_mark = 101"), 5,
+             "`pass_mark` is 101 but the checks give at most 100 points"),
+            (Self.valid.replacingOccurrences(of: "methods = [\"rtn\"]", with: "methods = [\"gptqq\"]"), 4,
+             "`methods` may hold \"rtn\", \"gguf\", \"gptq\", \"awq\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\""),
+            (Self.valid.replacingOccurrences(of: "points = 60", with: "points = 0"), 17, "[check.first] `points` must be an integer from 1 to 1000"),
+        ]
+        for (text, line, message) in cases {
+            let (root, directory) = try spec(text)
+            defer { try? FileManager.default.removeItem(at: root) }
+            do {
+                _ = try Exercise.load(directory: directory)
+                Issue.record("accepted: \(message)")
+            } catch {
+                #expect(error.file.hasSuffix("02-demo/exercise.toml"))
+                #expect(error.line == line, "\(message)")
+                #expect(error.message == message)
+            }
+        }
+        let (root, directory) = try spec(Self.valid, folder: "demo")
+        defer { try? FileManager.default.removeItem(at: root) }
+        #expect(throws: CourseProblem.self) { try Exercise.load(directory: directory) }
+    }
+
+    @Test func submissionsMayUseOnlyTheExercisesMethods() throws {
+        let e = try Exercise.find("02-int8-granularity", in: Self.root)
+        do {
+            _ = try ExerciseRunner.recipe(settings: "method = \"gptq\"\n", file: "mine.toml", exercise: e)
+            Issue.record("gptq accepted")
+        } catch {
+            #expect(error.description == "mine.toml:1: exercise 02-int8-granularity allows method \"rtn\", not \"gptq\"")
+        }
+    }
+}
