@@ -10,7 +10,7 @@ struct ExerciseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exercise",
         abstract: "Graded exercises: quantize the reference model with your settings and get a graded report.",
-        subcommands: [ExerciseList.self, ExerciseShow.self, ExerciseRunCommand.self])
+        subcommands: [ExerciseList.self, ExerciseShow.self, ExerciseRunCommand.self, ExerciseReferences.self])
 }
 
 /// Loads an exercise by folder name, number or slug; a problem is printed and exits 64 (unknown)
@@ -128,7 +128,12 @@ struct ExerciseRunCommand: ParsableCommand {
                                                            passed: report.passed))
             }
         }
-        Output.write(json ? try JSON.encode(report) + "\n" : Self.text(report))
+        var printed = Self.text(report)
+        if e.chunks == ReferencePoint.chunks, let references = ReferencePoint.load(courseRoot: course.root),
+           let bits = report.measurement.metrics["block_bits_per_weight"], let kld = report.measurement.metrics["mean_kld"] {
+            printed += "\n" + ExercisePlot.render(references: references, submission: (bits, kld)).joined(separator: "\n") + "\n"
+        }
+        Output.write(json ? try JSON.encode(report) + "\n" : printed)
         if !report.passed { throw ExitCode(1) }
     }
 
@@ -174,5 +179,36 @@ struct ExerciseRunCommand: ParsableCommand {
 extension String {
     func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
+
+struct ExerciseReferences: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "references",
+        abstract: "Measure the reference configurations the exercise reports plot (for course authors).",
+        discussion: "Prints each configuration's bits per weight and mean KL divergence on 32 evaluation chunks; --write stores them in exercises/reference-points.json, which check-course verifies.")
+
+    @OptionGroup var course: CourseOptions
+    @Flag(help: "Write exercises/reference-points.json.") var write = false
+
+    func run() throws {
+        let course = try course.loadCourse()
+        let points: [ReferencePoint]
+        do {
+            points = try ReferencePoint.measure(courseRoot: course.root, cacheDirectory: BaseLogitsCache.defaultDirectory(),
+                                                threads: ProcessInfo.processInfo.activeProcessorCount)
+        } catch {
+            Output.error("quantlab: \(error)")
+            throw ExitCode(dataErrorExit)
+        }
+        for p in points {
+            Output.write(p.label.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%7.3f bits  KLD %.6f  PPL ratio %.6f\n", p.blockBitsPerWeight, p.meanKLD, p.pplRatio))
+        }
+        if write {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(points).write(to: ReferencePoint.file(in: course.root), options: .atomic)
+            Output.write("wrote \(ReferencePoint.file(in: course.root).path)\n")
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Course
 import Foundation
 import LearnerProgress
+import QuantCore
 import TerminalUI
 
 @main
@@ -192,6 +193,19 @@ struct CheckCourse: ParsableCommand {
                 } catch {
                     report.add(CourseProblem(file: path, line: nil, message: "\(error)"))
                 }
+            }
+        }
+        if !skipRuns {
+            // The reference points the exercise reports plot must be what the engine measures now.
+            do {
+                let measured = try ReferencePoint.measure(courseRoot: course.root, cacheDirectory: BaseLogitsCache.defaultDirectory(),
+                                                          threads: ProcessInfo.processInfo.activeProcessorCount)
+                if ReferencePoint.load(courseRoot: course.root) != measured {
+                    report.add(CourseProblem(file: ReferencePoint.file(in: course.root).path, line: nil,
+                                             message: "missing or stale: it differs from what the engine measures now; run quantlab exercise references --write"))
+                }
+            } catch {
+                report.add(CourseProblem(file: ReferencePoint.file(in: course.root).path, line: nil, message: "\(error)"))
             }
         }
         Output.write(json ? try report.json() + "\n" : report.text + ran.map { "exercise \($0)\n" }.joined())
