@@ -141,8 +141,10 @@ struct ExerciseRunCommand: ParsableCommand {
     static func grade(_ e: Exercise, recipe: QuantizationRecipe, settingsPath: String, courseRoot: URL, threads: Int, fresh: Bool) throws -> Report {
         let measurement: ExerciseMeasurement, cached: Bool
         do {
-            (measurement, cached) = try ExerciseRunner.measure(e, recipe: recipe, courseRoot: courseRoot,
-                                                              cacheDirectory: BaseLogitsCache.defaultDirectory(), fresh: fresh, threads: threads)
+            (measurement, cached) = try Spinner.run("quantizing and evaluating for \(e.id)") {
+                try ExerciseRunner.measure(e, recipe: recipe, courseRoot: courseRoot,
+                                           cacheDirectory: BaseLogitsCache.defaultDirectory(), fresh: fresh, threads: threads)
+            }
         } catch {
             Output.error("quantlab: \(settingsPath): \(error)")
             throw ExitCode(dataErrorExit)

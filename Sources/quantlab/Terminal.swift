@@ -100,3 +100,27 @@ enum Output {
         return true
     }
 }
+
+/// A spinner with the elapsed seconds on standard error while slow work runs, only when standard
+/// error is a terminal (pipes and CI logs stay clean). The line is erased when the work ends.
+enum Spinner {
+    static func run<T>(_ message: String, _ work: () throws -> T) rethrows -> T {
+        guard isatty(STDERR_FILENO) == 1 else { return try work() }
+        let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+        let start = DispatchTime.now().uptimeNanoseconds
+        nonisolated(unsafe) var frame = 0
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "quantlab.spinner"))
+        timer.setEventHandler {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            FileHandle.standardError.write(Data("\r\(frames[frame % frames.count]) \(message) \(String(format: "%.1f", seconds)) s ".utf8))
+            frame += 1
+        }
+        timer.schedule(deadline: .now() + .milliseconds(150), repeating: .milliseconds(100))
+        timer.resume()
+        defer {
+            timer.cancel()
+            FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        }
+        return try work()
+    }
+}
