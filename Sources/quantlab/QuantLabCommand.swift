@@ -166,7 +166,8 @@ struct CheckCourse: ParsableCommand {
         let course = try course.loadCourse()
         var report = CourseCheck.report(course)
         var ran: [String] = []
-        for result in Exercise.all(in: course.root) {
+        let exercises = Exercise.all(in: course.root)
+        for result in exercises {
             let exercise: Exercise
             switch result {
             case .failure(let problem):
@@ -195,7 +196,7 @@ struct CheckCourse: ParsableCommand {
                 }
             }
         }
-        if !skipRuns {
+        if !skipRuns && !exercises.isEmpty {
             // The reference points the exercise reports plot must be what the engine measures now.
             do {
                 let measured = try ReferencePoint.measure(courseRoot: course.root, cacheDirectory: BaseLogitsCache.defaultDirectory(),
