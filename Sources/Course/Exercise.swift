@@ -58,6 +58,8 @@ public struct Exercise: Sendable, Equatable {
         "block_bits_per_weight": ("bits per weight, block matrices", ""),
         "llama2_7b_gb": ("same recipe on Llama-2-7B", " GB"),
         "outlier_columns": ("LLM.int8() 16-bit columns", "%"),
+        "decode_mb_per_token": ("weight MB read per decoded token", " MB"),
+        "decode_speedup_estimate": ("decode speed-up, from bytes", "×"),
     ]
 
     static let keys = ["title", "module", "brief", "methods", "chunks", "pass_mark", "check"]
@@ -238,6 +240,8 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
         case "ppl_ratio": return String(format: "%.4f", value)
         case "same_top", "outlier_columns": return String(format: "%.2f%%", value)
         case "llama2_7b_gb": return String(format: "%.2f GB", value)
+        case "decode_mb_per_token": return String(format: "%.3f MB", value)
+        case "decode_speedup_estimate": return String(format: "%.2f×", value)
         default: return String(format: "%.3f", value)
         }
     }

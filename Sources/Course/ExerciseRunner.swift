@@ -25,7 +25,7 @@ public struct ExerciseError: Error, Equatable, Sendable, CustomStringConvertible
 public enum ExerciseRunner {
     /// Changes whenever the engine's arithmetic changes, so cached results are never reused
     /// across versions that would compute them differently.
-    public static let engineVersion = "quantlab-engine-3 (packed GGUF types, FMA F32 matmul, GPTQ, AWQ)"
+    public static let engineVersion = "quantlab-engine-4 (packed GGUF types, FMA F32 matmul, GPTQ, AWQ, decode bytes)"
 
     /// The cache key: engine version, model and text digests, evaluation chunks and the
     /// normalized recipe (the parsed settings, so comments, key order and spelling of defaults
@@ -38,7 +38,7 @@ public enum ExerciseRunner {
     public static var baseline: [String: Double] {
         let f16 = MemoryProjection.project(QuantizationRecipe(method: .keep), onto: .llama2_7B)
         return ["ppl_ratio": 1, "mean_kld": 0, "same_top": 100, "bits_per_weight": 32, "block_bits_per_weight": 32,
-                "llama2_7b_gb": Double(f16.bytes) / 1e9, "outlier_columns": 0]
+                "llama2_7b_gb": Double(f16.bytes) / 1e9, "outlier_columns": 0, "decode_speedup_estimate": 1]
     }
 
     /// Runs the recipe, answering from `cacheDirectory` when the same key was measured before
@@ -86,6 +86,16 @@ public enum ExerciseRunner {
             "block_bits_per_weight": Double(blocks.reduce(0) { $0 + $1.bytes } * 8) / Double(max(1, blocks.reduce(0) { $0 + $1.elements })),
             "llama2_7b_gb": Double(MemoryProjection.project(recipe, onto: .llama2_7B).bytes) / 1e9,
         ]
+        // Decode reads every weight once per token, except the embedding, of which it reads one
+        // row: the bytes behind a memory-bound decode, compared with the F32 model's.
+        let vocabulary = Double(base.config.vocabularySize)
+        func decodeBytes(_ rows: [(String, Int)]) -> Double {
+            rows.reduce(0) { $0 + ($1.0 == "token_embd.weight" ? Double($1.1) / vocabulary : Double($1.1)) }
+        }
+        let quantizedBytes = decodeBytes(outcome.memory.rows.map { ($0.tensor, $0.bytes) })
+        let baseBytes = decodeBytes(file.tensors.map { ($0.name, $0.byteCount) })
+        metrics["decode_mb_per_token"] = quantizedBytes / 1e6
+        metrics["decode_speedup_estimate"] = baseBytes / quantizedBytes
         let activity = outcome.model.activationStatistics.snapshot
         if case .llmInt8? = recipe.activation, activity.columns > 0 {
             metrics["outlier_columns"] = Double(activity.outlierColumns) / Double(activity.columns) * 100

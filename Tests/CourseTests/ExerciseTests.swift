@@ -67,7 +67,7 @@ import Testing
             (Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "passmark = 60"), 5,
              "unknown key `passmark`; did you mean `pass_mark`? (allowed: title, module, brief, methods, chunks, pass_mark, check)"),
             (Self.valid.replacingOccurrences(of: "\"same_top\"", with: "\"ppl\""), 15,
-             "[check.first] `metric` must be one of \"bits_per_weight\", \"block_bits_per_weight\", \"llama2_7b_gb\", \"mean_kld\", \"outlier_columns\", \"ppl_ratio\", \"same_top\""),
+             "[check.first] `metric` must be one of \"bits_per_weight\", \"block_bits_per_weight\", \"decode_mb_per_token\", \"decode_speedup_estimate\", \"llama2_7b_gb\", \"mean_kld\", \"outlier_columns\", \"ppl_ratio\", \"same_top\""),
             (Self.valid.replacingOccurrences(of: "at_least = 95", with: "at_least = 95\nat_most = 99"), 15,
              "[check.first] needs exactly one of `at_most` or `at_least`, a number"),
             (Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "pass_mark = 101"), 5,

@@ -42,7 +42,8 @@ import Testing
         #expect(grade["score"] as? Int == 100 && grade["maxScore"] as? Int == 100)
         let metrics = try #require((a["measurement"] as? [String: Any])?["metrics"] as? [String: Double])
         #expect((a["measurement"] as? [String: Any])?["evaluatedTokens"] as? Int == 2 * 127)
-        #expect(Set(metrics.keys) == ["ppl_ratio", "mean_kld", "same_top", "bits_per_weight", "block_bits_per_weight", "llama2_7b_gb"])
+        #expect(Set(metrics.keys) == ["ppl_ratio", "mean_kld", "same_top", "bits_per_weight", "block_bits_per_weight", "llama2_7b_gb",
+                                      "decode_mb_per_token", "decode_speedup_estimate"])
         // 8-bit codes plus one FP16 scale per row: 1,572,864 × 8 + 16 × 6,912 rows, over the weights.
         #expect(metrics["block_bits_per_weight"] == Double(1_572_864 * 8 + 16 * 6_912) / 1_572_864)
 
