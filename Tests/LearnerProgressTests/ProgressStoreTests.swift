@@ -5,8 +5,15 @@ import Testing
 
 @Suite struct ProgressStoreTests {
     /// A fresh folder; the store path inside it.
+    /// Every store of this test process lives under one folder, removed when the process exits.
+    static let scratch: URL = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-store-tests-\(getpid())")
+        atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-store-tests-\(getpid())")) }
+        return dir
+    }()
+
     static func temporaryPath() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-store-\(UUID().uuidString)")
+        let dir = scratch.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.appendingPathComponent("progress.sqlite").path
     }

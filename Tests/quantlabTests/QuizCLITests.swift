@@ -43,13 +43,20 @@ import Testing
     /// A course with the lesson above (module 1) and a second module without a quiz, and an
     /// empty progress home.
     struct Sandbox {
+        /// Every sandbox of this test process lives under one folder, removed when the process exits.
+        static let scratch: URL = {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-quiz-tests-\(getpid())")
+            atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-quiz-tests-\(getpid())")) }
+            return dir
+        }()
+
         let root: URL
         var course: String { root.appendingPathComponent("course").path }
         var home: String { root.appendingPathComponent("home").path }
         var store: String { root.appendingPathComponent("home/progress.sqlite").path }
 
         init() throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-quiz-\(UUID().uuidString)")
+            root = Sandbox.scratch.appendingPathComponent(UUID().uuidString)
             let lessons = root.appendingPathComponent("course/lessons")
             try FileManager.default.createDirectory(at: lessons, withIntermediateDirectories: true)
             try QuizCLITests.lesson.write(to: lessons.appendingPathComponent("01-bits.md"), atomically: true, encoding: .utf8)
