@@ -49,7 +49,7 @@ public enum ExerciseRunner {
         let textPath = courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path
         let file = try GGUFFile.open(path: modelPath)
         let modelDigest = file.withBytes { SHA256.hex($0) }
-        let text = try readText(textPath)
+        let text = try BoundedFile.readText(path: textPath)
         let key = key(recipe: recipe, modelDigest: modelDigest, textDigest: SHA256.hex(Array(text.utf8)), chunks: exercise.chunks)
         let cacheFile = URL(fileURLWithPath: cacheDirectory).appendingPathComponent("exercise-\(key).json")
         if !fresh, let data = try? Data(contentsOf: cacheFile), let cached = try? JSONDecoder().decode(ExerciseMeasurement.self, from: data) {
@@ -61,18 +61,10 @@ public enum ExerciseRunner {
         let bos = tokenizer.addsBOS ? tokenizer.bosID : nil
         let plan = try EvaluationPlan(tokens: tokenizer.encode(text, addSpecial: true), contextLength: min(256, base.config.contextLength),
                                       maximumChunks: exercise.chunks, bos: bos, modelContext: base.config.contextLength)
-        let calibrationTokens = try tokenizer.encode(readText(courseRoot.appendingPathComponent(ReferenceModel.calibrationTextPath).path), addSpecial: true)
-        var importance: [String: [Float]]?
-        if recipe.importanceMatrix {
-            let calibrationPlan = try EvaluationPlan(tokens: calibrationTokens, contextLength: min(256, base.config.contextLength), bos: bos,
-                                                     modelContext: base.config.contextLength)
-            importance = try ImportanceCollector.collect(model: base, plan: calibrationPlan, threads: threads).importance
-        }
-        let calibration = try ModelQuantizer.calibrationSettings(recipe).map {
-            try CalibrationSet(tokens: calibrationTokens, settings: $0, bos: bos, contextLength: base.config.contextLength)
-        }
+        let (importance, calibration) = try CalibrationText.inputs(
+            for: recipe, path: courseRoot.appendingPathComponent(ReferenceModel.calibrationTextPath).path, model: base, tokenizer: tokenizer, threads: threads)
         let start = DispatchTime.now().uptimeNanoseconds
-        let outcome = try ModelQuantizer.quantize(recipe, file, importance: importance, calibration: calibration, threads: threads)
+        let outcome = try ModelQuantizer.quantize(recipe, file, base: base, importance: importance, calibration: calibration, threads: threads)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
         let baseLogProbs = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: modelDigest, plan: plan, threads: threads).values
@@ -115,11 +107,5 @@ public enum ExerciseRunner {
             throw CourseProblem(file: file, line: 1, message: "exercise \(exercise.id) allows method \(QuantizationSettings.quoted(exercise.methods)), not \"\(method)\"")
         }
         return recipe
-    }
-
-    static func readText(_ path: String) throws -> String {
-        let bytes = try BoundedFile.read(path: path, displayPath: path, limit: 64 << 20, what: "text file")
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw ExerciseError(file: path, message: "the text is not valid UTF-8") }
-        return text
     }
 }

@@ -231,4 +231,13 @@ public enum BoundedFile {
         }
         return [UInt8](data)
     }
+
+    /// `read`, as UTF-8 text; invalid UTF-8 is a problem naming the file.
+    public static func readText(path: String, limit: Int = 64 << 20, what: String = "text file") throws(CourseProblem) -> String {
+        let bytes = try read(path: path, displayPath: path, limit: limit, what: what)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw CourseProblem(file: path, line: nil, message: "the text is not valid UTF-8")
+        }
+        return text
+    }
 }

@@ -26,24 +26,39 @@ public struct CalibratedResult: Sendable {
     public var seconds: Double
 }
 
-/// The inputs one block's matrices saw, per calibration sequence, and their Gram matrices.
+/// The inputs one block's matrices saw, per calibration sequence and all tokens together.
 struct CapturedInputs {
-    /// [sample][n · columns] for matrices 0 (q, k, v), 3 (o), 4 (gate, up) and 6 (down).
-    var bySample: [Int: [[Float]]] = [:]
+    /// [sample][n · columns] by source matrix: 0 (q, k, v), 3 (o), 4 (gate, up), 6 (down).
+    private(set) var bySample: [Int: [[Float]]] = [:]
+    /// [tokens, columns] by source matrix: every sample's rows, in order.
+    private(set) var tokens: [Int: [Float]] = [:]
 
-    init(_ inputs: BlockInputs, block: LlamaBlockWeights, threads: Int) {
-        var captured: [Int: [[Float]]] = [0: [], 3: [], 4: [], 6: []]
+    /// Runs the calibration sequences through `block`, keeping the inputs of `sources`.
+    init(_ inputs: BlockInputs, block: LlamaBlockWeights, sources: Set<Int> = [0, 3, 4, 6], threads: Int) {
+        var captured: [Int: [[Float]]] = [:]
         inputs.observe(block, threads: threads) { _, matrix, input in
-            if captured[matrix] != nil { captured[matrix]!.append(input) }
+            if sources.contains(matrix) { captured[matrix, default: []].append(input) }
         }
         bySample = captured
+        tokens = captured.mapValues { $0.flatMap { $0 } }
     }
 
     /// All tokens of the input of `matrix`'s group: [tokens, columns].
-    func all(_ matrix: Int) -> [Float] { bySample[Self.source(matrix)]!.flatMap { $0 } }
+    func all(_ matrix: Int) -> [Float] { tokens[Self.source(matrix)]! }
 
     /// The matrix whose input `matrix` shares (k and v read q's input; up reads gate's).
     static func source(_ matrix: Int) -> Int { [0, 0, 0, 3, 4, 4, 6][matrix] }
+}
+
+extension LlamaConfig {
+    /// Checks `validate` against every block matrix not in `skip`, before any work starts.
+    func validateBlockMatrices(skip: Set<String>, _ validate: (_ columns: Int, _ tensor: String) throws -> Void) throws {
+        for b in 0..<blockCount {
+            for m in 0..<7 where !skip.contains(LlamaModel.matrixName(block: b, index: m)) {
+                try validate(matrixShape(m).columns, LlamaModel.matrixName(block: b, index: m))
+            }
+        }
+    }
 }
 
 enum Gram {
@@ -54,12 +69,7 @@ enum Gram {
         var transposed = [Float](repeating: 0, count: x.count)
         for t in 0..<tokens { for c in 0..<columns { transposed[c * tokens + t] = x[t * columns + c] } }
         var g = [Float](repeating: 0, count: columns * columns)
-        transposed.withUnsafeBufferPointer { xt in
-            g.withUnsafeMutableBufferPointer { out in
-                Kernels.matmul(weights: xt.baseAddress!, rows: columns, columns: tokens, input: xt.baseAddress!, count: columns,
-                               output: out.baseAddress!, threads: threads)
-            }
-        }
+        Kernels.matmul(transposed, rows: columns, columns: tokens, input: transposed, count: columns, into: &g, threads: threads)
         let inverse = 1 / Float(max(tokens, 1))
         return g.map { $0 * inverse }
     }
@@ -78,14 +88,7 @@ enum Gram {
         let rows = a.count / columns
         // product[t][o] = Σᵢ A[o][i]·G[t][i] = (A·G)[o][t] (G is symmetric).
         var product = [Float](repeating: 0, count: rows * columns)
-        a.withUnsafeBufferPointer { ap in
-            g.withUnsafeBufferPointer { gp in
-                product.withUnsafeMutableBufferPointer { out in
-                    Kernels.matmul(weights: ap.baseAddress!, rows: rows, columns: columns, input: gp.baseAddress!, count: columns,
-                                   output: out.baseAddress!, threads: threads)
-                }
-            }
-        }
+        Kernels.matmul(a, rows: rows, columns: columns, input: g, count: columns, into: &product, threads: threads)
         var sum = 0.0
         for o in 0..<rows { for t in 0..<columns { sum += Double(a[o * columns + t]) * Double(product[t * rows + o]) } }
         return sum
@@ -106,11 +109,7 @@ extension AWQ {
                                 skip: Set<String> = [], threads: Int) throws -> CalibratedResult {
         let start = DispatchTime.now().uptimeNanoseconds
         let c = model.config
-        for b in 0..<c.blockCount {
-            for m in 0..<7 where !skip.contains(name(b, m)) {
-                try settings.validate(columns: c.matrixShape(m).columns, tensor: name(b, m))
-            }
-        }
+        try c.validateBlockMatrices(skip: skip) { try settings.validate(columns: $0, tensor: $1) }
         var inputs = try BlockInputs(model: model, calibration: calibration)
         var result = CalibratedResult(values: [:], storage: [:], layers: [], calibrationTokens: calibration.tokenCount, seconds: 0)
         for b in 0..<c.blockCount {
@@ -235,7 +234,7 @@ extension AWQ {
         return w
     }
 
-    static func name(_ block: Int, _ matrix: Int) -> String { "blk.\(block).\(LlamaModel.blockMatrixNames[matrix]).weight" }
+    static func name(_ block: Int, _ matrix: Int) -> String { LlamaModel.matrixName(block: block, index: matrix) }
 
     /// w[r][c] *= s[c].
     static func scaleColumns(_ w: inout [Float], columns: Int, by s: [Float]) {
@@ -251,14 +250,7 @@ extension AWQ {
     static func multiply(_ w: [Float], columns: Int, input x: [Float], threads: Int) -> [Float] {
         let rows = w.count / columns, tokens = x.count / columns
         var output = [Float](repeating: 0, count: tokens * rows)
-        w.withUnsafeBufferPointer { wp in
-            x.withUnsafeBufferPointer { xp in
-                output.withUnsafeMutableBufferPointer { out in
-                    Kernels.matmul(weights: wp.baseAddress!, rows: rows, columns: columns, input: xp.baseAddress!, count: tokens,
-                                   output: out.baseAddress!, threads: threads)
-                }
-            }
-        }
+        Kernels.matmul(w, rows: rows, columns: columns, input: x, count: tokens, into: &output, threads: threads)
         return output
     }
 }
@@ -288,11 +280,7 @@ extension GPTQ {
                                 skip: Set<String> = [], threads: Int) throws -> CalibratedResult {
         let start = DispatchTime.now().uptimeNanoseconds
         let c = model.config
-        for b in 0..<c.blockCount {
-            for m in 0..<7 where !skip.contains(AWQ.name(b, m)) {
-                try recipe.matrix.validate(columns: c.matrixShape(m).columns, tensor: AWQ.name(b, m))
-            }
-        }
+        try c.validateBlockMatrices(skip: skip) { try recipe.matrix.validate(columns: $0, tensor: $1) }
         var inputs = try BlockInputs(model: model, calibration: calibration)
         var result = CalibratedResult(values: [:], storage: [:], layers: [], calibrationTokens: calibration.tokenCount, seconds: 0)
         let order: [[Int]] = recipe.trueSequential ? [[0, 1, 2], [3], [4, 5], [6]] : [Array(0..<7)]
@@ -300,20 +288,17 @@ extension GPTQ {
             let original = model.weights.blocks[b]
             var block = original
             for group in order {
-                let matrices = group.filter { !skip.contains(AWQ.name(b, $0)) }
+                let matrices = group.filter { !skip.contains(LlamaModel.matrixName(block: b, index: $0)) }
                 guard !matrices.isEmpty else { continue }
                 // The inputs of this group's matrices, through the block as quantized so far.
                 let sources = Set(matrices.map(CapturedInputs.source))
-                var captured: [Int: [Float]] = [:]
-                inputs.observe(block, threads: threads) { _, matrix, input in
-                    if sources.contains(matrix) { captured[matrix, default: []] += input }
-                }
+                let captured = CapturedInputs(inputs, block: block, sources: sources, threads: threads)
                 var grams: [Int: [Float]] = [:]
-                for source in sources { grams[source] = Gram.of(captured[source]!, columns: c.matrixShape(source).columns, threads: threads) }
+                for source in sources { grams[source] = Gram.of(captured.all(source), columns: c.matrixShape(source).columns, threads: threads) }
                 for m in matrices {
                     let (rows, columns) = c.matrixShape(m)
                     let gram = grams[CapturedInputs.source(m)]!
-                    let name = AWQ.name(b, m)
+                    let name = LlamaModel.matrixName(block: b, index: m)
                     let quantized = try quantize(original[matrix: m], rows: rows, columns: columns, hessian: gram.map { 2 * $0 }, name: name,
                                                  settings: recipe.matrix)
                     let rtn = try rtn(original[matrix: m], rows: rows, columns: columns, name: name, settings: recipe.matrix)

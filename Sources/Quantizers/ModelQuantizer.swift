@@ -151,7 +151,8 @@ public enum ModelQuantizer {
 
     /// `apply`, keeping the calibration report. `calibration` (windows of the calibration text)
     /// is required when `calibrationSettings(recipe)` is not nil.
-    public static func quantize(_ recipe: QuantizationRecipe, _ file: GGUFFile, importance: [String: [Float]]? = nil,
+    /// `base` is `file`'s model when the caller has loaded it already (calibration runs on it).
+    public static func quantize(_ recipe: QuantizationRecipe, _ file: GGUFFile, base: LlamaModel? = nil, importance: [String: [Float]]? = nil,
                                 calibration: CalibrationSet? = nil, threads: Int = 2) throws -> Outcome {
         try requireImportance(recipe, importance)
         var calibrated: CalibratedResult?
@@ -159,7 +160,7 @@ public enum ModelQuantizer {
             guard let calibration else {
                 throw QuantizerError.invalidSetting(key: "method", value: recipe.method.label, allowed: "a calibration set (windows of the calibration text)")
             }
-            let base = try LlamaModel(file: file)
+            let base = try base ?? LlamaModel(file: file)
             let skip = Set(file.tensors.map(\.name).filter { $0.hasPrefix("blk.") && recipe.method(for: $0) != recipe.method })
             if case .awq(let settings) = recipe.method {
                 calibrated = try AWQ.quantize(base, calibration: calibration, settings: settings, skip: skip, threads: threads)

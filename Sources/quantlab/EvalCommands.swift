@@ -75,9 +75,9 @@ struct Eval: ParsableCommand {
         if let settings {
             let start = DispatchTime.now()
             (model, memory, calibrated, projected) = try withRecipe(settings) { recipe in
-                let importance = recipe.importanceMatrix ? try calibrationImportance(file, options: options) : nil
-                let calibration = try ModelQuantizer.calibrationSettings(recipe).map { try calibrationSet($0, file: file, options: options) }
-                let outcome = try ModelQuantizer.quantize(recipe, file, importance: importance, calibration: calibration, threads: options.threadCount)
+                let (importance, calibration) = try calibrationInputs(recipe, model: model, tokenizer: tokenizer, options: options)
+                let outcome = try ModelQuantizer.quantize(recipe, file, base: model, importance: importance, calibration: calibration,
+                                                          threads: options.threadCount)
                 return (outcome.model, outcome.memory, outcome.calibrated,
                         [ModelShape.llama2_7B, .llama2_70B].map { ($0, MemoryProjection.project(recipe, onto: $0)) })
             }

@@ -69,18 +69,12 @@ func loadModel(_ file: GGUFFile) throws -> (LlamaModel, Tokenizer) {
 /// A text or settings file, read with the course's bounded reader (a regular file, at most 64 MiB,
 /// checked before reading), as UTF-8.
 func readText(_ path: String) throws -> String {
-    let bytes: [UInt8]
     do {
-        bytes = try BoundedFile.read(path: path, displayPath: path, limit: 64 << 20, what: "text file")
+        return try BoundedFile.readText(path: path)
     } catch {
         Output.error("quantlab: \(error)")
         throw ExitCode(dataErrorExit)
     }
-    guard let text = String(validating: bytes, as: UTF8.self) else {
-        Output.error("quantlab: \(path): the text is not valid UTF-8")
-        throw ExitCode(dataErrorExit)
-    }
-    return text
 }
 
 /// The llama-perplexity chunking of a text for a model, or a message naming the text and exit 65.
@@ -94,24 +88,11 @@ func makePlan(tokens: [Int32], contextLength: Int, chunks: Int?, tokenizer: Toke
     }
 }
 
-/// The importance matrix a settings file's `imatrix = true` uses: `file`'s model over the course's
-/// calibration text in chunks of 256 tokens, as `quantlab imatrix` collects it by default.
-func calibrationImportance(_ file: GGUFFile, options: ModelOptions) throws -> [String: [Float]] {
-    let (model, tokenizer) = try loadModel(file)
-    let textPath = try options.resolve(nil, default: ReferenceModel.calibrationTextPath, what: "calibration text")
-    let tokens = tokenizer.encode(try readText(textPath), addSpecial: true)
-    let plan = try makePlan(tokens: tokens, contextLength: min(256, model.config.contextLength), chunks: nil,
-                            tokenizer: tokenizer, model: model, textPath: textPath)
-    return try ImportanceCollector.collect(model: model, plan: plan, threads: options.threadCount).importance
-}
-
-/// Windows of the course's calibration text for GPTQ and AWQ.
-func calibrationSet(_ settings: CalibrationSettings, file: GGUFFile, options: ModelOptions) throws -> CalibrationSet {
-    let (model, tokenizer) = try loadModel(file)
-    let textPath = try options.resolve(nil, default: ReferenceModel.calibrationTextPath, what: "calibration text")
-    let tokens = tokenizer.encode(try readText(textPath), addSpecial: true)
-    return try CalibrationSet(tokens: tokens, settings: settings, bos: tokenizer.addsBOS ? tokenizer.bosID : nil,
-                              contextLength: model.config.contextLength)
+/// What a recipe needs from the course's calibration text (see `CalibrationText`).
+func calibrationInputs(_ recipe: QuantizationRecipe, model: LlamaModel, tokenizer: Tokenizer,
+                       options: ModelOptions) throws -> (importance: [String: [Float]]?, calibration: CalibrationSet?) {
+    try CalibrationText.inputs(for: recipe, path: try options.resolve(nil, default: ReferenceModel.calibrationTextPath, what: "calibration text"),
+                               model: model, tokenizer: tokenizer, threads: options.threadCount)
 }
 
 /// Runs `body` with the recipe of a settings file. A problem in the file or in applying it is
@@ -289,7 +270,11 @@ struct Export: ParsableCommand {
     func run() throws {
         let file = try openModelFile(try options.modelPath())
         let writer = try withRecipe(settings) { recipe in
-            let importance = recipe.importanceMatrix ? try calibrationImportance(file, options: options) : nil
+            var importance: [String: [Float]]?
+            if recipe.importanceMatrix {
+                let (model, tokenizer) = try loadModel(file)
+                importance = try calibrationInputs(recipe, model: model, tokenizer: tokenizer, options: options).importance
+            }
             let writer = try ModelQuantizer.exportGGUF(recipe, from: file, importance: importance)
             try writer.write(to: output)
             return writer

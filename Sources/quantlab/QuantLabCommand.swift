@@ -178,8 +178,8 @@ struct CheckCourse: ParsableCommand {
             for (name, mustPass) in [("starter", false), ("solution", true)] {
                 let path = exercise.directory.appendingPathComponent("\(name).toml").path
                 do {
-                    let bytes = try BoundedFile.read(path: path, displayPath: path, limit: 64 * 1024, what: "settings file")
-                    let recipe = try ExerciseRunner.recipe(settings: String(decoding: bytes, as: UTF8.self), file: path, exercise: exercise)
+                    let settings = try BoundedFile.readText(path: path, limit: 64 * 1024, what: "settings file")
+                    let recipe = try ExerciseRunner.recipe(settings: settings, file: path, exercise: exercise)
                     guard !skipRuns else { continue }
                     let graded = try ExerciseRunCommand.grade(exercise, recipe: recipe, settingsPath: path, courseRoot: course.root,
                                                               threads: ProcessInfo.processInfo.activeProcessorCount, fresh: false)

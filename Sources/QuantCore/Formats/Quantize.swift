@@ -40,8 +40,13 @@ public enum Quantize {
 
     /// The value of largest magnitude (the first one on ties), as ggml picks `max`.
     @inline(__always) static func signedAbsMax(_ x: UnsafeBufferPointer<Float>, _ start: Int) -> Float {
+        signedAbsMax(x.baseAddress! + start, count: 32)
+    }
+
+    /// The value of largest magnitude (the first of equal ones), 0 when all are 0.
+    @inline(__always) static func signedAbsMax(_ x: UnsafePointer<Float>, count: Int) -> Float {
         var amax: Float = 0, max: Float = 0
-        for j in start..<(start + 32) where amax < abs(x[j]) {
+        for j in 0..<count where amax < abs(x[j]) {
             amax = abs(x[j])
             max = x[j]
         }

@@ -84,11 +84,7 @@ extension Quantize {
     /// `make_qx_quants` with rmse_type 1 (weights x²) and no importance: a signed scale for `n`
     /// values with levels −nmax…nmax−1, trying 18 scales around nmax/max.
     static func makeQX(_ x: UnsafePointer<Float>, n: Int, nmax: Int, levels L: inout [Int8], offset: Int, weights qw: [Float]? = nil) -> Float {
-        var maximum: Float = 0, amax: Float = 0
-        for i in 0..<n where abs(x[i]) > amax {
-            amax = abs(x[i])
-            maximum = x[i]
-        }
+        let maximum = signedAbsMax(x, count: n), amax = abs(maximum)
         if amax < 1e-15 {
             for i in 0..<n { L[offset + i] = 0 }
             return 0
@@ -296,11 +292,7 @@ extension Quantize {
     /// `make_q3_quants` with do_rmse: levels −nmax…nmax−1, then up to five passes that move single
     /// values to the level that most improves the weighted fit.
     static func makeQ3(_ x: UnsafePointer<Float>, n: Int, nmax: Int, levels L: inout [Int8], offset: Int) -> Float {
-        var maximum: Float = 0, amax: Float = 0
-        for i in 0..<n where abs(x[i]) > amax {
-            amax = abs(x[i])
-            maximum = x[i]
-        }
+        let maximum = signedAbsMax(x, count: n), amax = abs(maximum)
         if amax < 1e-15 {
             for i in 0..<n { L[offset + i] = 0 }
             return 0

@@ -109,13 +109,7 @@ extension ActivationScheme {
         }
         statistics?.record(columns: columns, outliers: outliers.count)
         // Integer part: exact integer dot products (as floats), then both scales.
-        w.codes.withUnsafeBufferPointer { wp in
-            codes.withUnsafeBufferPointer { xp in
-                output.withUnsafeMutableBufferPointer { yp in
-                    Kernels.matmul(weights: wp.baseAddress!, rows: rows, columns: columns, input: xp.baseAddress!, count: count, output: yp.baseAddress!, threads: threads)
-                }
-            }
-        }
+        Kernels.matmul(w.codes, rows: rows, columns: columns, input: codes, count: count, into: &output, threads: threads)
         for t in 0..<count {
             for o in 0..<rows { output[t * rows + o] *= rowScales[t] * w.scale(row: o) }
         }

@@ -52,6 +52,21 @@ public enum Kernels {
         }
     }
 
+    /// The same product over arrays: weights [rows, columns], input [count, columns], output
+    /// [count, rows] (written in place; its size must be count · rows).
+    public static func matmul(_ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
+                              into output: inout [Float], threads: Int) {
+        precondition(weights.count >= rows * columns && input.count >= count * columns && output.count >= count * rows)
+        weights.withUnsafeBufferPointer { w in
+            input.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { y in
+                    matmul(weights: w.baseAddress!, rows: rows, columns: columns, input: x.baseAddress!, count: count,
+                           output: y.baseAddress!, threads: threads)
+                }
+            }
+        }
+    }
+
     /// RMSNorm as ggml computes it: the mean square summed in double precision, then
     /// `x / sqrt(mean + eps) * weight`.
     public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, count: Int, epsilon: Float,

@@ -163,6 +163,11 @@ public final class LlamaModel: Sendable {
     /// The seven block matrices in forward order; `runBlock`'s observer numbers them this way.
     public static let blockMatrixNames = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
 
+    /// The GGUF name of matrix `index` of block `block`: "blk.3.attn_q.weight".
+    public static func matrixName(block: Int, index: Int) -> String {
+        "blk.\(block).\(blockMatrixNames[index]).weight"
+    }
+
     /// Loads every tensor, checking each shape against the configuration: all of them as F32,
     /// and the quantized matrices also packed, so they run as llama.cpp runs them.
     public convenience init(file: GGUFFile) throws {
@@ -260,7 +265,7 @@ public final class LlamaModel: Sendable {
         if let output = packed?.output {
             multiply(output, input: normed, count: m, into: &logits, threads: threads)
         } else {
-            matmul(weights.output ?? weights.tokenEmbedding, rows: c.vocabularySize, columns: dim, input: normed, count: m, into: &logits, threads: threads)
+            Kernels.matmul(weights.output ?? weights.tokenEmbedding, rows: c.vocabularySize, columns: dim, input: normed, count: m, into: &logits, threads: threads)
         }
         return logits
     }
@@ -395,7 +400,7 @@ public final class LlamaModel: Sendable {
         case .plain(let observe):
             observe?(index, input)
         case .model(let block):
-            importance?.add("blk.\(block).\(Self.blockMatrixNames[index]).weight", input: input, count: count, columns: columns)
+            importance?.add(Self.matrixName(block: block, index: index), input: input, count: count, columns: columns)
             if let activationScheme {
                 activationScheme.multiply(int8Blocks[block][index], input: input, count: count, into: &output, threads: threads, statistics: activationStatistics)
                 return
@@ -405,23 +410,13 @@ public final class LlamaModel: Sendable {
                 return
             }
         }
-        matmul(weights, rows: rows, columns: columns, input: input, count: count, into: &output, threads: threads)
+        Kernels.matmul(weights, rows: rows, columns: columns, input: input, count: count, into: &output, threads: threads)
     }
 
     private func multiply(_ matrix: PackedMatrix, input: [Float], count: Int, into output: inout [Float], threads: Int) {
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
                 matrix.multiply(x.baseAddress!, count: count, into: y.baseAddress!, threads: threads)
-            }
-        }
-    }
-
-    private func matmul(_ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int, into output: inout [Float], threads: Int) {
-        weights.withUnsafeBufferPointer { w in
-            input.withUnsafeBufferPointer { x in
-                output.withUnsafeMutableBufferPointer { y in
-                    Kernels.matmul(weights: w.baseAddress!, rows: rows, columns: columns, input: x.baseAddress!, count: count, output: y.baseAddress!, threads: threads)
-                }
             }
         }
     }
