@@ -60,6 +60,7 @@ public struct Exercise: Sendable, Equatable {
         "outlier_columns": ("LLM.int8() 16-bit columns", "%"),
         "decode_mb_per_token": ("weight MB read per decoded token", " MB"),
         "decode_speedup_estimate": ("decode speed-up, from bytes", "×"),
+        "decode_speedup": ("decode speed-up, measured", "×"),
     ]
 
     static let keys = ["title", "module", "brief", "methods", "chunks", "pass_mark", "check"]
@@ -241,7 +242,7 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
         case "same_top", "outlier_columns": return String(format: "%.2f%%", value)
         case "llama2_7b_gb": return String(format: "%.2f GB", value)
         case "decode_mb_per_token": return String(format: "%.3f MB", value)
-        case "decode_speedup_estimate": return String(format: "%.2f×", value)
+        case "decode_speedup_estimate", "decode_speedup": return String(format: "%.2f×", value)
         default: return String(format: "%.3f", value)
         }
     }

@@ -4,13 +4,16 @@ import QuantCore
 import Quantizers
 
 /// What a run of an exercise measured: deterministic metrics (identical on rerun and for any
-/// thread count) plus the time quantization took, which is reported but not graded.
+/// thread count) plus the time quantization took, which is reported but not graded, and, when
+/// asked for, the measured decode speed against the F32 model in the same run (metric
+/// `decode_speedup`, the median of the repeats; the only metric that varies between runs).
 public struct ExerciseMeasurement: Sendable, Equatable, Codable {
     public var metrics: [String: Double]
     public var quantizationSeconds: Double
     public var evaluatedTokens: Int
     public var calibrationTokens: Int?
     public var layers: [LayerReport]?
+    public var speed: DecodeSpeedComparison?
 }
 
 /// Why an exercise could not be run.
@@ -38,13 +41,21 @@ public enum ExerciseRunner {
     public static var baseline: [String: Double] {
         let f16 = MemoryProjection.project(QuantizationRecipe(method: .keep), onto: .llama2_7B)
         return ["ppl_ratio": 1, "mean_kld": 0, "same_top": 100, "bits_per_weight": 32, "block_bits_per_weight": 32,
-                "llama2_7b_gb": Double(f16.bytes) / 1e9, "outlier_columns": 0, "decode_speedup_estimate": 1]
+                "llama2_7b_gb": Double(f16.bytes) / 1e9, "outlier_columns": 0, "decode_speedup_estimate": 1, "decode_speedup": 1]
+    }
+
+    /// Whether grading the exercise needs the measured decode speed.
+    public static func needsMeasuredSpeed(_ exercise: Exercise) -> Bool {
+        exercise.checks.contains { $0.metric == "decode_speedup" }
     }
 
     /// Runs the recipe, answering from `cacheDirectory` when the same key was measured before
-    /// (unless `fresh`). Returns the measurement and whether it came from the cache.
+    /// (unless `fresh`). Decode speed is measured when `measureSpeed` is set or the rubric
+    /// grades it; a cached result without it is then recomputed. Returns the measurement and
+    /// whether it came from the cache.
     public static func measure(_ exercise: Exercise, recipe: QuantizationRecipe, courseRoot: URL, cacheDirectory: String,
-                               fresh: Bool = false, threads: Int) throws -> (ExerciseMeasurement, cached: Bool) {
+                               fresh: Bool = false, measureSpeed: Bool = false, speedTrial: DecodeSpeed.Trial = .standard, threads: Int) throws -> (ExerciseMeasurement, cached: Bool) {
+        let measureSpeed = measureSpeed || needsMeasuredSpeed(exercise)
         let modelPath = courseRoot.appendingPathComponent(ReferenceModel.relativePath).path
         let textPath = courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path
         let file = try GGUFFile.open(path: modelPath)
@@ -52,7 +63,8 @@ public enum ExerciseRunner {
         let text = try BoundedFile.readText(path: textPath)
         let key = key(recipe: recipe, modelDigest: modelDigest, textDigest: SHA256.hex(Array(text.utf8)), chunks: exercise.chunks)
         let cacheFile = URL(fileURLWithPath: cacheDirectory).appendingPathComponent("exercise-\(key).json")
-        if !fresh, let data = try? Data(contentsOf: cacheFile), let cached = try? JSONDecoder().decode(ExerciseMeasurement.self, from: data) {
+        if !fresh, let data = try? Data(contentsOf: cacheFile), let cached = try? JSONDecoder().decode(ExerciseMeasurement.self, from: data),
+           cached.speed != nil || !measureSpeed {
             return (cached, true)
         }
 
@@ -92,8 +104,16 @@ public enum ExerciseRunner {
         if case .llmInt8? = recipe.activation, activity.columns > 0 {
             metrics["outlier_columns"] = Double(activity.outlierColumns) / Double(activity.columns) * 100
         }
+        var speed: DecodeSpeedComparison?
+        if measureSpeed {
+            // The first tokens of the evaluation split, decoded one at a time by both models on
+            // one thread: a matrix of this 2M-parameter model is too small to split (two threads
+            // decode it slower than one), and one thread keeps grades independent of --threads.
+            speed = try DecodeSpeed.compare(outcome.model, against: base, prompt: plan.input(chunk: 0), trial: speedTrial, threads: 1)
+            metrics["decode_speedup"] = speed?.speedup
+        }
         let measurement = ExerciseMeasurement(metrics: metrics, quantizationSeconds: seconds, evaluatedTokens: divergence.tokens,
-                                              calibrationTokens: outcome.calibrated?.calibrationTokens, layers: outcome.calibrated?.layers)
+                                              calibrationTokens: outcome.calibrated?.calibrationTokens, layers: outcome.calibrated?.layers, speed: speed)
         try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         if let data = try? JSONEncoder().encode(measurement) { try? data.write(to: cacheFile, options: .atomic) }
         return (measurement, false)
@@ -101,7 +121,11 @@ public enum ExerciseRunner {
 
     /// Parses a settings file for an exercise, refusing methods the exercise does not allow.
     public static func recipe(settings text: String, file: String, exercise: Exercise) throws(CourseProblem) -> QuantizationRecipe {
-        let recipe = try QuantizationSettings.parse(text, file: file)
+        let (recipe, evaluation) = try QuantizationSettings.parseWithEvaluation(text, file: file)
+        guard evaluation.isEmpty else {
+            throw CourseProblem(file: file, line: evaluation.line,
+                                message: "exercise \(exercise.id) fixes its own evaluation (\(exercise.chunks.map { "\($0) chunks" } ?? "every chunk") of 256 tokens) so that every submission is graded alike; remove the [evaluation] table (it applies to quantlab eval and quantize)")
+        }
         let method = QuantizationSettings.methodName(recipe)
         guard exercise.methods.contains(method) else {
             throw CourseProblem(file: file, line: 1, message: "exercise \(exercise.id) allows method \(QuantizationSettings.quoted(exercise.methods)), not \"\(method)\"")

@@ -12,6 +12,10 @@ import Quantizers
 ///
 /// [overrides]               # optional: tensor-name patterns (* = anything) → "keep" or a ggml type
 /// "output.weight" = "q8_0"
+///
+/// [evaluation]              # optional, for quantlab eval and quantize (exercises fix their own)
+/// chunks = 8                # at most this many chunks (1–1000; default all)
+/// context = 128             # tokens per chunk (8–4096, within the model's context; default 256)
 /// ```
 ///
 /// `gguf` takes `type` or `preset`, and optionally `imatrix = true` (weight the rounding with an
@@ -39,7 +43,23 @@ public enum QuantizationSettings {
     static let maximumBytes = 64 * 1024
     static let maximumOverrides = 64
 
+    /// Optional `[evaluation]` settings; nil fields mean the command's defaults.
+    public struct EvaluationOptions: Sendable, Equatable {
+        public var chunks: Int?
+        public var context: Int?
+        /// The line of the `[evaluation]` table, nil when the file has none.
+        public var line: Int?
+        public var isEmpty: Bool { chunks == nil && context == nil }
+    }
+
+    static let evaluationKeys = ["chunks", "context"]
+
     public static func parse(_ text: String, file: String) throws(CourseProblem) -> QuantizationRecipe {
+        try parseWithEvaluation(text, file: file).recipe
+    }
+
+    /// The recipe and the `[evaluation]` options of a settings file.
+    public static func parseWithEvaluation(_ text: String, file: String) throws(CourseProblem) -> (recipe: QuantizationRecipe, evaluation: EvaluationOptions) {
         guard text.utf8.count <= maximumBytes else {
             throw CourseProblem(file: file, line: nil, message: "the settings file has \(text.utf8.count) bytes; at most \(maximumBytes) are allowed")
         }
@@ -67,10 +87,28 @@ public enum QuantizationSettings {
             if let guess = Suggestions.closest(to: method, in: methods + plannedMethods) { message += "; did you mean \"\(guess)\"?" }
             throw problem("method", message + " (available: \(quoted(methods)))")
         }
-        for key in root.keys.sorted() where key != "method" && key != "overrides" && !allowed.contains(key) {
+        for key in root.keys.sorted() where !["method", "overrides", "evaluation"].contains(key) && !allowed.contains(key) {
             var message = "unknown key `\(key)` for method \"\(method)\""
-            if let guess = Suggestions.closest(to: key, in: allowed + ["overrides"]) { message += "; did you mean `\(guess)`?" }
-            throw problem(key, message + (allowed.isEmpty ? " (this method takes no settings; only [overrides])" : " (allowed: \(allowed.joined(separator: ", ")), overrides)"))
+            if let guess = Suggestions.closest(to: key, in: allowed + ["overrides", "evaluation"]) { message += "; did you mean `\(guess)`?" }
+            throw problem(key, message + (allowed.isEmpty ? " (this method takes no settings; only [overrides] and [evaluation])"
+                                                          : " (allowed: \(allowed.joined(separator: ", ")), overrides, evaluation)"))
+        }
+        var evaluation = EvaluationOptions()
+        if let node = root["evaluation"] {
+            guard case .table(let table) = node else {
+                throw problem("evaluation", "`evaluation` must be a table: [evaluation] followed by chunks = N and/or context = N")
+            }
+            evaluation.line = document.line(of: "\u{0}", in: "evaluation")  // the [evaluation] header
+            for key in table.keys.sorted() where !evaluationKeys.contains(key) {
+                var message = "unknown key `\(key)` in [evaluation]"
+                if let guess = Suggestions.closest(to: key, in: evaluationKeys) { message += "; did you mean `\(guess)`?" }
+                throw CourseProblem(file: file, line: document.line(of: key, in: "evaluation"), message: message + " (allowed: chunks, context)")
+            }
+            let reader = Reader(root: table, problem: { key, message in
+                CourseProblem(file: file, line: document.line(of: key, in: "evaluation"), message: "[evaluation] " + message)
+            })
+            if table["chunks"] != nil { evaluation.chunks = try reader.integer("chunks", default: 0, range: 1...1000, defaultText: "all") }
+            if table["context"] != nil { evaluation.context = try reader.integer("context", default: 256, range: 8...4096) }
         }
         let values = Reader(root: root, problem: { key, message in problem(key, message) })
         let recipeMethod: TensorMethod
@@ -175,7 +213,7 @@ public enum QuantizationSettings {
                 overrides.append(.init(pattern: pattern, method: method))
             }
         }
-        return QuantizationRecipe(method: recipeMethod, overrides: overrides, activation: activation, importanceMatrix: importanceMatrix)
+        return (QuantizationRecipe(method: recipeMethod, overrides: overrides, activation: activation, importanceMatrix: importanceMatrix), evaluation)
     }
 
     /// The settings-file method a recipe came from ("rtn", "gguf", …).
@@ -200,13 +238,14 @@ public enum QuantizationSettings {
         let root: [String: TOMLNode]
         let problem: (String, String) -> CourseProblem
 
-        func integer(_ key: String, default value: Int, range: ClosedRange<Int>) throws(CourseProblem) -> Int {
+        func integer(_ key: String, default value: Int, range: ClosedRange<Int>, defaultText: String? = nil) throws(CourseProblem) -> Int {
             guard let node = root[key] else { return value }
+            let shown = defaultText ?? String(value)
             guard case .integer(let given) = node else {
-                throw problem(key, "`\(key)` must be an integer from \(range.lowerBound) to \(range.upperBound) (default \(value)); got \(node.typeNameWithArticle)")
+                throw problem(key, "`\(key)` must be an integer from \(range.lowerBound) to \(range.upperBound) (default \(shown)); got \(node.typeNameWithArticle)")
             }
             guard range.contains(given) else {
-                throw problem(key, "`\(key)` = \(given) is out of range; use \(range.lowerBound) to \(range.upperBound) (default \(value))")
+                throw problem(key, "`\(key)` = \(given) is out of range; use \(range.lowerBound) to \(range.upperBound) (default \(shown))")
             }
             return given
         }

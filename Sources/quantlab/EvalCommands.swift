@@ -72,7 +72,12 @@ struct Eval: ParsableCommand {
         var calibrated: CalibratedResult?
         var quantizationSeconds: Double?
         var projected: [(ModelShape, (bytes: Int, parameters: Int, bitsPerWeight: Double))] = []
+        var ctx = ctx, chunks = chunks
         if let settings {
+            // [evaluation] in the settings file, unless --ctx or --chunks say otherwise.
+            let evaluation = try withSettingsFile(settings) { try QuantizationSettings.parseWithEvaluation($0, file: settings).evaluation }
+            ctx = ctx ?? evaluation.context
+            chunks = chunks ?? evaluation.chunks
             let start = DispatchTime.now()
             (model, memory, calibrated, projected) = try withRecipe(settings) { recipe in
                 let (importance, calibration) = try calibrationInputs(recipe, model: model, tokenizer: tokenizer, options: options)

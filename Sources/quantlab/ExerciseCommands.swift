@@ -88,6 +88,7 @@ struct ExerciseRunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Your settings (TOML). Default: the exercise's starter.toml.", valueName: "file")) var settings: String?
     @Option(help: ArgumentHelp("Worker threads (results are identical for any count).", valueName: "n")) var threads: Int?
     @Flag(help: "Recompute even when the same settings were measured before.") var fresh = false
+    @Flag(help: "Also measure decode speed against the F32 model in the same run (median of repeats; exercises that grade speed on metric decode_speedup always do).") var measureSpeed = false
     @Flag(help: "Do not record the run in your progress.") var noRecord = false
     @OptionGroup var course: CourseOptions
     @Flag(help: "Print JSON for scripts.") var json = false
@@ -120,7 +121,7 @@ struct ExerciseRunCommand: ParsableCommand {
             throw ExitCode(dataErrorExit)
         }
         let report = try Self.grade(e, recipe: recipe, settingsPath: settingsPath, courseRoot: course.root,
-                                    threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, fresh: fresh)
+                                    threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, fresh: fresh, measureSpeed: measureSpeed)
         if !noRecord {
             try StoreOptions.run {
                 try StoreOptions.open().record(LearnerProgress.ExerciseRun(exerciseID: e.id, settingsHash: report.settingsHash, metrics: report.measurement.metrics,
@@ -138,12 +139,13 @@ struct ExerciseRunCommand: ParsableCommand {
     }
 
     /// Measures (or reads from the cache) and grades; shared with check-course.
-    static func grade(_ e: Exercise, recipe: QuantizationRecipe, settingsPath: String, courseRoot: URL, threads: Int, fresh: Bool) throws -> Report {
+    static func grade(_ e: Exercise, recipe: QuantizationRecipe, settingsPath: String, courseRoot: URL, threads: Int, fresh: Bool,
+                      measureSpeed: Bool = false) throws -> Report {
         let measurement: ExerciseMeasurement, cached: Bool
         do {
             (measurement, cached) = try Spinner.run("quantizing and evaluating for \(e.id)") {
                 try ExerciseRunner.measure(e, recipe: recipe, courseRoot: courseRoot,
-                                           cacheDirectory: BaseLogitsCache.defaultDirectory(), fresh: fresh, threads: threads)
+                                           cacheDirectory: BaseLogitsCache.defaultDirectory(), fresh: fresh, measureSpeed: measureSpeed, threads: threads)
             }
         } catch {
             Output.error("quantlab: \(settingsPath): \(error)")
@@ -173,6 +175,10 @@ struct ExerciseRunCommand: ParsableCommand {
         let m = r.measurement
         lines.append(String(format: "quantized in %.2f s; evaluated on %d tokens", m.quantizationSeconds, m.evaluatedTokens)
             + (m.calibrationTokens.map { "; \($0) calibration tokens" } ?? ""))
+        if let s = m.speed {
+            lines.append(String(format: "decode speed (measured, %d threads, %d tokens, median of %d): F32 %.0f tok/s, yours %.0f tok/s: %.2f× (repeats %.2f× to %.2f×, spread %.0f%%)",
+                                s.threads, s.tokens, s.repeats, s.baselineTokensPerSecond, s.tokensPerSecond, s.speedup, s.lowest, s.highest, s.spread * 100))
+        }
         lines.append("score \(r.grade.score) / \(r.grade.maxScore) (pass mark \(r.grade.passMark)): \(r.passed ? "PASSED" : "not passed yet")")
         return lines.joined(separator: "\n") + "\n"
     }

@@ -98,8 +98,13 @@ func calibrationInputs(_ recipe: QuantizationRecipe, model: LlamaModel, tokenize
 /// Runs `body` with the recipe of a settings file. A problem in the file or in applying it is
 /// printed with the file's name and ends the command with exit 65.
 func withRecipe<T>(_ settings: String, _ body: (QuantizationRecipe) throws -> T) throws -> T {
+    try withSettingsFile(settings) { try body(try QuantizationSettings.parse($0, file: settings)) }
+}
+
+/// Runs `body` with the text of a settings file, with withRecipe's error handling.
+func withSettingsFile<T>(_ settings: String, _ body: (String) throws -> T) throws -> T {
     do {
-        return try body(try QuantizationSettings.parse(try readText(settings), file: settings))
+        return try body(try readText(settings))
     } catch let exit as ExitCode {
         throw exit
     } catch let problem as CourseProblem {

@@ -1,4 +1,5 @@
 import Foundation
+import QuantCore
 import Testing
 @testable import Course
 
@@ -67,7 +68,7 @@ import Testing
             (Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "passmark = 60"), 5,
              "unknown key `passmark`; did you mean `pass_mark`? (allowed: title, module, brief, methods, chunks, pass_mark, check)"),
             (Self.valid.replacingOccurrences(of: "\"same_top\"", with: "\"ppl\""), 15,
-             "[check.first] `metric` must be one of \"bits_per_weight\", \"block_bits_per_weight\", \"decode_mb_per_token\", \"decode_speedup_estimate\", \"llama2_7b_gb\", \"mean_kld\", \"outlier_columns\", \"ppl_ratio\", \"same_top\""),
+             "[check.first] `metric` must be one of \"bits_per_weight\", \"block_bits_per_weight\", \"decode_mb_per_token\", \"decode_speedup\", \"decode_speedup_estimate\", \"llama2_7b_gb\", \"mean_kld\", \"outlier_columns\", \"ppl_ratio\", \"same_top\""),
             (Self.valid.replacingOccurrences(of: "at_least = 95", with: "at_least = 95\nat_most = 99"), 15,
              "[check.first] needs exactly one of `at_most` or `at_least`, a number"),
             (Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "pass_mark = 101"), 5,
@@ -91,6 +92,40 @@ import Testing
         let (root, directory) = try spec(Self.valid, folder: "demo")
         defer { try? FileManager.default.removeItem(at: root) }
         #expect(throws: CourseProblem.self) { try Exercise.load(directory: directory) }
+    }
+
+    /// Measured speed is added to a measurement when asked for or when the rubric grades it; a
+    /// cached result without it is recomputed, one with it is reused; the other metrics do not change.
+    @Test func measuredSpeedIsTakenWhenTheRubricGradesItAndCached() throws {
+        let (root, directory) = try spec(Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "pass_mark = 60\nchunks = 1"))
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("exercises/reference"),
+                                                   withDestinationURL: Self.root.appendingPathComponent("exercises/reference"))
+        let cache = root.appendingPathComponent("cache").path
+        let plain = try Exercise.load(directory: directory)
+        let recipe = try ExerciseRunner.recipe(settings: "method = \"rtn\"\nbits = 8\n", file: "s.toml", exercise: plain)
+        let trial = DecodeSpeed.Trial(tokens: 4, repeats: 3)
+        let (first, cached1) = try ExerciseRunner.measure(plain, recipe: recipe, courseRoot: root, cacheDirectory: cache, speedTrial: trial, threads: 2)
+        #expect(!cached1 && first.speed == nil && first.metrics["decode_speedup"] == nil)
+
+        // The same exercise graded on measured speed.
+        try Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "pass_mark = 60\nchunks = 1")
+            .replacingOccurrences(of: "metric = \"same_top\"", with: "metric = \"decode_speedup\"")
+            .write(to: directory.appendingPathComponent("exercise.toml"), atomically: true, encoding: .utf8)
+        let timed = try Exercise.load(directory: directory)
+        #expect(ExerciseRunner.needsMeasuredSpeed(timed) && !ExerciseRunner.needsMeasuredSpeed(plain))
+        let (second, cached2) = try ExerciseRunner.measure(timed, recipe: recipe, courseRoot: root, cacheDirectory: cache, speedTrial: trial, threads: 2)
+        let speed = try #require(second.speed)
+        #expect(!cached2 && speed.tokens == 4 && speed.repeats == 3 && speed.threads == 1)
+        #expect(second.metrics["decode_speedup"] == speed.speedup)
+        var rest = second.metrics
+        rest["decode_speedup"] = nil
+        #expect(rest == first.metrics, "the deterministic metrics do not depend on the speed measurement")
+        let (third, cached3) = try ExerciseRunner.measure(plain, recipe: recipe, courseRoot: root, cacheDirectory: cache, measureSpeed: true,
+                                                          speedTrial: trial, threads: 1)
+        #expect(cached3 && third == second)
+        let grade = ExerciseGrade(exercise: timed, metrics: third.metrics, baseline: ExerciseRunner.baseline)
+        #expect(grade.lines.last?.metric == "decode_speedup" && grade.lines.last?.baseline == 1 && grade.lines.last?.value == speed.speedup)
     }
 
     @Test func submissionsMayUseOnlyTheExercisesMethods() throws {

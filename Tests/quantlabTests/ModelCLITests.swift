@@ -70,11 +70,16 @@ import Testing
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let settings = dir.appendingPathComponent("rtn4.toml")
-        try Data("method = \"rtn\"\nbits = 4\ngranularity = \"group\"\ngroup_size = 64\n".utf8).write(to: settings)
+        // The evaluation options come from the settings file's [evaluation] table.
+        try Data("method = \"rtn\"\nbits = 4\ngranularity = \"group\"\ngroup_size = 64\n[evaluation]\nchunks = 2\ncontext = 32\n".utf8).write(to: settings)
         let environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path]
-        let r = try CLITests.run(["eval", "--settings", settings.path, "--ctx", "32", "--chunks", "2", "--json"], environment: environment)
+        let r = try CLITests.run(["eval", "--settings", settings.path, "--json"], environment: environment)
         #expect(r.status == 0, "\(r.stderr)")
         let report = try Self.json(r.stdout)
+        #expect(report["chunks"] as? Int == 2 && report["contextLength"] as? Int == 32 && report["scoredTokens"] as? Int == 30)
+        // A flag wins over the file.
+        let flagged = try Self.json(try CLITests.run(["eval", "--settings", settings.path, "--chunks", "1", "--json"], environment: environment).stdout)
+        #expect(flagged["chunks"] as? Int == 1 && flagged["contextLength"] as? Int == 32)
         // 1,572,864 block weights at 4.25 bits = 835,584 bytes; embedding and output F32
         // (2 × 786,432 bytes); 9 norms of 192 F32 values per… 4 blocks × 2 + 1 = 9 × 768 bytes.
         #expect(report["quantizedBytes"] as? Int == 835_584 + 2 * 786_432 + 9 * 768)
