@@ -68,11 +68,7 @@ public enum ExerciseRunner {
             return (cached, true)
         }
 
-        let base = try LlamaModel(file: file)
-        let tokenizer = try Tokenizer(TokenizerSpec(file: file))
-        let bos = tokenizer.addsBOS ? tokenizer.bosID : nil
-        let plan = try EvaluationPlan(tokens: tokenizer.encode(text, addSpecial: true), contextLength: min(256, base.config.contextLength),
-                                      maximumChunks: exercise.chunks, bos: bos, modelContext: base.config.contextLength)
+        let (base, tokenizer, plan) = try evaluationSetup(file, text: text, chunks: exercise.chunks)
         let (importance, calibration) = try CalibrationText.inputs(
             for: recipe, path: courseRoot.appendingPathComponent(ReferenceModel.calibrationTextPath).path, model: base, tokenizer: tokenizer, threads: threads)
         let start = DispatchTime.now().uptimeNanoseconds
@@ -117,6 +113,25 @@ public enum ExerciseRunner {
         try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         if let data = try? JSONEncoder().encode(measurement) { try? data.write(to: cacheFile, options: .atomic) }
         return (measurement, false)
+    }
+
+    /// The unquantized model, its tokenizer and the exercise's evaluation plan.
+    static func evaluationSetup(_ file: GGUFFile, text: String, chunks: Int?) throws -> (LlamaModel, Tokenizer, EvaluationPlan) {
+        let base = try LlamaModel(file: file)
+        let tokenizer = try Tokenizer(TokenizerSpec(file: file))
+        let bos = tokenizer.addsBOS ? tokenizer.bosID : nil
+        let plan = try EvaluationPlan(tokens: tokenizer.encode(text, addSpecial: true), contextLength: min(256, base.config.contextLength),
+                                      maximumChunks: chunks, bos: bos, modelContext: base.config.contextLength)
+        return (base, tokenizer, plan)
+    }
+
+    /// Computes (or finds) the unquantized model's log-probabilities for an exercise's
+    /// evaluation in `cacheDirectory`, so that parallel graders do not all compute them.
+    public static func warmBaseline(_ exercise: Exercise, courseRoot: URL, cacheDirectory: String, threads: Int) throws {
+        let file = try GGUFFile.open(path: courseRoot.appendingPathComponent(ReferenceModel.relativePath).path)
+        let text = try BoundedFile.readText(path: courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path)
+        let (base, _, plan) = try evaluationSetup(file, text: text, chunks: exercise.chunks)
+        _ = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: file.withBytes { SHA256.hex($0) }, plan: plan, threads: threads)
     }
 
     /// Parses a settings file for an exercise, refusing methods the exercise does not allow.

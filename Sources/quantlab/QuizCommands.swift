@@ -202,7 +202,7 @@ struct ExportQuiz: ParsableCommand {
 struct Grade: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Grade a class's submissions (instructors).",
-        subcommands: [GradeQuizzes.self])
+        subcommands: [GradeQuizzes.self, GradeExercises.self, GradeMerge.self, GradeWorker.self])
 }
 
 struct GradeQuizzes: ParsableCommand {

@@ -1,0 +1,479 @@
+import ArgumentParser
+import Course
+import Dispatch
+import Foundation
+import QuantCore
+import Quantizers
+
+/// `quantlab grade exercises`: every submission measured in its own worker process (this
+/// binary, `grade worker`) under a time limit and a memory cap, identical settings measured
+/// once, rows journaled as they finish so an interrupted run resumes where it stopped.
+struct GradeExercises: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exercises",
+        abstract: "Grade a class's exercise submissions: one CSV row per student and exercise.",
+        discussion: """
+            Layout: DIR/<student>/<exercise-id>.toml (e.g. subs/jdoe/02-int8-granularity.toml). Student ids are the \
+            folder names, with characters other than letters, digits, '.', '_', '@' and '-' written as '_'. Junk \
+            (top-level files, hidden entries, files not ending in .toml) is skipped with a warning. Every student gets \
+            a row for every exercise of the run (--exercise, or every exercise someone submitted): status ok, \
+            invalid (the file cannot be graded as it is), error (grading failed: not the file's fault), timeout or \
+            missing. Identical settings are measured once. Rows are journaled in OUT.journal as they finish; rerun \
+            the same command after an interruption to grade only the rest. Accuracy and memory grades are identical \
+            on every run; with --measure-speed, measured speed is not.
+            """)
+
+    @Option(help: ArgumentHelp("The folder of student folders.", valueName: "dir")) var submissions: String
+    @Option(help: ArgumentHelp("Grade only this exercise (folder name, number or slug); repeat for more.", valueName: "id")) var exercise: [String] = []
+    @Option(help: ArgumentHelp("The CSV gradebook to write (its journal is written beside it).", valueName: "file")) var out: String
+    @Option(help: ArgumentHelp("Also write the gradebook as JSON (what grade merge reads).", valueName: "file")) var json: String?
+    @Option(help: ArgumentHelp("Write one Markdown feedback file per student into this folder.", valueName: "dir")) var feedbackDir: String?
+    @Option(help: ArgumentHelp("Worker processes at once. Default: the number of cores.", valueName: "n")) var jobs: Int?
+    @Option(help: ArgumentHelp("Seconds one submission may take before it is stopped (status timeout).", valueName: "seconds")) var timeout: Int = 300
+    @Option(help: ArgumentHelp("Memory cap of each worker in MiB (address space); a worker past it fails as error.", valueName: "mib")) var memoryLimit: Int = 4096
+    @Flag(help: "Also measure decode speed against the F32 model (exercises whose rubric grades it always do).") var measureSpeed = false
+    @Option(help: ArgumentHelp("Grade only shard K of N (e.g. 2/4): a fixed split by student and exercise. Combine the shards' --json files with grade merge.", valueName: "K/N"))
+    var shard: String?
+    @Option(help: ArgumentHelp("Manual scores: a CSV with the header student,exercise,score[,note], kept in their own columns.", valueName: "file")) var overrides: String?
+    @Flag(help: "Forget the journal and the measurement cache: grade everything again.") var fresh = false
+    @OptionGroup var course: CourseOptions
+
+    func validate() throws {
+        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be between 1 and 64, got \(jobs)") }
+        guard (1...86_400).contains(timeout) else { throw ValidationError("--timeout must be between 1 and 86400 seconds, got \(timeout)") }
+        guard (256...1_048_576).contains(memoryLimit) else { throw ValidationError("--memory-limit must be between 256 and 1048576 MiB, got \(memoryLimit)") }
+        if let shard, ExerciseGradebook.Shard(shard) == nil { throw ValidationError("--shard must be K/N with 1 ≤ K ≤ N ≤ 10000 (e.g. 2/4), got '\(shard)'") }
+        guard out != "-" else { throw ValidationError("--out must be a file: its journal is kept beside it") }
+    }
+
+    /// One worker run: the first submission with these normalized settings, and every other.
+    final class Job: @unchecked Sendable {
+        let key: String
+        let exercise: Exercise
+        let settings: String
+        var units: [(ExerciseGradebook.Submission, Exercise)]
+        init(key: String, exercise: Exercise, settings: String, first: ExerciseGradebook.Submission) {
+            self.key = key
+            self.exercise = exercise
+            self.settings = settings
+            self.units = [(first, exercise)]
+        }
+    }
+
+    func run() throws {
+        let course = try course.loadCourse()
+        let shard = shard.flatMap(ExerciseGradebook.Shard.init)
+        var exercises: [Exercise] = []
+        for result in Exercise.all(in: course.root) {
+            if case .success(let e) = result { exercises.append(e) }
+        }
+        let only = try exercise.isEmpty ? nil : exercise.map { try findExercise($0, course: course).id }
+        let overrideTable = try overrides.map { path in
+            try problemExit(65) { try ExerciseGradebook.overrides(try BoundedFile.readText(path: path, limit: 16 << 20, what: "overrides file"), file: path) }
+        }
+        let (found, warnings) = try problemExit(64) {
+            try ExerciseGradebook.scan(directory: URL(fileURLWithPath: submissions), exercises: exercises, only: only)
+        }
+        for warning in warnings { Output.error("quantlab: warning: \(warning)") }
+        let mine = found.filter { shard?.contains(student: $0.student, exercise: $0.exercise) ?? true }
+        let byID = Dictionary(uniqueKeysWithValues: exercises.map { ($0.id, $0) })
+
+        // The journal: rows finished by an earlier, interrupted run of the same submissions.
+        let journalPath = out + ".journal"
+        if fresh { try? FileManager.default.removeItem(atPath: journalPath) }
+        var journal = try problemExit(65) { try ExerciseGradebook.Journal(path: journalPath) }
+        defer { journal.close() }
+        let engine = ExerciseRunner.engineVersion
+
+        var rows: [ExerciseGradebook.Row] = []
+        var jobTable: [String: Job] = [:]
+        var order: [String] = []
+        var resumed = 0
+        for s in mine {
+            let key = ExerciseGradebook.Journal.key(s, engine: engine, measureSpeed: measureSpeed)
+            if let done = journal.entries[key] {
+                rows.append(done)
+                resumed += 1
+                continue
+            }
+            guard let e = byID[s.exercise] else {
+                if case .invalid(let message) = s.content {
+                    rows.append(.init(student: s.student, exercise: s.exercise, status: .invalid, file: s.file, message: message))
+                }
+                continue
+            }
+            switch s.content {
+            case .missing:
+                rows.append(.init(student: s.student, exercise: e.id, status: .missing, file: "", message: "no \(e.id).toml"))
+            case .invalid(let message):
+                rows.append(.init(student: s.student, exercise: e.id, status: .invalid, file: s.file, message: message))
+            case .text(let text):
+                do {
+                    let recipe = try ExerciseRunner.recipe(settings: text, file: s.file, exercise: e)
+                    let speed = measureSpeed || ExerciseRunner.needsMeasuredSpeed(e)
+                    let jobKey = SHA256.hex(Array("\(engine)\n\(e.chunks.map(String.init) ?? "all")\n\(speed)\n\(recipe)".utf8))
+                    if let job = jobTable[jobKey] {
+                        job.units.append((s, e))
+                    } else {
+                        jobTable[jobKey] = Job(key: jobKey, exercise: e, settings: text, first: s)
+                        order.append(jobKey)
+                    }
+                } catch let problem as CourseProblem {
+                    rows.append(.init(student: s.student, exercise: e.id, status: .invalid, file: s.file,
+                                      message: problem.line.map { "line \($0): \(problem.message)" } ?? problem.message))
+                } catch {
+                    rows.append(.init(student: s.student, exercise: e.id, status: .invalid, file: s.file, message: "\(error)"))
+                }
+            }
+        }
+        let pending = order.map { jobTable[$0]! }
+        var slowest: [(String, Double)] = []
+        let unitCount = pending.reduce(0) { $0 + $1.units.count }
+        Output.error("quantlab: \(mine.count) submissions\(shard.map { " in shard \($0)" } ?? ""): \(resumed) already graded (journal), "
+            + "\(mine.count - resumed - unitCount) need no run, \(unitCount) to measure in \(pending.count) runs (identical settings share one)")
+
+        let cache = fresh ? FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-grade-\(getpid())").path
+                          : BaseLogitsCache.defaultDirectory()
+        defer { if fresh { try? FileManager.default.removeItem(atPath: cache) } }
+        let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, pending.count))
+        if !pending.isEmpty {
+            // The unquantized model's log-probabilities, once per evaluation length, before the workers need them.
+            for chunks in Set(pending.map { $0.exercise.chunks ?? -1 }) {
+                let e = pending.first { ($0.exercise.chunks ?? -1) == chunks }!.exercise
+                do {
+                    try ExerciseRunner.warmBaseline(e, courseRoot: course.root, cacheDirectory: cache, threads: ProcessInfo.processInfo.activeProcessorCount)
+                } catch {
+                    Output.error("quantlab: the reference model cannot be evaluated: \(error)")
+                    throw ExitCode(dataErrorExit)
+                }
+            }
+            let threadsEach = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
+            let pool = WorkerPool(jobs: pending, workers: workers, timeout: timeout, memoryLimit: memoryLimit, threads: threadsEach,
+                                  course: course.root.path, cache: cache, fresh: fresh, measureSpeed: measureSpeed)
+            var journalError: CourseProblem?
+            let progress = Progress(total: unitCount)
+            pool.run { job, outcome, seconds in
+                for (s, e) in job.units {
+                    let row: ExerciseGradebook.Row
+                    switch outcome {
+                    case .measured(let m): row = ExerciseGradebook.row(s, exercise: e, measurement: m, measureSpeed: measureSpeed)
+                    case .failed(let status, let message): row = .init(student: s.student, exercise: e.id, status: status, file: s.file, message: message)
+                    }
+                    do {
+                        try journal.append(row, key: ExerciseGradebook.Journal.key(s, engine: engine, measureSpeed: measureSpeed))
+                    } catch let problem as CourseProblem {
+                        journalError = problem
+                    } catch {
+                        journalError = CourseProblem(file: journalPath, line: nil, message: "\(error)")
+                    }
+                    rows.append(row)
+                    progress.finished(row, seconds: s == job.units[0].0 ? seconds : 0)
+                }
+            }
+            progress.end()
+            if let journalError {
+                Output.error("quantlab: \(journalError)")
+                throw ExitCode(65)
+            }
+            slowest = progress.slowest
+        }
+        var book = ExerciseGradebook.Book(engine: engine, shard: shard, rows: ExerciseGradebook.sorted(rows))
+        if let overrideTable, let path = overrides {
+            book.rows = try problemExit(65) { try ExerciseGradebook.apply(overrideTable, to: book.rows, file: path) }
+        }
+        try Self.write(book, csv: out, json: json, feedbackDir: feedbackDir)
+        Output.error(Self.summary(book.rows, slowest: slowest, out: out))
+    }
+
+    /// The CSV, the JSON and the feedback files, each written whole (atomically).
+    static func write(_ book: ExerciseGradebook.Book, csv: String, json: String?, feedbackDir: String?) throws {
+        try writeOutput(ExerciseGradebook.csv(book.rows), to: csv)
+        if let json { try writeOutput(try ExerciseGradebook.json(book), to: json) }
+        if let feedbackDir {
+            do {
+                try FileManager.default.createDirectory(atPath: feedbackDir, withIntermediateDirectories: true)
+            } catch {
+                Output.error("quantlab: \(feedbackDir): cannot create the feedback folder: \(error.localizedDescription)")
+                throw ExitCode(65)
+            }
+            for (student, rows) in Dictionary(grouping: book.rows, by: \.student) {
+                try writeOutput(ExerciseGradebook.feedback(student: student, rows: rows), to: (feedbackDir as NSString).appendingPathComponent("\(student).md"))
+            }
+        }
+    }
+
+    /// Counts by status, a histogram of the scores (percent of the maximum) and the slowest runs.
+    static func summary(_ rows: [ExerciseGradebook.Row], slowest: [(String, Double)], out: String) -> String {
+        var lines = ["Graded \(Set(rows.map(\.student)).count) students, \(rows.count) rows → \(out)",
+                     "  " + ExerciseGradebook.Status.allCases.map { s in "\(rows.filter { $0.status == s }.count) \(s.rawValue)" }.joined(separator: ", ")]
+        let percents = rows.compactMap { r -> Int? in
+            guard r.status == .ok, let score = r.score, let max = r.max, max > 0 else { return nil }
+            return min(9, score * 10 / max)
+        }
+        if !percents.isEmpty {
+            lines.append("  scores of graded rows (percent of the maximum):")
+            let counts = (0..<10).map { b in percents.filter { $0 == b }.count }
+            let widest = max(1, counts.max()!)
+            for b in (0..<10).reversed() where counts[b] > 0 || b == 9 || b == 0 {
+                let label = b == 9 ? " 90–100" : String(format: "%3d–%-3d", b * 10, b * 10 + 9)
+                lines.append("  \(label) \(String(repeating: "█", count: (counts[b] * 40 + widest - 1) / widest)) \(counts[b])")
+            }
+        }
+        if !slowest.isEmpty {
+            lines.append("  slowest runs: " + slowest.prefix(5).map { "\($0.0) \(String(format: "%.1f", $0.1)) s" }.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A progress bar with an estimate of the time left on a terminal; a line per finished
+    /// submission otherwise.
+    final class Progress: @unchecked Sendable {
+        let total: Int
+        let start = DispatchTime.now().uptimeNanoseconds
+        let tty = isatty(STDERR_FILENO) == 1
+        var done = 0
+        var slowest: [(String, Double)] = []
+        init(total: Int) { self.total = total }
+
+        func finished(_ row: ExerciseGradebook.Row, seconds: Double) {
+            done += 1
+            if seconds > 0 {
+                slowest.append(("\(row.student)/\(row.exercise)", seconds))
+                slowest.sort { $0.1 > $1.1 }
+                if slowest.count > 5 { slowest.removeLast() }
+            }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let left = done == 0 ? 0 : elapsed / Double(done) * Double(total - done)
+            if tty {
+                let width = 30, filled = total == 0 ? width : done * width / total
+                let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+                FileHandle.standardError.write(Data("\r\u{1B}[2K\(bar) \(done)/\(total) · \(Self.duration(elapsed)) elapsed · about \(Self.duration(left)) left".utf8))
+            } else {
+                Output.error("graded \(done)/\(total): \(row.student) \(row.exercise) \(row.status.rawValue)\(row.score.map { " \($0)/\(row.max ?? 0)" } ?? "")"
+                    + " · about \(Self.duration(left)) left")
+            }
+        }
+
+        func end() {
+            if tty && total > 0 { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        }
+
+        static func duration(_ seconds: Double) -> String {
+            let s = Int(seconds.rounded())
+            return s >= 60 ? "\(s / 60) min \(s % 60) s" : "\(s) s"
+        }
+    }
+}
+
+/// Runs `body`; a CourseProblem it throws is printed and exits with `code`.
+func problemExit<T>(_ code: Int32, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let problem as CourseProblem {
+        Output.error("quantlab: \(problem)")
+        throw ExitCode(code)
+    }
+}
+
+/// What a worker is asked to do, and what it answers, as JSON files.
+struct WorkerJob: Codable {
+    var course: String
+    var exercise: String
+    var settings: String
+    var file: String
+    var measureSpeed: Bool
+    var threads: Int
+    var cache: String
+    var fresh: Bool
+    var memoryLimitMiB: Int
+}
+
+struct WorkerResult: Codable {
+    var measurement: ExerciseMeasurement?
+    /// The settings do not fit the model (status invalid).
+    var invalid: String?
+}
+
+/// Runs jobs in worker processes, `workers` at a time.
+final class WorkerPool: @unchecked Sendable {
+    enum Outcome {
+        case measured(ExerciseMeasurement)
+        case failed(ExerciseGradebook.Status, String)
+    }
+
+    let jobs: [GradeExercises.Job]
+    let workers: Int
+    let timeout: Int
+    let memoryLimit: Int
+    let threads: Int
+    let course: String
+    let cache: String
+    let fresh: Bool
+    let measureSpeed: Bool
+    private let lock = NSLock()
+    private var next = 0
+
+    init(jobs: [GradeExercises.Job], workers: Int, timeout: Int, memoryLimit: Int, threads: Int, course: String, cache: String, fresh: Bool, measureSpeed: Bool) {
+        self.jobs = jobs
+        self.workers = workers
+        self.timeout = timeout
+        self.memoryLimit = memoryLimit
+        self.threads = threads
+        self.course = course
+        self.cache = cache
+        self.fresh = fresh
+        self.measureSpeed = measureSpeed
+    }
+
+    /// Calls `finished` (one at a time, under a lock) as each job ends.
+    func run(_ finished: @escaping (GradeExercises.Job, Outcome, Double) -> Void) {
+        nonisolated(unsafe) let finished = finished
+        let group = DispatchGroup()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-workers-\(getpid())")
+        try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        for w in 0..<workers {
+            group.enter()
+            let thread = Thread { [self] in
+                defer { group.leave() }
+                while true {
+                    lock.lock()
+                    guard next < jobs.count else { lock.unlock(); return }
+                    let job = jobs[next]
+                    next += 1
+                    lock.unlock()
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let outcome = runWorker(job, scratch: scratch.appendingPathComponent("w\(w)"))
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    lock.lock()
+                    finished(job, outcome, seconds)
+                    lock.unlock()
+                }
+            }
+            thread.start()
+        }
+        group.wait()
+    }
+
+    private func runWorker(_ job: GradeExercises.Job, scratch: URL) -> Outcome {
+        let fm = FileManager.default
+        try? fm.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let jobFile = scratch.appendingPathComponent("job.json"), resultFile = scratch.appendingPathComponent("result.json")
+        let errorFile = scratch.appendingPathComponent("stderr.txt")
+        try? fm.removeItem(at: resultFile)
+        let spec = WorkerJob(course: course, exercise: job.exercise.id, settings: job.settings, file: job.units[0].0.file,
+                             measureSpeed: measureSpeed, threads: threads, cache: cache, fresh: fresh, memoryLimitMiB: memoryLimit)
+        guard let data = try? JSONEncoder().encode(spec), (try? data.write(to: jobFile)) != nil,
+              fm.createFile(atPath: errorFile.path, contents: nil), let errors = FileHandle(forWritingAtPath: errorFile.path) else {
+            return .failed(.error, "cannot write the worker's files in \(scratch.path)")
+        }
+        defer { try? errors.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["grade", "worker", "--job", jobFile.path, "--result", resultFile.path]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        let ended = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in ended.signal() }
+        do {
+            try process.run()
+        } catch {
+            return .failed(.error, "cannot start a worker process: \(error.localizedDescription)")
+        }
+        if ended.wait(timeout: .now() + .seconds(timeout)) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            ended.wait()
+            return .failed(.timeout, "stopped after the \(timeout) s limit; settings that need this long (e.g. many calibration samples) cannot be graded in this run")
+        }
+        if process.terminationReason == .uncaughtSignal {
+            let signal = process.terminationStatus
+            return .failed(.error, "the worker was killed by signal \(signal)\(signal == SIGKILL || signal == SIGABRT || signal == SIGTRAP || signal == SIGSEGV ? " (it may have reached the \(memoryLimit) MiB memory cap)" : "")")
+        }
+        guard let bytes = try? Data(contentsOf: resultFile), let result = try? JSONDecoder().decode(WorkerResult.self, from: bytes) else {
+            let stderr = (try? String(contentsOf: errorFile, encoding: .utf8))?.split(separator: "\n").last.map(String.init) ?? ""
+            return .failed(.error, "the worker exited with status \(process.terminationStatus) and no result\(stderr.isEmpty ? "" : ": \(stderr)")")
+        }
+        if let measurement = result.measurement { return .measured(measurement) }
+        return .failed(.invalid, result.invalid ?? "the worker returned nothing")
+    }
+}
+
+/// `quantlab grade worker`: measures one submission for `grade exercises` (not for people).
+struct GradeWorker: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Measure one submission for grade exercises (internal).",
+                                                    shouldDisplay: false)
+
+    @Option var job: String
+    @Option var result: String
+
+    func run() throws {
+        let spec: WorkerJob
+        do {
+            spec = try JSONDecoder().decode(WorkerJob.self, from: Data(contentsOf: URL(fileURLWithPath: job)))
+        } catch {
+            Output.error("quantlab worker: cannot read \(job): \(error)")
+            throw ExitCode(64)
+        }
+        // The memory cap, and an exit when the parent is gone (killed), so no orphan keeps running.
+        var limit = rlimit(rlim_cur: rlim_t(spec.memoryLimitMiB) << 20, rlim_max: rlim_t(spec.memoryLimitMiB) << 20)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)
+        let parent = getppid()
+        Thread {
+            while true {
+                Thread.sleep(forTimeInterval: 0.5)
+                if getppid() != parent { Foundation.exit(70) }
+            }
+        }.start()
+        let answer: WorkerResult
+        do {
+            let root = URL(fileURLWithPath: spec.course)
+            let exercise = try Exercise.find(spec.exercise, in: root)
+            let recipe = try ExerciseRunner.recipe(settings: spec.settings, file: spec.file, exercise: exercise)
+            let (measurement, _) = try ExerciseRunner.measure(exercise, recipe: recipe, courseRoot: root, cacheDirectory: spec.cache, fresh: spec.fresh,
+                                                              measureSpeed: spec.measureSpeed, threads: spec.threads)
+            answer = WorkerResult(measurement: measurement)
+        } catch let problem as CourseProblem {
+            answer = WorkerResult(invalid: problem.description)
+        } catch let error as QuantizerError {
+            answer = WorkerResult(invalid: "the settings do not fit the reference model: \(error)")
+        } catch {
+            Output.error("quantlab worker: \(error)")
+            throw ExitCode(70)
+        }
+        do {
+            try JSONEncoder().encode(answer).write(to: URL(fileURLWithPath: result), options: .atomic)
+        } catch {
+            Output.error("quantlab worker: cannot write \(result): \(error)")
+            throw ExitCode(70)
+        }
+    }
+}
+
+/// `quantlab grade merge`: shards into the gradebook a single run writes.
+struct GradeMerge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Combine the --json files of grade exercises --shard K/N runs into one gradebook.",
+        discussion: "Every shard 1/N … N/N must be given once. The result is byte for byte what one run over all submissions writes; --overrides adds manual scores in their own columns.")
+
+    @Argument(help: ArgumentHelp("The shards' JSON gradebooks.", valueName: "shard.json")) var shards: [String]
+    @Option(help: ArgumentHelp("The CSV gradebook to write (- for standard output).", valueName: "file")) var out: String
+    @Option(help: ArgumentHelp("Also write the merged gradebook as JSON.", valueName: "file")) var json: String?
+    @Option(help: ArgumentHelp("Write one Markdown feedback file per student into this folder.", valueName: "dir")) var feedbackDir: String?
+    @Option(help: ArgumentHelp("Manual scores: a CSV with the header student,exercise,score[,note].", valueName: "file")) var overrides: String?
+
+    func run() throws {
+        var book = try problemExit(65) {
+            try ExerciseGradebook.merge(try shards.map { path in
+                (path, try ExerciseGradebook.decode(try BoundedFile.read(path: path, displayPath: path, limit: 1 << 30, what: "gradebook"), file: path))
+            })
+        }
+        if let path = overrides {
+            let table = try problemExit(65) { try ExerciseGradebook.overrides(try BoundedFile.readText(path: path, limit: 16 << 20, what: "overrides file"), file: path) }
+            book.rows = try problemExit(65) { try ExerciseGradebook.apply(table, to: book.rows, file: path) }
+        }
+        try GradeExercises.write(book, csv: out, json: json, feedbackDir: feedbackDir)
+        Output.error("Merged \(shards.count) shards: \(book.rows.count) rows, \(Set(book.rows.map(\.student)).count) students → \(out)")
+    }
+}
