@@ -25,7 +25,8 @@ let package = Package(
         // the llama model and llama.cpp-style metrics.
         .target(name: "QuantCore", dependencies: ["CKernels"], exclude: ["README.md"]),
         // Hot integer kernels in C (AVX2 with run-time dispatch, each with a scalar twin).
-        .target(name: "CKernels"),
+        // Always optimized, debug builds included: the tests run the model through these loops.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Quantization methods applied to a model's weights (RTN, bitsandbytes 4-bit, …), each
         // with exact storage accounting.
         .target(name: "Quantizers", dependencies: ["QuantCore"]),

@@ -54,12 +54,14 @@ public enum ExerciseRunner {
     /// grades it; a cached result without it is then recomputed. Returns the measurement and
     /// whether it came from the cache.
     public static func measure(_ exercise: Exercise, recipe: QuantizationRecipe, courseRoot: URL, cacheDirectory: String,
-                               fresh: Bool = false, measureSpeed: Bool = false, speedTrial: DecodeSpeed.Trial = .standard, threads: Int) throws -> (ExerciseMeasurement, cached: Bool) {
+                               fresh: Bool = false, measureSpeed: Bool = false, speedTrial: DecodeSpeed.Trial = .standard,
+                               modelDigest knownDigest: String? = nil, threads: Int) throws -> (ExerciseMeasurement, cached: Bool) {
         let measureSpeed = measureSpeed || needsMeasuredSpeed(exercise)
         let modelPath = courseRoot.appendingPathComponent(ReferenceModel.relativePath).path
         let textPath = courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path
         let file = try GGUFFile.open(path: modelPath)
-        let modelDigest = file.withBytes { SHA256.hex($0) }
+        // The caller may know the digest (grade exercises computes it once for all its workers).
+        let modelDigest = knownDigest ?? file.withBytes { SHA256.hex($0) }
         let text = try BoundedFile.readText(path: textPath)
         let key = key(recipe: recipe, modelDigest: modelDigest, textDigest: SHA256.hex(Array(text.utf8)), chunks: exercise.chunks)
         let cacheFile = URL(fileURLWithPath: cacheDirectory).appendingPathComponent("exercise-\(key).json")
@@ -127,11 +129,15 @@ public enum ExerciseRunner {
 
     /// Computes (or finds) the unquantized model's log-probabilities for an exercise's
     /// evaluation in `cacheDirectory`, so that parallel graders do not all compute them.
-    public static func warmBaseline(_ exercise: Exercise, courseRoot: URL, cacheDirectory: String, threads: Int) throws {
+    /// Returns the model's digest.
+    @discardableResult
+    public static func warmBaseline(_ exercise: Exercise, courseRoot: URL, cacheDirectory: String, threads: Int) throws -> String {
         let file = try GGUFFile.open(path: courseRoot.appendingPathComponent(ReferenceModel.relativePath).path)
         let text = try BoundedFile.readText(path: courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path)
         let (base, _, plan) = try evaluationSetup(file, text: text, chunks: exercise.chunks)
-        _ = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: file.withBytes { SHA256.hex($0) }, plan: plan, threads: threads)
+        let digest = file.withBytes { SHA256.hex($0) }
+        _ = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: digest, plan: plan, threads: threads)
+        return digest
     }
 
     /// Parses a settings file for an exercise, refusing methods the exercise does not allow.

@@ -214,7 +214,7 @@ public enum BoundedFile {
             throw CourseProblem(file: displayPath, line: nil, message: "not a regular file; a \(what) must be a plain text file")
         }
         guard Int(info.st_size) <= limit else {
-            throw CourseProblem(file: displayPath, line: nil, message: "file is \(info.st_size) bytes; a \(what) may be at most \(limit) bytes (\(limit >> 20) MiB): split it up")
+            throw CourseProblem(file: displayPath, line: nil, message: "file is \(info.st_size) bytes; a \(what) may be at most \(limit) bytes (\(limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB")): split it up")
         }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CourseProblem(file: displayPath, line: nil, message: "cannot open \(what) for reading")

@@ -138,10 +138,11 @@ struct GradeExercises: ParsableCommand {
         let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, pending.count))
         if !pending.isEmpty {
             // The unquantized model's log-probabilities, once per evaluation length, before the workers need them.
-            for chunks in Set(pending.map { $0.exercise.chunks ?? -1 }) {
+            var digest = ""
+            for chunks in Set(pending.map { $0.exercise.chunks ?? -1 }).sorted() {
                 let e = pending.first { ($0.exercise.chunks ?? -1) == chunks }!.exercise
                 do {
-                    try ExerciseRunner.warmBaseline(e, courseRoot: course.root, cacheDirectory: cache, threads: ProcessInfo.processInfo.activeProcessorCount)
+                    digest = try ExerciseRunner.warmBaseline(e, courseRoot: course.root, cacheDirectory: cache, threads: ProcessInfo.processInfo.activeProcessorCount)
                 } catch {
                     Output.error("quantlab: the reference model cannot be evaluated: \(error)")
                     throw ExitCode(dataErrorExit)
@@ -149,7 +150,7 @@ struct GradeExercises: ParsableCommand {
             }
             let threadsEach = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
             let pool = WorkerPool(jobs: pending, workers: workers, timeout: timeout, memoryLimit: memoryLimit, threads: threadsEach,
-                                  course: course.root.path, cache: cache, fresh: fresh, measureSpeed: measureSpeed)
+                                  course: course.root.path, modelDigest: digest, cache: cache, fresh: fresh, measureSpeed: measureSpeed)
             var journalError: CourseProblem?
             let progress = Progress(total: unitCount)
             pool.run { job, outcome, seconds in
@@ -286,6 +287,7 @@ struct WorkerJob: Codable {
     var cache: String
     var fresh: Bool
     var memoryLimitMiB: Int
+    var modelDigest: String
 }
 
 struct WorkerResult: Codable {
@@ -307,13 +309,15 @@ final class WorkerPool: @unchecked Sendable {
     let memoryLimit: Int
     let threads: Int
     let course: String
+    let modelDigest: String
     let cache: String
     let fresh: Bool
     let measureSpeed: Bool
     private let lock = NSLock()
     private var next = 0
 
-    init(jobs: [GradeExercises.Job], workers: Int, timeout: Int, memoryLimit: Int, threads: Int, course: String, cache: String, fresh: Bool, measureSpeed: Bool) {
+    init(jobs: [GradeExercises.Job], workers: Int, timeout: Int, memoryLimit: Int, threads: Int, course: String, modelDigest: String, cache: String, fresh: Bool, measureSpeed: Bool) {
+        self.modelDigest = modelDigest
         self.jobs = jobs
         self.workers = workers
         self.timeout = timeout
@@ -362,7 +366,7 @@ final class WorkerPool: @unchecked Sendable {
         let errorFile = scratch.appendingPathComponent("stderr.txt")
         try? fm.removeItem(at: resultFile)
         let spec = WorkerJob(course: course, exercise: job.exercise.id, settings: job.settings, file: job.units[0].0.file,
-                             measureSpeed: measureSpeed, threads: threads, cache: cache, fresh: fresh, memoryLimitMiB: memoryLimit)
+                             measureSpeed: measureSpeed, threads: threads, cache: cache, fresh: fresh, memoryLimitMiB: memoryLimit, modelDigest: modelDigest)
         guard let data = try? JSONEncoder().encode(spec), (try? data.write(to: jobFile)) != nil,
               fm.createFile(atPath: errorFile.path, contents: nil), let errors = FileHandle(forWritingAtPath: errorFile.path) else {
             return .failed(.error, "cannot write the worker's files in \(scratch.path)")
@@ -431,7 +435,7 @@ struct GradeWorker: ParsableCommand {
             let exercise = try Exercise.find(spec.exercise, in: root)
             let recipe = try ExerciseRunner.recipe(settings: spec.settings, file: spec.file, exercise: exercise)
             let (measurement, _) = try ExerciseRunner.measure(exercise, recipe: recipe, courseRoot: root, cacheDirectory: spec.cache, fresh: spec.fresh,
-                                                              measureSpeed: spec.measureSpeed, threads: spec.threads)
+                                                              measureSpeed: spec.measureSpeed, modelDigest: spec.modelDigest, threads: spec.threads)
             answer = WorkerResult(measurement: measurement)
         } catch let problem as CourseProblem {
             answer = WorkerResult(invalid: problem.description)

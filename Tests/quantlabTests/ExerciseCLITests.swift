@@ -6,14 +6,14 @@ import Testing
     /// recorded in the learner's progress.
     /// A course folder with the real lessons, reference model and exercises, except that every
     /// exercise evaluates 2 chunks instead of 32, so debug-build runs stay short.
-    static func smallCourse(in dir: URL) throws -> URL {
+    static func smallCourse(in dir: URL, exercises names: [String] = ["02-int8-granularity", "02-int4-group-budget"]) throws -> URL {
         let course = dir.appendingPathComponent("course"), exercises = course.appendingPathComponent("exercises")
         try FileManager.default.createDirectory(at: exercises, withIntermediateDirectories: true)
         let repository = CLITests.repository
         try FileManager.default.createSymbolicLink(at: course.appendingPathComponent("lessons"), withDestinationURL: repository.appendingPathComponent("lessons"))
         try FileManager.default.createSymbolicLink(at: exercises.appendingPathComponent("reference"),
                                                    withDestinationURL: repository.appendingPathComponent("exercises/reference"))
-        for name in ["02-int8-granularity", "02-int4-group-budget"] {
+        for name in names {
             let source = repository.appendingPathComponent("exercises/\(name)"), target = exercises.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
             for file in ["starter.toml", "solution.toml"] {

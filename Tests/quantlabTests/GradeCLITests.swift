@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// `quantlab grade exercises` end to end on a generated class: 53 students (60 ids, 7 of which
+/// submitted nothing, so have no folder), 3 exercises, every kind of bad file; graded twice, in
+/// shards, and after a kill -9.
+@Suite(.serialized) struct GradeCLITests {
+    /// Writes the class; returns the folder.
+    static func makeClass(in dir: URL) throws -> URL {
+        let subs = dir.appendingPathComponent("subs")
+        let fm = FileManager.default
+        func write(_ student: String, _ exercise: String, _ text: String) throws {
+            let folder = subs.appendingPathComponent(student)
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: folder.appendingPathComponent("\(exercise).toml"))
+        }
+        for i in 0..<60 {
+            let s = String(format: "s%02d", i)
+            // Two settings per RTN exercise, each file different (a comment) but normalizing alike.
+            if i < 50 {
+                try write(s, "02-int8-granularity", "# \(s)\nmethod = \"rtn\"\nbits = \(i % 2 == 0 ? 8 : 4)\ngranularity = \"channel\"\n")
+            }
+            if i < 40 {
+                try write(s, "02-int4-group-budget", "# \(s)\nmethod = \"rtn\"\nbits = 4\ngroup_size = \(i % 2 == 0 ? 32 : 64)\n")
+            }
+        }
+        try write("s40", "02-int4-group-budget", "method = \"rtn\"\nbits = 4\ngroupsize = 64\n")            // unknown key
+        try write("s41", "02-int4-group-budget", "method = \"rtn\"\nbits = \"4\"\n")                      // wrong type
+        try Data([0xFF, 0xFE, 0x00, 0x81, 0x13, 0x37]).write(to: subs.appendingPathComponent("s42/02-int4-group-budget.toml"))  // binary
+        try fm.createDirectory(at: subs.appendingPathComponent("s42"), withIntermediateDirectories: true)
+        try Data().write(to: subs.appendingPathComponent("s43/02-int4-group-budget.toml"))               // empty
+        try fm.createSymbolicLink(atPath: subs.appendingPathComponent("s44/02-int4-group-budget.toml").path, withDestinationPath: "/etc/hostname")
+        try write("s45", "02-int4-group-budget", "method = \"gguf\"\ntype = \"q4_0\"\n")                  // method not allowed
+        try write("s46", "02-int4-group-budget", "method = \"rtn\"\nbits = 4\ngroup_size = 96\n")         // does not fit 512-wide rows
+        try write("s50", "04-gptq-3bit", "method = \"gptq\"\nbits = 3\ngroup_size = 64\nsamples = 1024\n")  // far too slow
+        try write("s51", "04-gptq-3bit", "method = \"gptq\"\nbits = three\n")                            // not TOML
+        try Data("junk".utf8).write(to: subs.appendingPathComponent("README.txt"))
+        try Data("notes".utf8).write(to: subs.appendingPathComponent("s00/notes.txt"))
+        try write("weird name!", "02-int8-granularity", "method = \"rtn\"\nbits = 8\ngranularity = \"channel\"\n")
+        return subs
+    }
+
+    @Test func aWholeClassIsGradedIdenticallyInOneRunInShardsAndAfterAKill() throws {
+        let dir = try ModelCLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let course = try ExerciseCLITests.smallCourse(in: dir, exercises: ["02-int8-granularity", "02-int4-group-budget", "04-gptq-3bit"]).path
+        let subs = try Self.makeClass(in: dir).path
+        let environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path, "QUANTLAB_COURSE": course]
+        func out(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        func text(_ name: String) throws -> String { try String(contentsOfFile: out(name), encoding: .utf8) }
+        let grade = ["grade", "exercises", "--submissions", subs, "--timeout", "6", "--jobs", "2"]
+
+        let first = try CLITests.run(grade + ["--out", out("a.csv"), "--json", out("a.json"), "--feedback-dir", out("feedback")], environment: environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        let csv = try text("a.csv")
+        let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        // 53 student folders × 3 exercises, each once.
+        #expect(rows.count == 53 * 3)
+        #expect(Set(rows.map { "\($0[0])/\($0[1])" }).count == rows.count)
+        func status(_ student: String, _ exercise: String) -> String? { rows.first { $0[0] == student && $0[1] == exercise }?[2] }
+        #expect(status("s00", "02-int8-granularity") == "ok" && status("s01", "02-int8-granularity") == "ok")
+        #expect(rows.first { $0[0] == "s00" && $0[1] == "02-int8-granularity" }?[3...5] == ["100", "100", "yes"])
+        #expect(rows.first { $0[0] == "s01" && $0[1] == "02-int8-granularity" }?[3...5] == ["40", "100", "no"])
+        for (student, expected) in [("s40", "invalid"), ("s41", "invalid"), ("s42", "invalid"), ("s43", "invalid"), ("s44", "invalid"),
+                                    ("s45", "invalid"), ("s46", "invalid"), ("s47", "missing"), ("s10", "ok")] {
+            #expect(status(student, "02-int4-group-budget") == expected, "\(student)")
+        }
+        #expect(status("s50", "04-gptq-3bit") == "timeout" && status("s51", "04-gptq-3bit") == "invalid" && status("s00", "04-gptq-3bit") == "missing")
+        #expect(status("weird_name_", "02-int8-granularity") == "ok")
+        #expect(csv.contains("s40/02-int4-group-budget.toml,\"line 3: unknown key `groupsize` for method \"\"rtn\"\"; did you mean `group_size`?"))
+        #expect(csv.contains("a symbolic link to /etc/hostname, outside the submissions folder"))
+        #expect(csv.contains("not a UTF-8 text file") && csv.contains("the file is empty"))
+        #expect(csv.contains("exercise 02-int4-group-budget allows method \"\"rtn\"\", not \"\"gguf\"\""))
+        #expect(csv.contains("the settings do not fit the reference model: group_size 96 does not divide"))
+        #expect(first.stderr.contains("warning: README.txt: not a student folder") && first.stderr.contains("warning: s00/notes.txt: not a settings file"))
+        let counts = Dictionary(grouping: rows, by: { $0[2] }).mapValues(\.count)
+        #expect(counts == ["ok": 50 + 1 + 40, "invalid": 8, "timeout": 1, "missing": 159 - 91 - 9])
+        // 93 submissions need a measurement (91 ok, s46 whose groups do not fit, the slow one),
+        // in 6 runs: identical settings are measured once.
+        #expect(first.stderr.contains("93 to measure in 6 runs"), "\(first.stderr)")
+        let feedback = try String(contentsOfFile: out("feedback/s01.md"), encoding: .utf8)
+        #expect(feedback.contains("## 02-int8-granularity: 40 / 100, not passed") && feedback.contains("## 04-gptq-3bit: no submission"))
+
+        // Graded again from scratch (no journal, no cache): byte-identical.
+        let again = try CLITests.run(grade + ["--out", out("b.csv"), "--json", out("b.json"), "--fresh"], environment: environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try text("b.csv") == csv)
+        #expect(try text("b.json") == text("a.json"))
+
+        // Four shards, merged: the same gradebook.
+        for k in 1...4 {
+            let shard = try CLITests.run(grade + ["--out", out("s\(k).csv"), "--json", out("s\(k).json"), "--shard", "\(k)/4"], environment: environment)
+            #expect(shard.status == 0, "\(shard.stderr)")
+        }
+        let merged = try CLITests.run(["grade", "merge"] + (1...4).map { out("s\($0).json") } + ["--out", out("m.csv"), "--json", out("m.json")])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        #expect(try text("m.csv") == csv)
+        #expect(try text("m.json") == text("a.json"))
+        let partial = try CLITests.run(["grade", "merge", out("s1.json"), out("s2.json"), out("s4.json"), "--out", out("x.csv")])
+        #expect(partial.status == 65 && partial.stderr.contains("missing shard 3/4"))
+
+        // Killed (SIGKILL) once some rows are journaled, then rerun: complete and identical.
+        let process = Process()
+        process.executableURL = CLITests.binary
+        process.arguments = grade + ["--out", out("k.csv"), "--json", out("k.json"), "--fresh"]
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        func journaled() -> Int { ((try? text("k.csv.journal")) ?? "").filter { $0 == "\n" }.count }
+        while Date() < deadline, journaled() < 2 { Thread.sleep(forTimeInterval: 0.05) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let done = journaled()
+        #expect(done >= 2 && !FileManager.default.fileExists(atPath: out("k.csv")))
+        let resumed = try CLITests.run(grade + ["--out", out("k.csv"), "--json", out("k.json")], environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("\(done) already graded (journal)"), "\(resumed.stderr)")
+        #expect(try text("k.csv") == csv)
+        #expect(try text("k.json") == text("a.json"))
+    }
+}
