@@ -405,25 +405,8 @@ public enum ExerciseGradebook {
     /// Shards of one run into the gradebook a single run writes: every shard K/N present once,
     /// the same engine, no (student, exercise) twice.
     public static func merge(_ books: [(file: String, book: Book)]) throws(CourseProblem) -> Book {
-        guard let first = books.first else { throw CourseProblem(file: "grade merge", line: nil, message: "no shard files given") }
-        guard let count = first.book.shard?.count else {
-            throw CourseProblem(file: first.file, line: nil, message: "not a shard (written without --shard); nothing to merge")
-        }
-        var seen: [Int: String] = [:]
-        for (file, book) in books {
-            guard let shard = book.shard, shard.count == count else {
-                throw CourseProblem(file: file, line: nil, message: "shard \(book.shard?.description ?? "none") does not belong to a run split \(count) ways (\(first.file))")
-            }
-            guard book.engine == first.book.engine else {
-                throw CourseProblem(file: file, line: nil, message: "graded by \(book.engine), \(first.file) by \(first.book.engine); regrade with one quantlab")
-            }
-            if let other = seen[shard.index] { throw CourseProblem(file: file, line: nil, message: "shard \(shard) is also \(other)") }
-            seen[shard.index] = file
-        }
-        let absent = (1...count).filter { seen[$0] == nil }
-        guard absent.isEmpty else {
-            throw CourseProblem(file: "grade merge", line: nil, message: "missing shard\(absent.count == 1 ? "" : "s") \(absent.map { "\($0)/\(count)" }.joined(separator: ", ")); grade them first")
-        }
+        try checkShards(books.map { ($0.file, $0.book.shard, $0.book.engine) })
+        let first = books[0]
         var rows: [Row] = []
         var keys: Set<String> = []
         for (file, book) in books {
@@ -435,6 +418,29 @@ public enum ExerciseGradebook {
             }
         }
         return Book(engine: first.book.engine, shard: nil, rows: sorted(rows))
+    }
+
+    /// Every shard K/N of one split present once (and, for exercises, graded by one engine).
+    public static func checkShards(_ shards: [(file: String, shard: Shard?, engine: String?)]) throws(CourseProblem) {
+        guard let first = shards.first else { throw CourseProblem(file: "grade merge", line: nil, message: "no shard files given") }
+        guard let count = first.shard?.count else {
+            throw CourseProblem(file: first.file, line: nil, message: "not a shard (written without --shard); nothing to merge")
+        }
+        var seen: [Int: String] = [:]
+        for (file, shard, engine) in shards {
+            guard let shard, shard.count == count else {
+                throw CourseProblem(file: file, line: nil, message: "shard \(shard?.description ?? "none") does not belong to a run split \(count) ways (\(first.file))")
+            }
+            guard engine == first.engine else {
+                throw CourseProblem(file: file, line: nil, message: "graded by \(engine ?? "?"), \(first.file) by \(first.engine ?? "?"); regrade with one quantlab")
+            }
+            if let other = seen[shard.index] { throw CourseProblem(file: file, line: nil, message: "shard \(shard) is also \(other)") }
+            seen[shard.index] = file
+        }
+        let absent = (1...count).filter { seen[$0] == nil }
+        guard absent.isEmpty else {
+            throw CourseProblem(file: "grade merge", line: nil, message: "missing shard\(absent.count == 1 ? "" : "s") \(absent.map { "\($0)/\(count)" }.joined(separator: ", ")); grade them first")
+        }
     }
 
     /// One RFC 4180 record on one line.

@@ -99,15 +99,15 @@ public struct QuizAnswerFile: Codable, Equatable, Sendable {
 /// `quantlab grade quizzes`: every student's answer file graded against a key (the course's
 /// quizzes or an instructor's own lessons). One row per student and module, whatever happens.
 public enum QuizGradebook {
-    public struct QuestionResult: Equatable, Sendable, Encodable {
+    public struct QuestionResult: Equatable, Sendable, Codable {
         public var id: String
         public var answer: String?
         /// nil: not answered.
         public var correct: Bool?
     }
 
-    public struct Row: Equatable, Sendable, Encodable {
-        public enum Status: String, Equatable, Sendable, Encodable, CaseIterable {
+    public struct Row: Equatable, Sendable, Codable {
+        public enum Status: String, Equatable, Sendable, Codable, CaseIterable {
             /// Graded.
             case ok
             /// The file has no answers for this module.
@@ -155,12 +155,25 @@ public enum QuizGradebook {
         return files
     }
 
-    /// Grades every answer file under `directory` against `key` (lessons with quizzes).
-    public static func grade(directory: URL, key: [Lesson]) throws(CourseProblem) -> [Row] {
+    /// The student a file belongs to by its place: `DIR/<student>/…` or `DIR/<student>.json`.
+    /// Shards split by it, so one student's files stay in one shard.
+    static func owner(_ relative: String) -> String {
+        relative.contains("/") ? String(relative.split(separator: "/")[0]) : String(relative.dropLast(5))
+    }
+
+    /// Files in the order a run grades them: top-level name, then the name inside a folder.
+    static func fileOrder(_ a: String, _ b: String) -> Bool {
+        let x = a.split(separator: "/", maxSplits: 1).map(String.init), y = b.split(separator: "/", maxSplits: 1).map(String.init)
+        return x.lexicographicallyPrecedes(y)
+    }
+
+    /// Grades every answer file under `directory` (only `shard`'s, when given) against `key`
+    /// (lessons with quizzes).
+    public static func grade(directory: URL, key: [Lesson], shard: ExerciseGradebook.Shard? = nil) throws(CourseProblem) -> [Row] {
         var rows: [Row] = []
         var seen: [String: String] = [:]
-        for relative in try answerFiles(in: directory) {
-            let fallbackID = relative.contains("/") ? String(relative.split(separator: "/")[0]) : String(relative.dropLast(5))
+        for relative in try answerFiles(in: directory) where shard?.contains(student: owner(relative), exercise: "quizzes") ?? true {
+            let fallbackID = owner(relative)
             let file: QuizAnswerFile
             do {
                 let bytes = try BoundedFile.read(path: directory.appendingPathComponent(relative).path, displayPath: relative,
@@ -174,13 +187,17 @@ public enum QuizGradebook {
                 continue
             }
             if let other = seen[file.student] {
-                rows.append(invalid(file.student, relative, "student `\(file.student)` was already graded from \(other); only that file counts"))
+                rows.append(duplicate(file.student, relative, first: other))
                 continue
             }
             seen[file.student] = relative
             rows += grade(file, path: relative, key: key)
         }
         return rows
+    }
+
+    static func duplicate(_ student: String, _ file: String, first: String) -> Row {
+        invalid(student, file, "student `\(student)` was already graded from \(first); only that file counts")
     }
 
     static func invalid(_ student: String, _ file: String, _ message: String) -> Row {
@@ -245,4 +262,63 @@ public enum QuizGradebook {
     }
 
     public static func json(_ rows: [Row]) throws -> String { try JSON.encode(rows) + "\n" }
+
+    // MARK: Shards
+
+    public static let formatName = "quantlab-quiz-gradebook"
+
+    /// What `--json-file` writes and `grade merge` reads.
+    public struct Book: Codable, Equatable, Sendable {
+        public var format = QuizGradebook.formatName
+        public var version = 1
+        public var shard: ExerciseGradebook.Shard?
+        public var rows: [Row]
+        public init(shard: ExerciseGradebook.Shard?, rows: [Row]) {
+            self.shard = shard
+            self.rows = rows
+        }
+    }
+
+    public static func decode(_ bytes: [UInt8], file: String) throws(CourseProblem) -> Book {
+        guard let book = try? JSONDecoder().decode(Book.self, from: Data(bytes)), book.format == formatName, book.version == 1 else {
+            throw CourseProblem(file: file, line: nil, message: "not a quiz gradebook written by quantlab grade quizzes --json-file (\(formatName) version 1)")
+        }
+        return book
+    }
+
+    /// Shards into what one run writes. A student whose files fell into different shards (a
+    /// file elsewhere naming the same student) keeps the rows of the first file in run order,
+    /// and each later file becomes one `invalid` row, as a single run grades them.
+    public static func merge(_ books: [(file: String, book: Book)]) throws(CourseProblem) -> Book {
+        try ExerciseGradebook.checkShards(books.map { ($0.file, $0.book.shard, nil) })
+        var byFile: [String: [Row]] = [:]
+        var from: [String: String] = [:]  // answer file → the shard gradebook it came from
+        for (file, book) in books {
+            for row in book.rows {
+                if let other = from[row.file], other != file {
+                    throw CourseProblem(file: file, line: nil, message: "answer file \(row.file) appears in two shards (also \(other))")
+                }
+                from[row.file] = file
+                byFile[row.file, default: []].append(row)
+            }
+        }
+        var rows: [Row] = []
+        var seen: [String: String] = [:]
+        for file in byFile.keys.sorted(by: fileOrder) {
+            let fileRows = byFile[file]!
+            // Rows of a decoded file name a module (or are an earlier duplicate verdict); an unreadable file's do not.
+            let decoded = fileRows.contains { $0.module != nil } || fileRows.first?.message.contains("was already graded from") == true
+            guard decoded, let student = fileRows.first?.student else {
+                rows += fileRows
+                continue
+            }
+            if let first = seen[student] {
+                rows.append(duplicate(student, file, first: first))
+            } else {
+                seen[student] = file
+                rows += fileRows
+            }
+        }
+        return Book(shard: nil, rows: rows)
+    }
 }

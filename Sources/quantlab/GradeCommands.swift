@@ -458,7 +458,7 @@ struct GradeWorker: ParsableCommand {
 struct GradeMerge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Combine the --json files of grade exercises --shard K/N runs into one gradebook.",
+        abstract: "Combine the JSON gradebooks of grade exercises (or grade quizzes) --shard K/N runs into one gradebook.",
         discussion: "Every shard 1/N … N/N must be given once. The result is byte for byte what one run over all submissions writes; --overrides adds manual scores in their own columns.")
 
     @Argument(help: ArgumentHelp("The shards' JSON gradebooks.", valueName: "shard.json")) var shards: [String]
@@ -468,10 +468,21 @@ struct GradeMerge: ParsableCommand {
     @Option(help: ArgumentHelp("Manual scores: a CSV with the header student,exercise,score[,note].", valueName: "file")) var overrides: String?
 
     func run() throws {
+        let files = try problemExit(65) { try shards.map { path in (path, try BoundedFile.read(path: path, displayPath: path, limit: 1 << 30, what: "gradebook")) } }
+        // Quiz gradebooks (grade quizzes --json-file) merge into the quiz CSV.
+        if let first = files.first, String(decoding: first.1.prefix(4096), as: UTF8.self).contains("\"\(QuizGradebook.formatName)\"") {
+            guard overrides == nil, feedbackDir == nil else {
+                Output.error("quantlab: --overrides and --feedback-dir apply to exercise gradebooks, not quiz gradebooks")
+                throw ExitCode(64)
+            }
+            let book = try problemExit(65) { try QuizGradebook.merge(try files.map { ($0.0, try QuizGradebook.decode($0.1, file: $0.0)) }) }
+            try writeOutput(QuizGradebook.csv(book.rows), to: out)
+            if let json { try writeOutput(try JSON.encode(book) + "\n", to: json) }
+            Output.error("Merged \(shards.count) quiz shards: \(book.rows.count) rows, \(Set(book.rows.map(\.student)).count) students → \(out)")
+            return
+        }
         var book = try problemExit(65) {
-            try ExerciseGradebook.merge(try shards.map { path in
-                (path, try ExerciseGradebook.decode(try BoundedFile.read(path: path, displayPath: path, limit: 1 << 30, what: "gradebook"), file: path))
-            })
+            try ExerciseGradebook.merge(try files.map { ($0.0, try ExerciseGradebook.decode($0.1, file: $0.0)) })
         }
         if let path = overrides {
             let table = try problemExit(65) { try ExerciseGradebook.overrides(try BoundedFile.readText(path: path, limit: 16 << 20, what: "overrides file"), file: path) }

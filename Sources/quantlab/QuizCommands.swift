@@ -219,6 +219,13 @@ struct GradeQuizzes: ParsableCommand {
     @Option(help: ArgumentHelp("The folder of answer files.", valueName: "dir")) var answers: String
     @Option(help: ArgumentHelp("The CSV file to write (- for standard output).", valueName: "file")) var out: String
     @Flag(help: "Also print the gradebook as JSON on standard output.") var json = false
+    @Option(help: ArgumentHelp("Also write the gradebook as a JSON document (what grade merge reads).", valueName: "file")) var jsonFile: String?
+    @Option(help: ArgumentHelp("Grade only shard K of N (e.g. 2/4): a fixed split by student. Combine the shards' --json-file outputs with grade merge.", valueName: "K/N"))
+    var shard: String?
+
+    func validate() throws {
+        if let shard, ExerciseGradebook.Shard(shard) == nil { throw ValidationError("--shard must be K/N with 1 ≤ K ≤ N ≤ 10000 (e.g. 2/4), got '\(shard)'") }
+    }
     @Option(help: ArgumentHelp("Grade against your own key: a folder of lesson files with quiz blocks (same format as the course's). Default: the course's quizzes.", valueName: "dir"))
     var key: String?
 
@@ -243,13 +250,16 @@ struct GradeQuizzes: ParsableCommand {
         }
         let rows: [QuizGradebook.Row]
         do {
-            rows = try QuizGradebook.grade(directory: URL(fileURLWithPath: answers), key: keyCourse.lessons)
+            rows = try QuizGradebook.grade(directory: URL(fileURLWithPath: answers), key: keyCourse.lessons, shard: shard.flatMap(ExerciseGradebook.Shard.init))
         } catch {
             Output.error("quantlab: --answers: \(error)")
             throw ExitCode(64)
         }
         try writeOutput(QuizGradebook.csv(rows), to: out)
         if json { Output.write(try QuizGradebook.json(rows)) }
+        if let jsonFile {
+            try writeOutput(try JSON.encode(QuizGradebook.Book(shard: shard.flatMap(ExerciseGradebook.Shard.init), rows: rows)) + "\n", to: jsonFile)
+        }
         let students = Set(rows.map(\.student)).count
         let counts = QuizGradebook.Row.Status.allCases.map { status in "\(rows.filter { $0.status == status }.count) \(status.rawValue)" }
         Output.error("Graded \(students) student\(students == 1 ? "" : "s"): \(rows.count) rows (\(counts.joined(separator: ", "))) → \(out)")

@@ -379,6 +379,31 @@ import Testing
         #expect(keyed.stdout.hasPrefix("student,module,lesson_id,status,score,max,questions,file,message\ns1,1,bits,ok,2,2,eight=1;gib=1,s1.json,\n"))
         #expect(keyed.stdout.contains("\"status\" : \"invalid\""))
 
+        // Shards: a split by student whose merge is the single run's gradebook, also when a
+        // file elsewhere names a student again (x.json as s1, in shard 1 while s1.json is in shard 3:
+        // graded in its shard, invalid in one run, so after merging).
+        try "{\"format\": \"quantlab-quiz-answers\", \"version\": 1, \"student\": \"s1\", \"exported_at\": \"x\", \"modules\": []}"
+            .write(to: answers.appendingPathComponent("x.json"), atomically: true, encoding: .utf8)
+        let whole = try box.run(["grade", "quizzes", "--answers", answers.path, "--out", csv.path])
+        #expect(whole.status == 0)
+        let wholeCSV = try String(contentsOf: csv, encoding: .utf8)
+        #expect(wholeCSV.contains("s1,,,invalid,,,,x.json,student `s1` was already graded from s1.json; only that file counts"))
+        var parts: [String] = []
+        for k in 1...3 {
+            let part = box.root.appendingPathComponent("q\(k).json").path
+            let r = try box.run(["grade", "quizzes", "--answers", answers.path, "--out", "-", "--shard", "\(k)/3", "--json-file", part])
+            #expect(r.status == 0, "\(r.stderr)")
+            parts.append(part)
+        }
+        let first = try String(contentsOfFile: parts[0], encoding: .utf8)
+        #expect(first.contains("\"file\" : \"x.json\"") && first.contains("\"status\" : \"missing\"") && !first.contains("s1.json"))
+        let merged = box.root.appendingPathComponent("merged.csv")
+        let merge = try box.runBare(["grade", "merge"] + parts + ["--out", merged.path])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(try String(contentsOf: merged, encoding: .utf8) == wholeCSV)
+        #expect(try box.runBare(["grade", "merge", parts[0], parts[1], "--out", "-"]).stderr.contains("missing shard 3/3"))
+        try FileManager.default.removeItem(at: answers.appendingPathComponent("x.json"))
+
         // A key with a problem grades nothing; a missing answers folder is a usage error.
         try "+++\nid = \"x\"\n".write(to: key.appendingPathComponent("02-broken.md"), atomically: true, encoding: .utf8)
         let broken = try box.run(["grade", "quizzes", "--answers", answers.path, "--out", "-", "--key", key.path])
