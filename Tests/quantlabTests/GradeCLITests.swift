@@ -99,6 +99,14 @@ import Testing
         let partial = try CLITests.run(["grade", "merge", out("s1.json"), out("s2.json"), out("s4.json"), "--out", out("x.csv")])
         #expect(partial.status == 65 && partial.stderr.contains("missing shard 3/4"))
 
+        // A worker past the memory cap is that row's error, not the batch's: 1024 calibration
+        // windows do not fit in 256 MiB of address space.
+        let capped = try CLITests.run(["grade", "exercises", "--submissions", subs, "--exercise", "gptq-3bit", "--memory-limit", "256", "--timeout", "60",
+                                       "--out", out("cap.csv")], environment: environment)
+        #expect(capped.status == 0, "\(capped.stderr)")
+        let cappedRow = try text("cap.csv").split(separator: "\n").first { $0.hasPrefix("s50,") }.map(String.init) ?? ""
+        #expect(cappedRow.hasPrefix("s50,04-gptq-3bit,error,") && cappedRow.contains("(it may have reached the 256 MiB memory cap)"), "\(cappedRow)")
+
         // Killed (SIGKILL) once some rows are journaled, then rerun: complete and identical.
         let process = Process()
         process.executableURL = CLITests.binary
