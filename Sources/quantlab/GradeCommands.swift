@@ -91,7 +91,8 @@ struct GradeExercises: ParsableCommand {
         var resumed = 0
         for s in mine {
             let key = ExerciseGradebook.Journal.key(s, engine: engine, measureSpeed: measureSpeed)
-            if let done = journal.entries[key] {
+            // error and timeout rows are tried again (say with a larger --timeout or --memory-limit).
+            if let done = journal.entries[key], done.status != .error, done.status != .timeout {
                 rows.append(done)
                 resumed += 1
                 continue
