@@ -137,6 +137,9 @@ struct GradeExercises: ParsableCommand {
                           : BaseLogitsCache.defaultDirectory()
         defer { if fresh { try? FileManager.default.removeItem(atPath: cache) } }
         let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, pending.count))
+        if workers > 1, measureSpeed || pending.contains(where: { ExerciseRunner.needsMeasuredSpeed($0.exercise) }) {
+            Output.error("quantlab: warning: decode speed is measured while \(workers) workers share the cores; --jobs 1 gives steadier speeds")
+        }
         if !pending.isEmpty {
             // The unquantized model's log-probabilities, once per evaluation length, before the workers need them.
             var digest = ""
