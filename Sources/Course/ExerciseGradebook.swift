@@ -69,12 +69,16 @@ public enum ExerciseGradebook {
         public var format = ExerciseGradebook.formatName
         public var version = ExerciseGradebook.currentVersion
         public var engine: String
+        /// A digest of every submission the run found (before the shard split), so that
+        /// shards scanned from different states of the folder are not merged.
+        public var submissions: String
         /// nil for a whole run or a merge.
         public var shard: Shard?
         public var rows: [Row]
 
-        public init(engine: String, shard: Shard?, rows: [Row]) {
+        public init(engine: String, submissions: String, shard: Shard?, rows: [Row]) {
             self.engine = engine
+            self.submissions = submissions
             self.shard = shard
             self.rows = rows
         }
@@ -115,6 +119,8 @@ public enum ExerciseGradebook {
         public enum Content: Sendable, Equatable {
             case text(String)
             case invalid(String)
+            /// Not the file's fault (the student's folder cannot be read): status error.
+            case failed(String)
             case missing
         }
         /// The sanitized student id used in every output.
@@ -130,6 +136,11 @@ public enum ExerciseGradebook {
     /// Student ids go into CSV cells and feedback file names: letters, digits, '.', '_', '@' and
     /// '-'; anything else becomes '_', a leading '.' or '-' gets a '_' before it, and the id is cut
     /// to 100 characters.
+    /// The digest a Book records: every submission's student, exercise, file and bytes.
+    public static func fingerprint(_ submissions: [Submission]) -> String {
+        SHA256.hex(Array(submissions.map { "\($0.student)\t\($0.exercise)\t\($0.file)\t\($0.digest)" }.joined(separator: "\n").utf8))
+    }
+
     public static func sanitize(_ name: String) -> String {
         var id = String(name.unicodeScalars.map { s -> Character in
             s.isASCII && (CharacterSet.alphanumerics.contains(s) || "._@-".unicodeScalars.contains(s)) ? Character(s) : "_"
@@ -144,6 +155,7 @@ public enum ExerciseGradebook {
     /// Every student gets a submission for every exercise of the run (missing when absent).
     /// Junk (top-level files, hidden entries, files that are not `.toml`) is skipped with a warning.
     public static func scan(directory: URL, exercises: [Exercise], only: [String]? = nil) throws(CourseProblem) -> (submissions: [Submission], warnings: [String]) {
+        let only = only.map { Array(Set($0)).sorted() }
         let fm = FileManager.default
         let root = directory.resolvingSymlinksInPath().standardizedFileURL.path
         var isDirectory: ObjCBool = false
@@ -158,9 +170,11 @@ public enum ExerciseGradebook {
         }
         let ids = Set(exercises.map(\.id))
         var warnings: [String] = []
-        var found: [(folder: String, student: String, files: [String: String])] = []  // exercise id → relative path
+        var found: [(folder: String, student: String, files: [String: String], failure: String?)] = []  // exercise id → relative path
         var unknown: [Submission] = []
-        var taken: Set<String> = []
+        // Names that need no sanitizing keep their id; the others take what is left (~2, ~3 …),
+        // so a new oddly named folder never renames an existing student.
+        var taken = Set(names.filter { sanitize($0) == $0 })
         for name in names {
             if name.hasPrefix(".") {
                 warnings.append("\(name): hidden entry skipped")
@@ -169,7 +183,10 @@ public enum ExerciseGradebook {
             var isDir: ObjCBool = false
             let path = (root as NSString).appendingPathComponent(name)
             var info = stat()
-            guard lstat(path, &info) == 0 else { continue }
+            guard lstat(path, &info) == 0 else {
+                warnings.append("\(name): cannot be read (\(String(cString: strerror(errno)))); skipped")
+                continue
+            }
             if (info.st_mode & S_IFMT) == S_IFLNK {
                 warnings.append("\(name): a symbolic link, not a student folder; skipped")
                 continue
@@ -179,15 +196,23 @@ public enum ExerciseGradebook {
                 continue
             }
             var student = sanitize(name)
-            if taken.contains(student) {
-                var n = 2
-                while taken.contains("\(student)~\(n)") { n += 1 }
-                student = "\(student)~\(n)"
+            if student != name {
+                if taken.contains(student) {
+                    var n = 2
+                    while taken.contains("\(student)~\(n)") { n += 1 }
+                    student = "\(student)~\(n)"
+                }
+                taken.insert(student)
+                warnings.append("\(name): student id written as \(student)")
             }
-            taken.insert(student)
-            if student != name { warnings.append("\(name): student id written as \(student)") }
             var files: [String: String] = [:]
-            let entries = (try? fm.contentsOfDirectory(atPath: path).sorted()) ?? []
+            let entries: [String]
+            do {
+                entries = try fm.contentsOfDirectory(atPath: path).sorted()
+            } catch {
+                found.append((name, student, [:], "cannot list the student's folder \(name): \(error.localizedDescription)"))
+                continue
+            }
             for entry in entries {
                 let relative = "\(name)/\(entry)"
                 guard !entry.hasPrefix("."), entry.hasSuffix(".toml") else {
@@ -204,12 +229,16 @@ public enum ExerciseGradebook {
                                               content: .invalid("no exercise \"\(stem)\" in the course\(guess)"), digest: ""))
                 }
             }
-            found.append((name, student, files))
+            found.append((name, student, files, nil))
         }
         let run = only ?? exercises.map(\.id).filter { id in found.contains { $0.files[id] != nil } }
         var submissions: [Submission] = unknown
-        for (_, student, files) in found {
+        for (_, student, files, failure) in found {
             for exercise in run {
+                if let failure {
+                    submissions.append(Submission(student: student, exercise: exercise, file: "", content: .failed(failure), digest: ""))
+                    continue
+                }
                 guard let relative = files[exercise] else {
                     submissions.append(Submission(student: student, exercise: exercise, file: "", content: .missing, digest: ""))
                     continue
@@ -407,6 +436,9 @@ public enum ExerciseGradebook {
     public static func merge(_ books: [(file: String, book: Book)]) throws(CourseProblem) -> Book {
         try checkShards(books.map { ($0.file, $0.book.shard, $0.book.engine) })
         let first = books[0]
+        for (file, book) in books where book.submissions != first.book.submissions {
+            throw CourseProblem(file: file, line: nil, message: "this shard found other submissions than \(first.file) (the folder changed between the runs); grade every shard of one state of the folder")
+        }
         var rows: [Row] = []
         var keys: Set<String> = []
         for (file, book) in books {
@@ -417,7 +449,7 @@ public enum ExerciseGradebook {
                 rows.append(row)
             }
         }
-        return Book(engine: first.book.engine, shard: nil, rows: sorted(rows))
+        return Book(engine: first.book.engine, submissions: first.book.submissions, shard: nil, rows: sorted(rows))
     }
 
     /// Every shard K/N of one split present once (and, for exercises, graded by one engine).
@@ -473,8 +505,15 @@ public enum ExerciseGradebook {
         return fields.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
-    /// Metrics that could not be measured are NaN; JSON spells them as strings.
-    static var decoder: JSONDecoder {
+    /// Metrics that could not be measured are NaN (or infinite); JSON spells them as strings.
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
@@ -494,8 +533,10 @@ public enum ExerciseGradebook {
 
         /// The key of a submission's row: who, which exercise, the file's bytes, the engine and
         /// whether speed is measured.
-        public static func key(_ s: Submission, engine: String, measureSpeed: Bool) -> String {
-            SHA256.hex(Array("\(s.student)\n\(s.exercise)\n\(s.file)\n\(s.digest)\n\(engine)\n\(measureSpeed)".utf8))
+        /// `context` stands for everything else a row depends on: the exercise's spec (its
+        /// rubric), the model and the texts.
+        public static func key(_ s: Submission, engine: String, measureSpeed: Bool, context: String) -> String {
+            SHA256.hex(Array("\(s.student)\n\(s.exercise)\n\(s.file)\n\(s.digest)\n\(engine)\n\(measureSpeed)\n\(context)".utf8))
         }
 
         public init(path: String) throws(CourseProblem) {
@@ -531,11 +572,8 @@ public enum ExerciseGradebook {
         /// Appends one finished row and syncs it to disk before returning.
         public mutating func append(_ row: Row, key: String) throws(CourseProblem) {
             entries[key] = row
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             do {
-                var line = try encoder.encode(Entry(key: key, row: row))
+                var line = try ExerciseGradebook.encoder.encode(Entry(key: key, row: row))
                 line.append(UInt8(ascii: "\n"))
                 try handle!.seekToEnd()
                 try handle!.write(contentsOf: line)

@@ -65,7 +65,7 @@ public enum ExerciseRunner {
         let text = try BoundedFile.readText(path: textPath)
         let key = key(recipe: recipe, modelDigest: modelDigest, textDigest: SHA256.hex(Array(text.utf8)), chunks: exercise.chunks)
         let cacheFile = URL(fileURLWithPath: cacheDirectory).appendingPathComponent("exercise-\(key).json")
-        if !fresh, let data = try? Data(contentsOf: cacheFile), let cached = try? JSONDecoder().decode(ExerciseMeasurement.self, from: data),
+        if !fresh, let data = try? Data(contentsOf: cacheFile), let cached = try? ExerciseGradebook.decoder.decode(ExerciseMeasurement.self, from: data),
            cached.speed != nil || !measureSpeed {
             return (cached, true)
         }
@@ -113,7 +113,7 @@ public enum ExerciseRunner {
         let measurement = ExerciseMeasurement(metrics: metrics, quantizationSeconds: seconds, evaluatedTokens: divergence.tokens,
                                               calibrationTokens: outcome.calibrated?.calibrationTokens, layers: outcome.calibrated?.layers, speed: speed)
         try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
-        if let data = try? JSONEncoder().encode(measurement) { try? data.write(to: cacheFile, options: .atomic) }
+        if let data = try? ExerciseGradebook.encoder.encode(measurement) { try? data.write(to: cacheFile, options: .atomic) }
         return (measurement, false)
     }
 
@@ -129,15 +129,22 @@ public enum ExerciseRunner {
 
     /// Computes (or finds) the unquantized model's log-probabilities for an exercise's
     /// evaluation in `cacheDirectory`, so that parallel graders do not all compute them.
-    /// Returns the model's digest.
-    @discardableResult
-    public static func warmBaseline(_ exercise: Exercise, courseRoot: URL, cacheDirectory: String, threads: Int) throws -> String {
+    public static func warmBaseline(_ exercise: Exercise, courseRoot: URL, cacheDirectory: String, modelDigest: String, threads: Int) throws {
         let file = try GGUFFile.open(path: courseRoot.appendingPathComponent(ReferenceModel.relativePath).path)
         let text = try BoundedFile.readText(path: courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path)
         let (base, _, plan) = try evaluationSetup(file, text: text, chunks: exercise.chunks)
-        let digest = file.withBytes { SHA256.hex($0) }
-        _ = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: digest, plan: plan, threads: threads)
-        return digest
+        _ = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: modelDigest, plan: plan, threads: threads)
+    }
+
+    /// What a graded row depends on besides the settings: the model's and the texts' digests.
+    public static func courseDigest(courseRoot: URL) throws -> (model: String, context: String) {
+        let file = try GGUFFile.open(path: courseRoot.appendingPathComponent(ReferenceModel.relativePath).path)
+        let model = file.withBytes { SHA256.hex($0) }
+        var texts = model
+        for path in [ReferenceModel.evaluationTextPath, ReferenceModel.calibrationTextPath] {
+            texts += "\n" + SHA256.hex(try BoundedFile.read(path: courseRoot.appendingPathComponent(path).path, displayPath: path, limit: 64 << 20, what: "text file"))
+        }
+        return (model, SHA256.hex(Array(texts.utf8)))
     }
 
     /// Parses a settings file for an exercise, refusing methods the exercise does not allow.

@@ -126,6 +126,9 @@ public enum QuizGradebook {
         public var max: Int?
         public var questions: [QuestionResult]
         public var message: String
+        /// Whether the row comes from a file that decoded as an answer file (merging shards
+        /// needs to know which files claim a student).
+        public var decoded: Bool = true
     }
 
     /// Largest answer file read.
@@ -180,10 +183,10 @@ public enum QuizGradebook {
                                                  limit: maxFileBytes, what: "quiz answer file")
                 file = try QuizAnswerFile.decode(bytes)
             } catch let problem as CourseProblem {
-                rows.append(invalid(fallbackID, relative, problem.message))
+                rows.append(invalid(fallbackID, relative, problem.message, decoded: false))
                 continue
             } catch {
-                rows.append(invalid(fallbackID, relative, "\(error)"))
+                rows.append(invalid(fallbackID, relative, "\(error)", decoded: false))
                 continue
             }
             if let other = seen[file.student] {
@@ -200,8 +203,9 @@ public enum QuizGradebook {
         invalid(student, file, "student `\(student)` was already graded from \(first); only that file counts")
     }
 
-    static func invalid(_ student: String, _ file: String, _ message: String) -> Row {
-        Row(student: student, file: file, module: nil, lessonID: nil, status: .invalid, score: nil, max: nil, questions: [], message: message)
+    static func invalid(_ student: String, _ file: String, _ message: String, decoded: Bool = true) -> Row {
+        Row(student: student, file: file, module: nil, lessonID: nil, status: .invalid, score: nil, max: nil, questions: [], message: message,
+            decoded: decoded)
     }
 
     /// One decoded file against the key: a row per key module, plus a row per module the key lacks.
@@ -256,7 +260,7 @@ public enum QuizGradebook {
     /// RFC 4180 quoting; a leading = + - @ is prefixed with ' so spreadsheets do not run it as a formula.
     static func csvField(_ value: String) -> String {
         var value = value
-        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
+        if let first = value.first, "=+-@".contains(first), Double(value) == nil { value = "'" + value }
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
@@ -306,9 +310,7 @@ public enum QuizGradebook {
         var seen: [String: String] = [:]
         for file in byFile.keys.sorted(by: fileOrder) {
             let fileRows = byFile[file]!
-            // Rows of a decoded file name a module (or are an earlier duplicate verdict); an unreadable file's do not.
-            let decoded = fileRows.contains { $0.module != nil } || fileRows.first?.message.contains("was already graded from") == true
-            guard decoded, let student = fileRows.first?.student else {
+            guard fileRows.contains(where: \.decoded), let student = fileRows.first?.student else {
                 rows += fileRows
                 continue
             }

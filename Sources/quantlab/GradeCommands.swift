@@ -44,6 +44,9 @@ struct GradeExercises: ParsableCommand {
         guard (256...1_048_576).contains(memoryLimit) else { throw ValidationError("--memory-limit must be between 256 and 1048576 MiB, got \(memoryLimit)") }
         if let shard, ExerciseGradebook.Shard(shard) == nil { throw ValidationError("--shard must be K/N with 1 ≤ K ≤ N ≤ 10000 (e.g. 2/4), got '\(shard)'") }
         guard out != "-" else { throw ValidationError("--out must be a file: its journal is kept beside it") }
+        if shard != nil && overrides != nil {
+            throw ValidationError("--overrides applies to a whole class: give it to grade merge, which combines the shards")
+        }
     }
 
     /// One worker run: the first submission with these normalized settings, and every other.
@@ -75,6 +78,19 @@ struct GradeExercises: ParsableCommand {
             try ExerciseGradebook.scan(directory: URL(fileURLWithPath: submissions), exercises: exercises, only: only)
         }
         for warning in warnings { Output.error("quantlab: warning: \(warning)") }
+        // What every row depends on besides its file: the model, the texts and the exercise's spec.
+        let digests: (model: String, context: String)
+        do {
+            digests = try ExerciseRunner.courseDigest(courseRoot: course.root)
+        } catch {
+            Output.error("quantlab: the reference model or texts cannot be read: \(error)")
+            throw ExitCode(dataErrorExit)
+        }
+        var specs: [String: String] = [:]
+        for e in exercises {
+            let spec = (try? Data(contentsOf: e.directory.appendingPathComponent("exercise.toml"))).map { SHA256.hex([UInt8]($0)) } ?? ""
+            specs[e.id] = SHA256.hex(Array("\(digests.context)\n\(spec)".utf8))
+        }
         let mine = found.filter { shard?.contains(student: $0.student, exercise: $0.exercise) ?? true }
         let byID = Dictionary(uniqueKeysWithValues: exercises.map { ($0.id, $0) })
 
@@ -90,7 +106,7 @@ struct GradeExercises: ParsableCommand {
         var order: [String] = []
         var resumed = 0
         for s in mine {
-            let key = ExerciseGradebook.Journal.key(s, engine: engine, measureSpeed: measureSpeed)
+            let key = ExerciseGradebook.Journal.key(s, engine: engine, measureSpeed: measureSpeed, context: specs[s.exercise] ?? "")
             // error and timeout rows are tried again (say with a larger --timeout or --memory-limit).
             if let done = journal.entries[key], done.status != .error, done.status != .timeout {
                 rows.append(done)
@@ -108,6 +124,8 @@ struct GradeExercises: ParsableCommand {
                 rows.append(.init(student: s.student, exercise: e.id, status: .missing, file: "", message: "no \(e.id).toml"))
             case .invalid(let message):
                 rows.append(.init(student: s.student, exercise: e.id, status: .invalid, file: s.file, message: message))
+            case .failed(let message):
+                rows.append(.init(student: s.student, exercise: e.id, status: .error, file: s.file, message: message))
             case .text(let text):
                 do {
                     let recipe = try ExerciseRunner.recipe(settings: text, file: s.file, exercise: e)
@@ -133,8 +151,7 @@ struct GradeExercises: ParsableCommand {
         Output.error("quantlab: \(mine.count) submissions\(shard.map { " in shard \($0)" } ?? ""): \(resumed) already graded (journal), "
             + "\(mine.count - resumed - unitCount) need no run, \(unitCount) to measure in \(pending.count) runs (identical settings share one)")
 
-        let cache = fresh ? FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-grade-\(getpid())").path
-                          : BaseLogitsCache.defaultDirectory()
+        let cache = fresh ? try privateTemporaryDirectory("quantlab-grade") : BaseLogitsCache.defaultDirectory()
         defer { if fresh { try? FileManager.default.removeItem(atPath: cache) } }
         let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, pending.count))
         if workers > 1, measureSpeed || pending.contains(where: { ExerciseRunner.needsMeasuredSpeed($0.exercise) }) {
@@ -142,11 +159,11 @@ struct GradeExercises: ParsableCommand {
         }
         if !pending.isEmpty {
             // The unquantized model's log-probabilities, once per evaluation length, before the workers need them.
-            var digest = ""
             for chunks in Set(pending.map { $0.exercise.chunks ?? -1 }).sorted() {
                 let e = pending.first { ($0.exercise.chunks ?? -1) == chunks }!.exercise
                 do {
-                    digest = try ExerciseRunner.warmBaseline(e, courseRoot: course.root, cacheDirectory: cache, threads: ProcessInfo.processInfo.activeProcessorCount)
+                    try ExerciseRunner.warmBaseline(e, courseRoot: course.root, cacheDirectory: cache, modelDigest: digests.model,
+                                                    threads: ProcessInfo.processInfo.activeProcessorCount)
                 } catch {
                     Output.error("quantlab: the reference model cannot be evaluated: \(error)")
                     throw ExitCode(dataErrorExit)
@@ -154,7 +171,7 @@ struct GradeExercises: ParsableCommand {
             }
             let threadsEach = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
             let pool = WorkerPool(jobs: pending, workers: workers, timeout: timeout, memoryLimit: memoryLimit, threads: threadsEach,
-                                  course: course.root.path, modelDigest: digest, cache: cache, fresh: fresh, measureSpeed: measureSpeed)
+                                  course: course.root.path, modelDigest: digests.model, cache: cache, fresh: fresh, measureSpeed: measureSpeed)
             var journalError: CourseProblem?
             let progress = Progress(total: unitCount)
             pool.run { job, outcome, seconds in
@@ -165,7 +182,7 @@ struct GradeExercises: ParsableCommand {
                     case .failed(let status, let message): row = .init(student: s.student, exercise: e.id, status: status, file: s.file, message: message)
                     }
                     do {
-                        try journal.append(row, key: ExerciseGradebook.Journal.key(s, engine: engine, measureSpeed: measureSpeed))
+                        try journal.append(row, key: ExerciseGradebook.Journal.key(s, engine: engine, measureSpeed: measureSpeed, context: specs[s.exercise] ?? ""))
                     } catch let problem as CourseProblem {
                         journalError = problem
                     } catch {
@@ -182,7 +199,8 @@ struct GradeExercises: ParsableCommand {
             }
             slowest = progress.slowest
         }
-        var book = ExerciseGradebook.Book(engine: engine, shard: shard, rows: ExerciseGradebook.sorted(rows))
+        var book = ExerciseGradebook.Book(engine: engine, submissions: ExerciseGradebook.fingerprint(found), shard: shard,
+                                          rows: ExerciseGradebook.sorted(rows))
         if let overrideTable, let path = overrides {
             book.rows = try problemExit(65) { try ExerciseGradebook.apply(overrideTable, to: book.rows, file: path) }
         }
@@ -270,6 +288,17 @@ struct GradeExercises: ParsableCommand {
     }
 }
 
+/// A new folder only this user can use (mkdtemp, mode 0700), so other users on a shared machine
+/// cannot plant files where the grader reads or writes.
+func privateTemporaryDirectory(_ prefix: String) throws -> String {
+    var template = Array(FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-XXXXXX").path.utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        Output.error("quantlab: cannot create a temporary folder in \(FileManager.default.temporaryDirectory.path): \(String(cString: strerror(errno)))")
+        throw ExitCode(65)
+    }
+    return String(cString: made)
+}
+
 /// Runs `body`; a CourseProblem it throws is printed and exits with `code`.
 func problemExit<T>(_ code: Int32, _ body: () throws -> T) throws -> T {
     do {
@@ -337,8 +366,11 @@ final class WorkerPool: @unchecked Sendable {
     func run(_ finished: @escaping (GradeExercises.Job, Outcome, Double) -> Void) {
         nonisolated(unsafe) let finished = finished
         let group = DispatchGroup()
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-workers-\(getpid())")
-        try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        guard let folder = try? privateTemporaryDirectory("quantlab-workers") else {
+            for job in jobs { finished(job, .failed(.error, "cannot create a temporary folder for the workers"), 0) }
+            return
+        }
+        let scratch = URL(fileURLWithPath: folder)
         defer { try? FileManager.default.removeItem(at: scratch) }
         for w in 0..<workers {
             group.enter()
@@ -377,7 +409,8 @@ final class WorkerPool: @unchecked Sendable {
         }
         defer { try? errors.close() }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        // This very binary, even if a rebuild replaced the file since the run started.
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         process.arguments = ["grade", "worker", "--job", jobFile.path, "--result", resultFile.path]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
@@ -396,9 +429,9 @@ final class WorkerPool: @unchecked Sendable {
         }
         if process.terminationReason == .uncaughtSignal {
             let signal = process.terminationStatus
-            return .failed(.error, "the worker was killed by signal \(signal)\(signal == SIGKILL || signal == SIGABRT || signal == SIGTRAP || signal == SIGSEGV ? " (it may have reached the \(memoryLimit) MiB memory cap)" : "")")
+            return .failed(.error, "the worker was killed by signal \(signal)\([SIGKILL, SIGABRT, SIGTRAP, SIGSEGV, SIGILL, SIGBUS].contains(signal) ? " (it may have reached the \(memoryLimit) MiB memory cap)" : "")")
         }
-        guard let bytes = try? Data(contentsOf: resultFile), let result = try? JSONDecoder().decode(WorkerResult.self, from: bytes) else {
+        guard let bytes = try? Data(contentsOf: resultFile), let result = try? ExerciseGradebook.decoder.decode(WorkerResult.self, from: bytes) else {
             let stderr = (try? String(contentsOf: errorFile, encoding: .utf8))?.split(separator: "\n").last.map(String.init) ?? ""
             return .failed(.error, "the worker exited with status \(process.terminationStatus) and no result\(stderr.isEmpty ? "" : ": \(stderr)")")
         }
@@ -450,7 +483,7 @@ struct GradeWorker: ParsableCommand {
             throw ExitCode(70)
         }
         do {
-            try JSONEncoder().encode(answer).write(to: URL(fileURLWithPath: result), options: .atomic)
+            try ExerciseGradebook.encoder.encode(answer).write(to: URL(fileURLWithPath: result), options: .atomic)
         } catch {
             Output.error("quantlab worker: cannot write \(result): \(error)")
             throw ExitCode(70)
@@ -474,7 +507,8 @@ struct GradeMerge: ParsableCommand {
     func run() throws {
         let files = try problemExit(65) { try shards.map { path in (path, try BoundedFile.read(path: path, displayPath: path, limit: 1 << 30, what: "gradebook")) } }
         // Quiz gradebooks (grade quizzes --json-file) merge into the quiz CSV.
-        if let first = files.first, String(decoding: first.1.prefix(4096), as: UTF8.self).contains("\"\(QuizGradebook.formatName)\"") {
+        struct Format: Decodable { var format: String? }
+        if let first = files.first, (try? JSONDecoder().decode(Format.self, from: Data(first.1)))?.format == QuizGradebook.formatName {
             guard overrides == nil, feedbackDir == nil else {
                 Output.error("quantlab: --overrides and --feedback-dir apply to exercise gradebooks, not quiz gradebooks")
                 throw ExitCode(64)

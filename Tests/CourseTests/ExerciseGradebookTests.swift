@@ -72,8 +72,8 @@ import Testing
     }
 
     @Test func mergingNeedsEveryShardOnceFromOneEngine() throws {
-        func book(_ k: Int, _ n: Int, _ students: [String], engine: String = "e1") -> (String, Book) {
-            ("s\(k).json", Book(engine: engine, shard: .init(index: k, count: n),
+        func book(_ k: Int, _ n: Int, _ students: [String], engine: String = "e1", submissions: String = "f") -> (String, Book) {
+            ("s\(k).json", Book(engine: engine, submissions: submissions, shard: .init(index: k, count: n),
                                 rows: students.map { Row(student: $0, exercise: "02-x", status: .missing, file: "", message: "m") }))
         }
         let merged = try ExerciseGradebook.merge([book(2, 2, ["b", "d"]), book(1, 2, ["c", "a"])])
@@ -89,6 +89,9 @@ import Testing
         }
         #expect(throws: CourseProblem(file: "s2.json", line: nil, message: "graded by e2, s1.json by e1; regrade with one quantlab")) {
             try ExerciseGradebook.merge([book(1, 2, ["a"]), book(2, 2, ["b"], engine: "e2")])
+        }
+        #expect(throws: CourseProblem(file: "s2.json", line: nil, message: "this shard found other submissions than s1.json (the folder changed between the runs); grade every shard of one state of the folder")) {
+            try ExerciseGradebook.merge([book(1, 2, ["a"]), book(2, 2, ["b"], submissions: "g")])
         }
         #expect(throws: CourseProblem(file: "s2.json", line: nil, message: "a, 02-x appears in two shards")) {
             try ExerciseGradebook.merge([book(1, 2, ["a"]), book(2, 2, ["a"])])
@@ -145,7 +148,7 @@ import Testing
             switch s.content {
             case .text: content = "text"
             case .missing: content = "missing"
-            case .invalid(let message): content = message
+            case .invalid(let message), .failed(let message): content = message
             }
             return "\(s.student) \(s.exercise) \(s.file): \(content)"
         }
@@ -153,18 +156,18 @@ import Testing
             "ann 02-int4-group-budget : missing",
             "ann 02-int8-granularity ann/02-int8-granularity.toml: text",
             "bo_b 02-int4-group-budget : missing",
-            "bo_b 02-int8-granularity : missing",
-            "bo_b int8-granularity bo b/int8-granularity.toml: no exercise \"int8-granularity\" in the course; name it 02-int8-granularity.toml",
+            "bo_b 02-int8-granularity bo_b/02-int8-granularity.toml: file is \(ExerciseGradebook.maxFileBytes + 1) bytes; a settings file may be at most \(ExerciseGradebook.maxFileBytes) bytes (64 KiB): split it up",
             "bo_b~2 02-int4-group-budget : missing",
-            "bo_b~2 02-int8-granularity bo_b/02-int8-granularity.toml: file is \(ExerciseGradebook.maxFileBytes + 1) bytes; a settings file may be at most \(ExerciseGradebook.maxFileBytes) bytes (64 KiB): split it up",
+            "bo_b~2 02-int8-granularity : missing",
+            "bo_b~2 int8-granularity bo b/int8-granularity.toml: no exercise \"int8-granularity\" in the course; name it 02-int8-granularity.toml",
             "cy 02-int4-group-budget cy/02-int4-group-budget.toml: text",
             "cy 02-int8-granularity cy/02-int8-granularity.toml: a symbolic link to \(dir.appendingPathComponent("outside.toml").resolvingSymlinksInPath().path), outside the submissions folder; submit the file itself",
         ])
-        #expect(warnings == ["ann/notes.md: not a settings file (<exercise-id>.toml); skipped", "bo b: student id written as bo_b",
-                             "bo_b: student id written as bo_b~2",
+        // The folder whose name needs no change keeps it; the one that does takes the next free id.
+        #expect(warnings == ["ann/notes.md: not a settings file (<exercise-id>.toml); skipped", "bo b: student id written as bo_b~2",
                              "grades.csv: not a student folder (submissions are DIR/<student>/<exercise-id>.toml); skipped"])
         // --exercise: only that exercise, other files skipped silently.
-        let only = try ExerciseGradebook.scan(directory: subs, exercises: exercises, only: ["02-int4-group-budget"]).submissions
+        let only = try ExerciseGradebook.scan(directory: subs, exercises: exercises, only: ["02-int4-group-budget", "02-int4-group-budget"]).submissions
         #expect(only.map(\.exercise) == ["02-int4-group-budget", "02-int4-group-budget", "02-int4-group-budget", "02-int4-group-budget"])
         #expect(throws: CourseProblem.self) { try ExerciseGradebook.scan(directory: dir.appendingPathComponent("nope"), exercises: exercises) }
     }

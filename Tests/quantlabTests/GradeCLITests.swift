@@ -132,5 +132,14 @@ import Testing
         #expect(resumed.stderr.contains("\(done) already graded (journal)"), "\(resumed.stderr)")
         #expect(try text("k.csv") == csv)
         #expect(try text("k.json") == text("a.json"))
+
+        // The rubric changes (the accuracy target of 02-int8-granularity is relaxed): that
+        // exercise's journaled rows no longer count, and its grades follow the new rubric.
+        let spec = URL(fileURLWithPath: course).appendingPathComponent("exercises/02-int8-granularity/exercise.toml")
+        try String(contentsOf: spec, encoding: .utf8).replacingOccurrences(of: "at_most = 0.00006", with: "at_most = 1.0")
+            .write(to: spec, atomically: true, encoding: .utf8)
+        let regraded = try CLITests.run(grade + ["--out", out("a.csv")], environment: environment)
+        #expect(regraded.stderr.contains("41 already graded (journal)"), "\(regraded.stderr)")
+        #expect(try text("a.csv").contains("\ns01,02-int8-granularity,ok,100,100,yes,"))
     }
 }
