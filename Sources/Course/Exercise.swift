@@ -1,4 +1,5 @@
 import Foundation
+import QuantCore
 import Quantizers
 
 /// A graded exercise: `exercises/NN-slug/exercise.toml`, with `starter.toml` (settings that
@@ -47,6 +48,8 @@ public struct Exercise: Sendable, Equatable {
     public var passMark: Int
     public var checks: [Check]
     public var directory: URL
+    /// SHA-256 of `exercise.toml` as loaded: what a graded row depends on besides the settings.
+    public var digest = ""
     public var maxScore: Int { checks.reduce(0) { $0 + $1.points } }
 
     /// The metrics a rubric can check: name → what it means and its unit, for errors and reports.
@@ -73,13 +76,14 @@ public struct Exercise: Sendable, Equatable {
         guard let dash = name.firstIndex(of: "-"), let number = Int(name[..<dash]), name.count > 3 else {
             throw CourseProblem(file: directory.path, line: nil, message: "an exercise folder is named NN-slug (e.g. 02-int8-granularity), got \(name)")
         }
-        let text: String
+        let text: String, digest: String
         do {
             let bytes = try BoundedFile.read(path: file, displayPath: file, limit: 256 * 1024, what: "exercise file")
             guard let decoded = String(validating: bytes, as: UTF8.self) else {
                 throw CourseProblem(file: file, line: nil, message: "the file is not valid UTF-8")
             }
             text = decoded
+            digest = SHA256.hex(bytes)
         } catch let problem as CourseProblem {
             throw problem
         } catch {
@@ -158,7 +162,7 @@ public struct Exercise: Sendable, Equatable {
         let exercise = Exercise(id: name, number: number, slug: String(name[name.index(after: dash)...]), title: try string("title"),
                                 module: try integer("module", 1...99), brief: try string("brief"), methods: methods, chunks: chunks,
                                 passMark: try integer("pass_mark", 1...100_000), checks: checks.sorted { $0.line < $1.line }.map(\.check),
-                                directory: directory)
+                                directory: directory, digest: digest)
         guard exercise.passMark <= exercise.maxScore else {
             throw problem("pass_mark", "`pass_mark` is \(exercise.passMark) but the checks give at most \(exercise.maxScore) points")
         }

@@ -170,7 +170,7 @@ public enum ExerciseGradebook {
         }
         let ids = Set(exercises.map(\.id))
         var warnings: [String] = []
-        var found: [(folder: String, student: String, files: [String: String], failure: String?)] = []  // exercise id → relative path
+        var found: [(student: String, files: [String: String], failure: String?)] = []  // files: exercise id → relative path
         var unknown: [Submission] = []
         // Names that need no sanitizing keep their id; the others take what is left (~2, ~3 …),
         // so a new oddly named folder never renames an existing student.
@@ -180,7 +180,6 @@ public enum ExerciseGradebook {
                 warnings.append("\(name): hidden entry skipped")
                 continue
             }
-            var isDir: ObjCBool = false
             let path = (root as NSString).appendingPathComponent(name)
             var info = stat()
             guard lstat(path, &info) == 0 else {
@@ -191,7 +190,7 @@ public enum ExerciseGradebook {
                 warnings.append("\(name): a symbolic link, not a student folder; skipped")
                 continue
             }
-            guard fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
                 warnings.append("\(name): not a student folder (submissions are DIR/<student>/<exercise-id>.toml); skipped")
                 continue
             }
@@ -210,7 +209,7 @@ public enum ExerciseGradebook {
             do {
                 entries = try fm.contentsOfDirectory(atPath: path).sorted()
             } catch {
-                found.append((name, student, [:], "cannot list the student's folder \(name): \(error.localizedDescription)"))
+                found.append((student, [:], "cannot list the student's folder \(name): \(error.localizedDescription)"))
                 continue
             }
             for entry in entries {
@@ -229,11 +228,11 @@ public enum ExerciseGradebook {
                                               content: .invalid("no exercise \"\(stem)\" in the course\(guess)"), digest: ""))
                 }
             }
-            found.append((name, student, files, nil))
+            found.append((student, files, nil))
         }
         let run = only ?? exercises.map(\.id).filter { id in found.contains { $0.files[id] != nil } }
         var submissions: [Submission] = unknown
-        for (_, student, files, failure) in found {
+        for (student, files, failure) in found {
             for exercise in run {
                 if let failure {
                     submissions.append(Submission(student: student, exercise: exercise, file: "", content: .failed(failure), digest: ""))
@@ -351,7 +350,7 @@ public enum ExerciseGradebook {
     public static func decode(_ bytes: [UInt8], file: String) throws(CourseProblem) -> Book {
         let book: Book
         do {
-            book = try decoder.decode(Book.self, from: Data(bytes))
+            book = try JSON.decoder.decode(Book.self, from: Data(bytes))
         } catch {
             throw CourseProblem(file: file, line: nil, message: "not a gradebook written by quantlab grade exercises --json: \(error)")
         }
@@ -505,20 +504,6 @@ public enum ExerciseGradebook {
         return fields.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
-    /// Metrics that could not be measured are NaN (or infinite); JSON spells them as strings.
-    public static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return encoder
-    }
-
-    public static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return decoder
-    }
-
     // MARK: The journal
 
     /// Rows already graded, one JSON object per line, appended (and flushed to disk) as each
@@ -558,7 +543,7 @@ public enum ExerciseGradebook {
                     truncate(path, 0)
                 }
                 for line in complete.split(separator: UInt8(ascii: "\n")) {
-                    if let entry = try? ExerciseGradebook.decoder.decode(Entry.self, from: Data(line)) { entries[entry.key] = entry.row }
+                    if let entry = try? JSON.decoder.decode(Entry.self, from: Data(line)) { entries[entry.key] = entry.row }
                 }
             } else {
                 guard fm.createFile(atPath: path, contents: nil) else {
@@ -573,7 +558,7 @@ public enum ExerciseGradebook {
         public mutating func append(_ row: Row, key: String) throws(CourseProblem) {
             entries[key] = row
             do {
-                var line = try ExerciseGradebook.encoder.encode(Entry(key: key, row: row))
+                var line = try JSON.compact.encode(Entry(key: key, row: row))
                 line.append(UInt8(ascii: "\n"))
                 try handle!.seekToEnd()
                 try handle!.write(contentsOf: line)

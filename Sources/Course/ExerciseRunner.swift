@@ -65,7 +65,7 @@ public enum ExerciseRunner {
         let text = try BoundedFile.readText(path: textPath)
         let key = key(recipe: recipe, modelDigest: modelDigest, textDigest: SHA256.hex(Array(text.utf8)), chunks: exercise.chunks)
         let cacheFile = URL(fileURLWithPath: cacheDirectory).appendingPathComponent("exercise-\(key).json")
-        if !fresh, let data = try? Data(contentsOf: cacheFile), let cached = try? ExerciseGradebook.decoder.decode(ExerciseMeasurement.self, from: data),
+        if !fresh, let data = try? Data(contentsOf: cacheFile), let cached = try? JSON.decoder.decode(ExerciseMeasurement.self, from: data),
            cached.speed != nil || !measureSpeed {
             return (cached, true)
         }
@@ -113,7 +113,7 @@ public enum ExerciseRunner {
         let measurement = ExerciseMeasurement(metrics: metrics, quantizationSeconds: seconds, evaluatedTokens: divergence.tokens,
                                               calibrationTokens: outcome.calibrated?.calibrationTokens, layers: outcome.calibrated?.layers, speed: speed)
         try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
-        if let data = try? ExerciseGradebook.encoder.encode(measurement) { try? data.write(to: cacheFile, options: .atomic) }
+        if let data = try? JSON.compact.encode(measurement) { try? data.write(to: cacheFile, options: .atomic) }
         return (measurement, false)
     }
 

@@ -284,7 +284,7 @@ public enum QuizGradebook {
     }
 
     public static func decode(_ bytes: [UInt8], file: String) throws(CourseProblem) -> Book {
-        guard let book = try? JSONDecoder().decode(Book.self, from: Data(bytes)), book.format == formatName, book.version == 1 else {
+        guard let book = try? JSON.decoder.decode(Book.self, from: Data(bytes)), book.format == formatName, book.version == 1 else {
             throw CourseProblem(file: file, line: nil, message: "not a quiz gradebook written by quantlab grade quizzes --json-file (\(formatName) version 1)")
         }
         return book

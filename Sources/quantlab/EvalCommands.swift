@@ -74,12 +74,11 @@ struct Eval: ParsableCommand {
         var projected: [(ModelShape, (bytes: Int, parameters: Int, bitsPerWeight: Double))] = []
         var ctx = ctx, chunks = chunks
         if let settings {
-            // [evaluation] in the settings file, unless --ctx or --chunks say otherwise.
-            let evaluation = try withSettingsFile(settings) { try QuantizationSettings.parseWithEvaluation($0, file: settings).evaluation }
-            ctx = ctx ?? evaluation.context
-            chunks = chunks ?? evaluation.chunks
             let start = DispatchTime.now()
-            (model, memory, calibrated, projected) = try withRecipe(settings) { recipe in
+            (model, memory, calibrated, projected) = try withSettings(settings) { recipe, evaluation in
+                // [evaluation] in the settings file, unless --ctx or --chunks say otherwise.
+                ctx = ctx ?? evaluation.context
+                chunks = chunks ?? evaluation.chunks
                 let (importance, calibration) = try calibrationInputs(recipe, model: model, tokenizer: tokenizer, options: options)
                 let outcome = try ModelQuantizer.quantize(recipe, file, base: model, importance: importance, calibration: calibration,
                                                           threads: options.threadCount)

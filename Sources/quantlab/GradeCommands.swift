@@ -49,17 +49,22 @@ struct GradeExercises: ParsableCommand {
         }
     }
 
+    /// A submission to measure, with the key of its journal line.
+    struct Unit {
+        var submission: ExerciseGradebook.Submission
+        var exercise: Exercise
+        var journalKey: String
+    }
+
     /// One worker run: the first submission with these normalized settings, and every other.
     final class Job: @unchecked Sendable {
-        let key: String
         let exercise: Exercise
         let settings: String
-        var units: [(ExerciseGradebook.Submission, Exercise)]
-        init(key: String, exercise: Exercise, settings: String, first: ExerciseGradebook.Submission) {
-            self.key = key
-            self.exercise = exercise
+        var units: [Unit]
+        init(settings: String, first: Unit) {
+            self.exercise = first.exercise
             self.settings = settings
-            self.units = [(first, exercise)]
+            self.units = [first]
         }
     }
 
@@ -86,11 +91,7 @@ struct GradeExercises: ParsableCommand {
             Output.error("quantlab: the reference model or texts cannot be read: \(error)")
             throw ExitCode(dataErrorExit)
         }
-        var specs: [String: String] = [:]
-        for e in exercises {
-            let spec = (try? Data(contentsOf: e.directory.appendingPathComponent("exercise.toml"))).map { SHA256.hex([UInt8]($0)) } ?? ""
-            specs[e.id] = SHA256.hex(Array("\(digests.context)\n\(spec)".utf8))
-        }
+        let specs = Dictionary(uniqueKeysWithValues: exercises.map { ($0.id, "\(digests.context)\n\($0.digest)") })
         let mine = found.filter { shard?.contains(student: $0.student, exercise: $0.exercise) ?? true }
         let byID = Dictionary(uniqueKeysWithValues: exercises.map { ($0.id, $0) })
 
@@ -129,12 +130,14 @@ struct GradeExercises: ParsableCommand {
             case .text(let text):
                 do {
                     let recipe = try ExerciseRunner.recipe(settings: text, file: s.file, exercise: e)
-                    let speed = measureSpeed || ExerciseRunner.needsMeasuredSpeed(e)
-                    let jobKey = SHA256.hex(Array("\(engine)\n\(e.chunks.map(String.init) ?? "all")\n\(speed)\n\(recipe)".utf8))
+                    // The measurement cache's key, and whether speed is measured: what one worker run answers.
+                    let jobKey = ExerciseRunner.key(recipe: recipe, modelDigest: digests.model, textDigest: digests.context, chunks: e.chunks)
+                        + "\(measureSpeed || ExerciseRunner.needsMeasuredSpeed(e))"
+                    let unit = Unit(submission: s, exercise: e, journalKey: key)
                     if let job = jobTable[jobKey] {
-                        job.units.append((s, e))
+                        job.units.append(unit)
                     } else {
-                        jobTable[jobKey] = Job(key: jobKey, exercise: e, settings: text, first: s)
+                        jobTable[jobKey] = Job(settings: text, first: unit)
                         order.append(jobKey)
                     }
                 } catch let problem as CourseProblem {
@@ -170,26 +173,28 @@ struct GradeExercises: ParsableCommand {
                 }
             }
             let threadsEach = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
-            let pool = WorkerPool(jobs: pending, workers: workers, timeout: timeout, memoryLimit: memoryLimit, threads: threadsEach,
-                                  course: course.root.path, modelDigest: digests.model, cache: cache, fresh: fresh, measureSpeed: measureSpeed)
+            let template = WorkerJob(course: course.root.path, exercise: "", settings: "", file: "", measureSpeed: measureSpeed, threads: threadsEach,
+                                     cache: cache, fresh: fresh, memoryLimitMiB: memoryLimit, modelDigest: digests.model)
+            let pool = WorkerPool(jobs: pending, workers: workers, timeout: timeout, template: template)
             var journalError: CourseProblem?
             let progress = Progress(total: unitCount)
             pool.run { job, outcome, seconds in
-                for (s, e) in job.units {
+                for (index, unit) in job.units.enumerated() {
+                    let (s, e) = (unit.submission, unit.exercise)
                     let row: ExerciseGradebook.Row
                     switch outcome {
                     case .measured(let m): row = ExerciseGradebook.row(s, exercise: e, measurement: m, measureSpeed: measureSpeed)
                     case .failed(let status, let message): row = .init(student: s.student, exercise: e.id, status: status, file: s.file, message: message)
                     }
                     do {
-                        try journal.append(row, key: ExerciseGradebook.Journal.key(s, engine: engine, measureSpeed: measureSpeed, context: specs[s.exercise] ?? ""))
+                        try journal.append(row, key: unit.journalKey)
                     } catch let problem as CourseProblem {
                         journalError = problem
                     } catch {
                         journalError = CourseProblem(file: journalPath, line: nil, message: "\(error)")
                     }
                     rows.append(row)
-                    progress.finished(row, seconds: s == job.units[0].0 ? seconds : 0)
+                    progress.finished(row, seconds: index == 0 ? seconds : 0)
                 }
             }
             progress.end()
@@ -339,27 +344,16 @@ final class WorkerPool: @unchecked Sendable {
     let jobs: [GradeExercises.Job]
     let workers: Int
     let timeout: Int
-    let memoryLimit: Int
-    let threads: Int
-    let course: String
-    let modelDigest: String
-    let cache: String
-    let fresh: Bool
-    let measureSpeed: Bool
+    /// Every worker's job file, less the exercise, settings and file name of its submission.
+    let template: WorkerJob
     private let lock = NSLock()
     private var next = 0
 
-    init(jobs: [GradeExercises.Job], workers: Int, timeout: Int, memoryLimit: Int, threads: Int, course: String, modelDigest: String, cache: String, fresh: Bool, measureSpeed: Bool) {
-        self.modelDigest = modelDigest
+    init(jobs: [GradeExercises.Job], workers: Int, timeout: Int, template: WorkerJob) {
         self.jobs = jobs
         self.workers = workers
         self.timeout = timeout
-        self.memoryLimit = memoryLimit
-        self.threads = threads
-        self.course = course
-        self.cache = cache
-        self.fresh = fresh
-        self.measureSpeed = measureSpeed
+        self.template = template
     }
 
     /// Calls `finished` (one at a time, under a lock) as each job ends.
@@ -401,8 +395,8 @@ final class WorkerPool: @unchecked Sendable {
         let jobFile = scratch.appendingPathComponent("job.json"), resultFile = scratch.appendingPathComponent("result.json")
         let errorFile = scratch.appendingPathComponent("stderr.txt")
         try? fm.removeItem(at: resultFile)
-        let spec = WorkerJob(course: course, exercise: job.exercise.id, settings: job.settings, file: job.units[0].0.file,
-                             measureSpeed: measureSpeed, threads: threads, cache: cache, fresh: fresh, memoryLimitMiB: memoryLimit, modelDigest: modelDigest)
+        var spec = template
+        (spec.exercise, spec.settings, spec.file) = (job.exercise.id, job.settings, job.units[0].submission.file)
         guard let data = try? JSONEncoder().encode(spec), (try? data.write(to: jobFile)) != nil,
               fm.createFile(atPath: errorFile.path, contents: nil), let errors = FileHandle(forWritingAtPath: errorFile.path) else {
             return .failed(.error, "cannot write the worker's files in \(scratch.path)")
@@ -429,9 +423,9 @@ final class WorkerPool: @unchecked Sendable {
         }
         if process.terminationReason == .uncaughtSignal {
             let signal = process.terminationStatus
-            return .failed(.error, "the worker was killed by signal \(signal)\([SIGKILL, SIGABRT, SIGTRAP, SIGSEGV, SIGILL, SIGBUS].contains(signal) ? " (it may have reached the \(memoryLimit) MiB memory cap)" : "")")
+            return .failed(.error, "the worker was killed by signal \(signal)\([SIGKILL, SIGABRT, SIGTRAP, SIGSEGV, SIGILL, SIGBUS].contains(signal) ? " (it may have reached the \(template.memoryLimitMiB) MiB memory cap)" : "")")
         }
-        guard let bytes = try? Data(contentsOf: resultFile), let result = try? ExerciseGradebook.decoder.decode(WorkerResult.self, from: bytes) else {
+        guard let bytes = try? Data(contentsOf: resultFile), let result = try? JSON.decoder.decode(WorkerResult.self, from: bytes) else {
             let stderr = (try? String(contentsOf: errorFile, encoding: .utf8))?.split(separator: "\n").last.map(String.init) ?? ""
             return .failed(.error, "the worker exited with status \(process.terminationStatus) and no result\(stderr.isEmpty ? "" : ": \(stderr)")")
         }
@@ -483,7 +477,7 @@ struct GradeWorker: ParsableCommand {
             throw ExitCode(70)
         }
         do {
-            try ExerciseGradebook.encoder.encode(answer).write(to: URL(fileURLWithPath: result), options: .atomic)
+            try JSON.compact.encode(answer).write(to: URL(fileURLWithPath: result), options: .atomic)
         } catch {
             Output.error("quantlab worker: cannot write \(result): \(error)")
             throw ExitCode(70)

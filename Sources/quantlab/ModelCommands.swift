@@ -98,13 +98,14 @@ func calibrationInputs(_ recipe: QuantizationRecipe, model: LlamaModel, tokenize
 /// Runs `body` with the recipe of a settings file. A problem in the file or in applying it is
 /// printed with the file's name and ends the command with exit 65.
 func withRecipe<T>(_ settings: String, _ body: (QuantizationRecipe) throws -> T) throws -> T {
-    try withSettingsFile(settings) { try body(try QuantizationSettings.parse($0, file: settings)) }
+    try withSettings(settings) { recipe, _ in try body(recipe) }
 }
 
-/// Runs `body` with the text of a settings file, with withRecipe's error handling.
-func withSettingsFile<T>(_ settings: String, _ body: (String) throws -> T) throws -> T {
+/// withRecipe, with the file's `[evaluation]` options too.
+func withSettings<T>(_ settings: String, _ body: (QuantizationRecipe, QuantizationSettings.EvaluationOptions) throws -> T) throws -> T {
     do {
-        return try body(try readText(settings))
+        let (recipe, evaluation) = try QuantizationSettings.parseWithEvaluation(try readText(settings), file: settings)
+        return try body(recipe, evaluation)
     } catch let exit as ExitCode {
         throw exit
     } catch let problem as CourseProblem {
