@@ -40,7 +40,7 @@ let package = Package(
             dependencies: ["Course", "TerminalUI", "QuantCore", "Quantizers", "LearnerProgress", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
-        .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI", "QuantCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI", "QuantCore", "Quantizers"], exclude: ["Fixtures"]),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "QuantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "LearnerProgressTests", dependencies: ["LearnerProgress", "Course"]),

@@ -62,8 +62,8 @@ public struct Exercise: Sendable, Equatable {
         "llama2_7b_gb": ("same recipe on Llama-2-7B", " GB"),
         "outlier_columns": ("LLM.int8() 16-bit columns", "%"),
         "decode_mb_per_token": ("weight MB read per decoded token", " MB"),
-        "decode_speedup_estimate": ("decode speed-up, from bytes", "×"),
-        "decode_speedup": ("decode speed-up, measured", "×"),
+        "decode_speedup_estimate": ("decode speed-up vs F16, bytes", "×"),
+        "decode_speedup": ("decode speed-up vs F16, timed", "×"),
     ]
 
     static let keys = ["title", "module", "brief", "methods", "chunks", "pass_mark", "check"]
@@ -212,6 +212,12 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
         public var points: Int
         public var maxPoints: Int
         public var feedback: String
+        /// A timed metric whose 95% interval straddles the target: graded on the median, and
+        /// flagged (nil when the interval decided, or for deterministic metrics).
+        public var inconclusive: Bool?
+        /// The 95% interval of a timed metric.
+        public var lower: Double?
+        public var upper: Double?
     }
 
     public var lines: [Line]
@@ -221,16 +227,32 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
     public var passed: Bool { score >= passMark }
 
     /// The rubric applied to measured metrics; `baseline` holds the unquantized model's values.
-    public init(exercise: Exercise, metrics: [String: Double], baseline: [String: Double]) {
+    /// A timed metric with a 95% interval in `intervals` passes when the interval clears the
+    /// target, fails when it lies wholly on the wrong side, and otherwise is graded on its value
+    /// (the median) and marked inconclusive.
+    public init(exercise: Exercise, metrics: [String: Double], baseline: [String: Double],
+                intervals: [String: (lower: Double, upper: Double)] = [:]) {
         lines = exercise.checks.map { check in
             let value = metrics[check.metric] ?? .nan
-            let passed = value.isFinite && check.passes(value)
+            var passed = value.isFinite && check.passes(value)
+            var inconclusive: Bool?
+            let interval = intervals[check.metric]
+            if let interval, value.isFinite {
+                let (lower, upper) = interval
+                switch check.comparator == .atLeast ? SpeedComparison.verdict(lower: lower, upper: upper, atLeast: check.threshold)
+                    : SpeedComparison.verdict(lower: lower, upper: upper, atMost: check.threshold) {
+                case .pass: passed = true
+                case .fail: passed = false
+                case .inconclusive: inconclusive = true
+                }
+            }
             let feedback = (passed ? check.passFeedback : check.failFeedback)
                 .replacingOccurrences(of: "{value}", with: ExerciseGrade.format(value, metric: check.metric))
                 .replacingOccurrences(of: "{target}", with: ExerciseGrade.format(check.threshold, metric: check.metric))
             return Line(check: check.name, metric: check.metric, baseline: baseline[check.metric] ?? .nan, value: value,
                         comparator: check.comparator.rawValue, target: check.threshold, passed: passed,
-                        points: passed ? check.points : 0, maxPoints: check.points, feedback: feedback)
+                        points: passed ? check.points : 0, maxPoints: check.points, feedback: feedback,
+                        inconclusive: inconclusive, lower: interval?.lower, upper: interval?.upper)
         }
         score = lines.reduce(0) { $0 + $1.points }
         maxScore = exercise.maxScore

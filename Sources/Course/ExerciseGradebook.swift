@@ -287,13 +287,18 @@ public enum ExerciseGradebook {
             measurement.speed = nil
             measurement.metrics["decode_speedup"] = nil
         }
-        let grade = ExerciseGrade(exercise: exercise, metrics: measurement.metrics, baseline: ExerciseRunner.baseline)
+        let grade = ExerciseGrade(exercise: exercise, metrics: measurement.metrics, baseline: ExerciseRunner.baseline, intervals: measurement.intervals)
         var metrics: [String: Double] = [:]
         for line in grade.lines { metrics[line.metric] = line.value }
         let failed = grade.lines.filter { !$0.passed }.map(\.check)
+        let inconclusive = grade.lines.filter { $0.inconclusive == true }.map(\.check)
+        var message = failed.isEmpty ? "" : "failed: \(failed.joined(separator: ", "))"
+        if !inconclusive.isEmpty {
+            message += (message.isEmpty ? "" : "; ") + "inconclusive (timed, graded on the median): \(inconclusive.joined(separator: ", "))"
+        }
         return Row(student: submission.student, exercise: exercise.id, status: .ok, score: grade.score, max: grade.maxScore, passed: grade.passed,
                    metrics: metrics, file: submission.file,
-                   message: failed.isEmpty ? "" : "failed: \(failed.joined(separator: ", "))",
+                   message: message,
                    report: markdown(exercise: exercise, grade: grade, measurement: measurement))
     }
 
@@ -306,11 +311,15 @@ public enum ExerciseGradebook {
                 + "\(ExerciseGrade.format(line.value, metric: line.metric)) | \(line.comparator == "at_most" ? "≤" : "≥") \(ExerciseGrade.format(line.target, metric: line.metric)) |")
         }
         lines.append("")
-        for line in grade.lines { lines.append("- \(line.passed ? "✓" : "✗") \(line.feedback)") }
-        if let s = measurement.speed {
+        for line in grade.lines {
+            lines.append("- \(line.passed ? "✓" : "✗") \(line.feedback)")
+            if line.inconclusive == true, let lower = line.lower, let upper = line.upper {
+                lines.append(String(format: "  (inconclusive: the 95%% interval %.2f–%.2f× straddles the target; graded on the median)", lower, upper))
+            }
+        }
+        if let summary = measurement.speedSummary {
             lines.append("")
-            lines.append(String(format: "Decode speed, measured on one thread, %d tokens, median of %d: %.2f× the F32 model (runs %.2f× to %.2f×).",
-                                s.tokens, s.repeats, s.speedup, s.lowest, s.highest))
+            lines.append(summary)
         }
         return lines.joined(separator: "\n")
     }

@@ -20,7 +20,8 @@ struct GradeExercises: ParsableCommand {
             invalid (the file cannot be graded as it is), error (grading failed: not the file's fault), timeout or \
             missing. Identical settings are measured once. Rows are journaled in OUT.journal as they finish; rerun \
             the same command after an interruption to grade only the rest. Accuracy and memory grades are identical \
-            on every run; with --measure-speed, measured speed is not.
+            on every run; timed speed (--measure-speed, or a rubric that grades decode_speedup) is not, and is \
+            steadier with --jobs 1.
             """)
 
     @Option(help: ArgumentHelp("The folder of student folders.", valueName: "dir")) var submissions: String
@@ -31,7 +32,7 @@ struct GradeExercises: ParsableCommand {
     @Option(help: ArgumentHelp("Worker processes at once. Default: the number of cores.", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("Seconds one submission may take before it is stopped (status timeout).", valueName: "seconds")) var timeout: Int = 300
     @Option(help: ArgumentHelp("Memory cap of each worker in MiB (address space); a worker past it fails as error.", valueName: "mib")) var memoryLimit: Int = 4096
-    @Flag(help: "Also measure decode speed against the F32 model (exercises whose rubric grades it always do).") var measureSpeed = false
+    @Flag(help: "Also time decode speed: each recipe on a Llama-7B-shaped block against F16, on one thread (tens of seconds per submission; exercises whose rubric grades it always do).") var measureSpeed = false
     @Option(help: ArgumentHelp("Grade only shard K of N (e.g. 2/4): a fixed split by student and exercise. Combine the shards' --json files with grade merge.", valueName: "K/N"))
     var shard: String?
     @Option(help: ArgumentHelp("Manual scores: a CSV with the header student,exercise,score[,note], kept in their own columns.", valueName: "file")) var overrides: String?
@@ -158,7 +159,7 @@ struct GradeExercises: ParsableCommand {
         defer { if fresh { try? FileManager.default.removeItem(atPath: cache) } }
         let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, pending.count))
         if workers > 1, measureSpeed || pending.contains(where: { ExerciseRunner.needsMeasuredSpeed($0.exercise) }) {
-            Output.error("quantlab: warning: decode speed is measured while \(workers) workers share the cores; --jobs 1 gives steadier speeds")
+            Output.error("quantlab: warning: decode speed is timed while \(workers) workers share the cores and the memory bandwidth; --jobs 1 gives steadier speeds")
         }
         if !pending.isEmpty {
             // The unquantized model's log-probabilities, once per evaluation length, before the workers need them.

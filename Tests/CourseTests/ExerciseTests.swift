@@ -1,5 +1,6 @@
 import Foundation
 import QuantCore
+import Quantizers
 import Testing
 @testable import Course
 
@@ -63,6 +64,55 @@ import Testing
         #expect(missing.score == 0 && missing.lines[0].feedback == "over 4.500: n/a")
     }
 
+    static let timedSpec = valid.replacingOccurrences(of: "metric = \"same_top\"\nat_least = 95", with: "metric = \"decode_speedup\"\nat_least = 1.3")
+
+    static func timed(_ median: Double, _ lower: Double, _ upper: Double) -> ExerciseMeasurement {
+        let comparison = SpeedComparison(pairs: 12, speedup: median, lower: lower, upper: upper, wallSpeedup: median,
+                                         baselineSeconds: 0.02, candidateSeconds: 0.02 / median, converged: true)
+        let speed = BlockDecodeSpeed(block: "llama-7b 4096/11008", threads: 1, formats: Array(repeating: "Q8_0", count: 7),
+                                     baselineBytes: 404_750_336, bytes: 215_048_192, comparison: comparison, notes: [])
+        return ExerciseMeasurement(metrics: ["block_bits_per_weight": 4, "decode_speedup": median], quantizationSeconds: 0,
+                                   evaluatedTokens: 1, speed: speed)
+    }
+
+    /// A timed check passes when its interval clears the target, fails when the interval lies
+    /// below it, and is graded on the median and flagged when the interval straddles it.
+    @Test func timedChecksAreGradedOnTheirInterval() throws {
+        let (root, directory) = try spec(Self.timedSpec)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let e = try Exercise.load(directory: directory)
+        func line(_ m: ExerciseMeasurement) -> ExerciseGrade.Line {
+            ExerciseGrade(exercise: e, metrics: m.metrics, baseline: ExerciseRunner.baseline, intervals: m.intervals).lines[1]
+        }
+        let clear = line(Self.timed(1.9, 1.8, 2.0)), below = line(Self.timed(1.0, 0.97, 1.04))
+        #expect(clear.passed && clear.inconclusive == nil && clear.lower == 1.8 && clear.upper == 2.0)
+        #expect(!below.passed && below.inconclusive == nil)
+        let above = line(Self.timed(1.35, 1.25, 1.4)), under = line(Self.timed(1.28, 1.2, 1.32))
+        #expect(above.passed && above.inconclusive == true && above.points == 60)
+        #expect(!under.passed && under.inconclusive == true && under.points == 0)
+        // Without an interval (a metric that is not timed) the value alone decides.
+        #expect(ExerciseGrade(exercise: e, metrics: ["decode_speedup": 1.35], baseline: [:]).lines[1].inconclusive == nil)
+        // The gradebook's message flags it.
+        let submission = ExerciseGradebook.Submission(student: "s", exercise: e.id, file: "s/x.toml", content: .text(""), digest: "d")
+        let row = ExerciseGradebook.row(submission, exercise: e, measurement: Self.timed(1.28, 1.2, 1.32), measureSpeed: false)
+        #expect(row.message == "failed: first; inconclusive (timed, graded on the median): first")
+        #expect(row.report.contains("(inconclusive: the 95% interval 1.20–1.32× straddles the target; graded on the median)"))
+        #expect(row.report.contains("Decode speed, timed on this machine through one llama-7b 4096/11008 block on 1 thread"))
+    }
+
+    /// check-course refuses a timed target within 20% of a measured median.
+    @Test func timedTargetsMustSitTwentyPercentFromTheMeasuredMedians() throws {
+        let (root, directory) = try spec(Self.timedSpec)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let e = try Exercise.load(directory: directory)
+        #expect(TimedCheckMargin.problems(e, role: "starter", file: "starter.toml", measurement: Self.timed(1.0, 0.95, 1.05)).isEmpty)
+        #expect(TimedCheckMargin.problems(e, role: "solution", file: "solution.toml", measurement: Self.timed(1.9, 1.8, 2.0)).isEmpty)
+        let close = TimedCheckMargin.problems(e, role: "solution", file: "solution.toml", measurement: Self.timed(1.55, 1.5, 1.6))
+        #expect(close.map(\.description) == ["solution.toml: the solution of exercise 02-demo is timed at a median 1.55× (95% interval 1.50–1.60×) on [check.first] `decode_speedup`, 16% from its target 1.30×; a timed target must sit at least 20% from the median of both the starter and the solution, so that timing noise cannot turn their grades: move the target or change the solution"])
+        // A measurement without timed speed has nothing to check.
+        #expect(TimedCheckMargin.problems(e, role: "starter", file: "s", measurement: ExerciseMeasurement(metrics: [:], quantizationSeconds: 0, evaluatedTokens: 0)).isEmpty)
+    }
+
     @Test func badSpecsNameTheFileTheLineAndWhatIsAllowed() throws {
         let cases: [(String, Int?, String)] = [
             (Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "passmark = 60"), 5,
@@ -104,7 +154,7 @@ import Testing
         let cache = root.appendingPathComponent("cache").path
         let plain = try Exercise.load(directory: directory)
         let recipe = try ExerciseRunner.recipe(settings: "method = \"rtn\"\nbits = 8\n", file: "s.toml", exercise: plain)
-        let trial = DecodeSpeed.Trial(tokens: 4, repeats: 3)
+        let trial = BlockDecodeSpeed.Trial(shape: .tiny, policy: .init(minimumPairs: 2, maximumPairs: 3, halfWidth: 0.05))
         let (first, cached1) = try ExerciseRunner.measure(plain, recipe: recipe, courseRoot: root, cacheDirectory: cache, speedTrial: trial, threads: 2)
         #expect(!cached1 && first.speed == nil && first.metrics["decode_speedup"] == nil)
 
@@ -116,16 +166,20 @@ import Testing
         #expect(ExerciseRunner.needsMeasuredSpeed(timed) && !ExerciseRunner.needsMeasuredSpeed(plain))
         let (second, cached2) = try ExerciseRunner.measure(timed, recipe: recipe, courseRoot: root, cacheDirectory: cache, speedTrial: trial, threads: 2)
         let speed = try #require(second.speed)
-        #expect(!cached2 && speed.tokens == 4 && speed.repeats == 3 && speed.threads == 1)
-        #expect(second.metrics["decode_speedup"] == speed.speedup)
+        #expect(!cached2 && (2...3).contains(speed.comparison.pairs) && speed.threads == 1 && speed.block == "tiny 256/768")
+        // RTN has no packed kernels yet: timed in F32, and the report says so.
+        #expect(speed.formats == Array(repeating: "F32", count: 7) && speed.notes.count == 1)
+        #expect(second.metrics["decode_speedup"] == speed.comparison.speedup)
         var rest = second.metrics
         rest["decode_speedup"] = nil
         #expect(rest == first.metrics, "the deterministic metrics do not depend on the speed measurement")
         let (third, cached3) = try ExerciseRunner.measure(plain, recipe: recipe, courseRoot: root, cacheDirectory: cache, measureSpeed: true,
                                                           speedTrial: trial, threads: 1)
         #expect(cached3 && third == second)
-        let grade = ExerciseGrade(exercise: timed, metrics: third.metrics, baseline: ExerciseRunner.baseline)
-        #expect(grade.lines.last?.metric == "decode_speedup" && grade.lines.last?.baseline == 1 && grade.lines.last?.value == speed.speedup)
+        let grade = ExerciseGrade(exercise: timed, metrics: third.metrics, baseline: ExerciseRunner.baseline, intervals: third.intervals)
+        #expect(grade.lines.last?.metric == "decode_speedup" && grade.lines.last?.baseline == 1 && grade.lines.last?.value == speed.comparison.speedup)
+        #expect(grade.lines.last?.lower == speed.comparison.lower && grade.lines.last?.upper == speed.comparison.upper)
+        #expect(third.speedSummary?.contains("timed on this machine") == true)
     }
 
     @Test func submissionsMayUseOnlyTheExercisesMethods() throws {

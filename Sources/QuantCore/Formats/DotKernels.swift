@@ -80,7 +80,7 @@ public struct KernelBenchmark: Sendable {
     nonisolated(unsafe) static var sink: Float = 0
 
     /// Keeps benchmarked results alive so the optimiser cannot drop the work.
-    @inline(never) static func consume(_ value: Float) { sink += value }
+    @inline(never) public static func consume(_ value: Float) { sink += value }
 
     public init(count: Int, repeats: Int = 200) {
         self.count = count
