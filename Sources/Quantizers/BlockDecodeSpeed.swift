@@ -49,8 +49,7 @@ public struct BlockDecodeSpeed: Sendable, Codable, Equatable {
     /// alternating, on one thread (quantizing the block uses `threads`).
     public static func measure(_ recipe: QuantizationRecipe, trial: Trial = .standard, threads: Int) throws(GGUFError) -> BlockDecodeSpeed {
         let plan = formats(for: recipe, shape: trial.shape)
-        let baseline = try DecodeBlock(shape: trial.shape, formats: [.packed(.f16)], threads: threads)
-        let candidate = try DecodeBlock(shape: trial.shape, formats: plan.formats, threads: threads)
+        let (baseline, candidate) = try DecodeBlock.pair(shape: trial.shape, baseline: [.packed(.f16)], candidate: plan.formats, threads: threads)
         let input = baseline.input(tokens: 1)
         let comparison = SpeedMeasurement.compare(baseline: { KernelBenchmark.consume(baseline.multiply(input, tokens: 1, threads: 1)) },
                                                   candidate: { KernelBenchmark.consume(candidate.multiply(input, tokens: 1, threads: 1)) },

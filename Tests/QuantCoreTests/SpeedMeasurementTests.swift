@@ -118,6 +118,22 @@ import Testing
         #expect(w == Array(DecodeBlock.weights(rows: 0..<5, columns: 300, seed: 7)[900...]))
     }
 
+    /// A pair built in turn holds what two separately built blocks hold; a candidate in the
+    /// baseline's formats shares the baseline's matrices.
+    @Test func aPairHoldsTheSameBlocksAsSeparateBuilds() throws {
+        let (base, candidate) = try DecodeBlock.pair(shape: .tiny, baseline: [.packed(.f16)], candidate: [.packed(.q4_0)], threads: 2)
+        let input = base.input(tokens: 1)
+        #expect(base.multiply(input, tokens: 1, threads: 1) == (try DecodeBlock(shape: .tiny, formats: [.packed(.f16)], threads: 1)).multiply(input, tokens: 1, threads: 1))
+        #expect(candidate.multiply(input, tokens: 1, threads: 1) == (try DecodeBlock(shape: .tiny, formats: [.packed(.q4_0)], threads: 1)).multiply(input, tokens: 1, threads: 1))
+        #expect(candidate.formats == Array(repeating: .packed(.q4_0), count: 7) && base.formats == Array(repeating: .packed(.f16), count: 7))
+        let (same, again) = try DecodeBlock.pair(shape: .tiny, baseline: [.packed(.f16)], candidate: Array(repeating: .packed(.f16), count: 7), threads: 2)
+        guard case .packed(let a) = same.matrices[0], case .packed(let b) = again.matrices[0] else {
+            Issue.record("F16 matrices are packed")
+            return
+        }
+        #expect(a.bytes.withUnsafeBufferPointer { $0.baseAddress } == b.bytes.withUnsafeBufferPointer { $0.baseAddress })
+    }
+
     @Test func aFormatThatCannotTileTheRowsIsRefused() {
         let shape = DecodeBlock.Shape(name: "odd", embedding: 192, feedForward: 512)
         #expect(throws: GGUFError.self) { try DecodeBlock(shape: shape, formats: [.packed(.q4_K)], threads: 1) }

@@ -68,50 +68,73 @@ public struct DecodeBlock: Sendable {
     /// does not depend on `threads`, which only speeds up quantizing. Refuses a format whose
     /// block size does not divide the rows or that has no dot kernel.
     public init(shape: Shape, formats: [Storage], threads: Int) throws(GGUFError) {
-        precondition(formats.count == 1 || formats.count == shape.matrices.count)
-        let formats = formats.count == 1 ? Array(repeating: formats[0], count: shape.matrices.count) : formats
+        let formats = Self.expand(formats, shape: shape)
         var built: [Matrix] = []
-        for (index, (m, format)) in zip(shape.matrices, formats).enumerated() {
-            let seed = UInt64(0x5EED_0000) + UInt64(index) << 32
-            switch format {
-            case .f32:
-                built.append(.f32(Self.weights(rows: 0..<m.rows, columns: m.columns, seed: seed)))
-            case .packed(let type):
-                guard PackedMatrix.canPack(type, columns: m.columns), let rowBytes = type.format.byteCount(elements: m.columns) else {
-                    throw GGUFError(path: "decode block", .unsupported(
-                        "\(type) cannot run packed on \(m.columns)-value rows (block of \(type.format.blockSize) values)"))
-                }
-                var bytes = [UInt8](repeating: 0, count: m.rows * rowBytes)
-                var failure: GGUFError?
-                let chunk = 64
-                bytes.withUnsafeMutableBytes { out in
-                    nonisolated(unsafe) let out = out
-                    nonisolated(unsafe) var failures = [GGUFError?](repeating: nil, count: (m.rows + chunk - 1) / chunk)
-                    failures.withUnsafeMutableBufferPointer { slots in
-                        nonisolated(unsafe) let slots = slots
-                        Kernels.parallelFor(slots.count, threads: threads) { range in
-                            for c in range {
-                                let rows = (c * chunk)..<min(m.rows, c * chunk + chunk)
-                                do throws(GGUFError) {
-                                    let encoded = try GGUFConverter.encode(Self.weights(rows: rows, columns: m.columns, seed: seed), as: type,
-                                                                           tensor: "blk.0.\(m.name).weight", rowLength: m.columns, path: "decode block")
-                                    encoded.withUnsafeBytes { (out.baseAddress! + rows.lowerBound * rowBytes).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                                } catch {
-                                    slots[c] = error
-                                }
-                            }
-                        }
-                    }
-                    failure = failures.compactMap { $0 }.first
-                }
-                if let failure { throw failure }
-                built.append(.packed(PackedMatrix(type: type, rows: m.rows, columns: m.columns, bytes: bytes)!))
-            }
-        }
+        for index in formats.indices { built.append(try Self.matrix(index, of: shape, as: formats[index], threads: threads)) }
+        self.init(shape: shape, formats: formats, matrices: built)
+    }
+
+    init(shape: Shape, formats: [Storage], matrices: [Matrix]) {
         self.shape = shape
         self.formats = formats
-        self.matrices = built
+        self.matrices = matrices
         self.weightBytes = zip(shape.matrices, formats).reduce(0) { $0 + $1.1.bytes(rows: $1.0.rows, columns: $1.0.columns) }
+    }
+
+    /// A baseline block and a candidate block for timing one against the other, built matrix by
+    /// matrix in turn so that neither gets systematically different memory (allocated earlier or
+    /// later, among other allocations); a candidate in the baseline's formats is the baseline
+    /// block itself.
+    public static func pair(shape: Shape, baseline: [Storage], candidate: [Storage], threads: Int) throws(GGUFError) -> (DecodeBlock, DecodeBlock) {
+        let baseline = expand(baseline, shape: shape), candidate = expand(candidate, shape: shape)
+        var first: [Matrix] = [], second: [Matrix] = []
+        for index in baseline.indices {
+            first.append(try matrix(index, of: shape, as: baseline[index], threads: threads))
+            if candidate != baseline { second.append(try matrix(index, of: shape, as: candidate[index], threads: threads)) }
+        }
+        let base = DecodeBlock(shape: shape, formats: baseline, matrices: first)
+        return (base, candidate == baseline ? base : DecodeBlock(shape: shape, formats: candidate, matrices: second))
+    }
+
+    static func expand(_ formats: [Storage], shape: Shape) -> [Storage] {
+        precondition(formats.count == 1 || formats.count == shape.matrices.count)
+        return formats.count == 1 ? Array(repeating: formats[0], count: shape.matrices.count) : formats
+    }
+
+    /// Matrix `index` of the block in `format`.
+    static func matrix(_ index: Int, of shape: Shape, as format: Storage, threads: Int) throws(GGUFError) -> Matrix {
+        let m = shape.matrices[index]
+        let seed = UInt64(0x5EED_0000) + UInt64(index) << 32
+        guard case .packed(let type) = format else { return .f32(weights(rows: 0..<m.rows, columns: m.columns, seed: seed)) }
+        guard PackedMatrix.canPack(type, columns: m.columns), let rowBytes = type.format.byteCount(elements: m.columns) else {
+            throw GGUFError(path: "decode block", .unsupported(
+                "\(type) cannot run packed on \(m.columns)-value rows (block of \(type.format.blockSize) values)"))
+        }
+        var bytes = [UInt8](repeating: 0, count: m.rows * rowBytes)
+        var failure: GGUFError?
+        let chunk = 64
+        bytes.withUnsafeMutableBytes { out in
+            nonisolated(unsafe) let out = out
+            nonisolated(unsafe) var failures = [GGUFError?](repeating: nil, count: (m.rows + chunk - 1) / chunk)
+            failures.withUnsafeMutableBufferPointer { slots in
+                nonisolated(unsafe) let slots = slots
+                Kernels.parallelFor(slots.count, threads: threads) { range in
+                    for c in range {
+                        let rows = (c * chunk)..<min(m.rows, c * chunk + chunk)
+                        do throws(GGUFError) {
+                            let encoded = try GGUFConverter.encode(weights(rows: rows, columns: m.columns, seed: seed), as: type,
+                                                                   tensor: "blk.0.\(m.name).weight", rowLength: m.columns, path: "decode block")
+                            encoded.withUnsafeBytes { (out.baseAddress! + rows.lowerBound * rowBytes).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                        } catch {
+                            slots[c] = error
+                        }
+                    }
+                }
+            }
+            failure = failures.compactMap { $0 }.first
+        }
+        if let failure { throw failure }
+        return .packed(PackedMatrix(type: type, rows: m.rows, columns: m.columns, bytes: bytes)!)
     }
 
     /// Synthetic weights of the given rows: uniform in ±0.025, each row from its own SplitMix64
