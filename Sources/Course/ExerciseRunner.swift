@@ -163,7 +163,13 @@ public enum ExerciseRunner {
         let model = file.withBytes { SHA256.hex($0) }
         var texts = model
         for path in [ReferenceModel.evaluationTextPath, ReferenceModel.calibrationTextPath] {
-            texts += "\n" + SHA256.hex(try BoundedFile.read(path: courseRoot.appendingPathComponent(path).path, displayPath: path, limit: 64 << 20, what: "text file"))
+            let full = courseRoot.appendingPathComponent(path).path
+            let bytes = try BoundedFile.read(path: full, displayPath: full, limit: 64 << 20, what: "text file")
+            // Graders read these as UTF-8 text; a text that is not would fail every submission.
+            guard String(validating: bytes, as: UTF8.self) != nil else {
+                throw CourseProblem(file: full, line: nil, message: "the text is not valid UTF-8")
+            }
+            texts += "\n" + SHA256.hex(bytes)
         }
         return (model, SHA256.hex(Array(texts.utf8)))
     }

@@ -72,9 +72,19 @@ struct GradeExercises: ParsableCommand {
     func run() throws {
         let course = try course.loadCourse()
         let shard = shard.flatMap(ExerciseGradebook.Shard.init)
-        var exercises: [Exercise] = []
+        // A course file that cannot be read is the course's fault, never a student's: stop before
+        // grading anything (exit 65), naming the file.
+        var exercises: [Exercise] = [], broken: [CourseProblem] = []
         for result in Exercise.all(in: course.root) {
-            if case .success(let e) = result { exercises.append(e) }
+            switch result {
+            case .success(let e): exercises.append(e)
+            case .failure(let problem): broken.append(problem)
+            }
+        }
+        if !broken.isEmpty {
+            Output.error(broken.map { "quantlab: \($0)" }.joined(separator: "\n")
+                + "\nquantlab: the course has \(broken.count) broken exercise file\(broken.count == 1 ? "" : "s") (quantlab check-course lists every problem); nothing was graded")
+            throw ExitCode(dataErrorExit)
         }
         let only = try exercise.isEmpty ? nil : exercise.map { try findExercise($0, course: course).id }
         let overrideTable = try overrides.map { path in
@@ -89,7 +99,7 @@ struct GradeExercises: ParsableCommand {
         do {
             digests = try ExerciseRunner.courseDigest(courseRoot: course.root)
         } catch {
-            Output.error("quantlab: the reference model or texts cannot be read: \(error)")
+            Output.error("quantlab: the course's reference model or texts cannot be used: \(error); nothing was graded")
             throw ExitCode(dataErrorExit)
         }
         let specs = Dictionary(uniqueKeysWithValues: exercises.map { ($0.id, "\(digests.context)\n\($0.digest)") })
@@ -212,6 +222,13 @@ struct GradeExercises: ParsableCommand {
         }
         try Self.write(book, csv: out, json: json, feedbackDir: feedbackDir)
         Output.error(Self.summary(book.rows, slowest: slowest, out: out))
+        // Every row is written; rows that failed for QuantLab's or the machine's reasons make the
+        // run fail too, so that a script notices (exit 70).
+        let failures = book.rows.filter { $0.status == .error }.count
+        if failures > 0 {
+            Output.error("quantlab: \(failures) row\(failures == 1 ? " is" : "s are") status error (grading failed, not the students' fault); rerun the same command to try \(failures == 1 ? "it" : "them") again")
+            throw ExitCode(70)
+        }
     }
 
     /// The CSV, the JSON and the feedback files, each written whole (atomically).
@@ -333,6 +350,9 @@ struct WorkerResult: Codable {
     var measurement: ExerciseMeasurement?
     /// The settings do not fit the model (status invalid).
     var invalid: String?
+    /// Grading failed for a reason that is not the submission's: a course file, the model, the
+    /// machine (status error).
+    var failed: String?
 }
 
 /// Runs jobs in worker processes, `workers` at a time.
@@ -431,6 +451,7 @@ final class WorkerPool: @unchecked Sendable {
             return .failed(.error, "the worker exited with status \(process.terminationStatus) and no result\(stderr.isEmpty ? "" : ": \(stderr)")")
         }
         if let measurement = result.measurement { return .measured(measurement) }
+        if let failed = result.failed { return .failed(.error, failed) }
         return .failed(.invalid, result.invalid ?? "the worker returned nothing")
     }
 }
@@ -469,8 +490,12 @@ struct GradeWorker: ParsableCommand {
             let (measurement, _) = try ExerciseRunner.measure(exercise, recipe: recipe, courseRoot: root, cacheDirectory: spec.cache, fresh: spec.fresh,
                                                               measureSpeed: spec.measureSpeed, modelDigest: spec.modelDigest, threads: spec.threads)
             answer = WorkerResult(measurement: measurement)
-        } catch let problem as CourseProblem {
+        } catch let problem as CourseProblem where problem.file == spec.file {
+            // A problem in the submission's own file is the learner's (status invalid) …
             answer = WorkerResult(invalid: problem.description)
+        } catch let problem as CourseProblem {
+            // … one in any other file (a course text, the model, an exercise spec) is not.
+            answer = WorkerResult(failed: "not the submission's fault: \(problem)")
         } catch let error as QuantizerError {
             answer = WorkerResult(invalid: "the settings do not fit the reference model: \(error)")
         } catch {

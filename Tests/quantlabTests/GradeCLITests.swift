@@ -103,7 +103,8 @@ import Testing
         // windows do not fit in 256 MiB of address space.
         let capped = try CLITests.run(["grade", "exercises", "--submissions", subs, "--exercise", "gptq-3bit", "--memory-limit", "256", "--timeout", "60",
                                        "--out", out("cap.csv")], environment: environment)
-        #expect(capped.status == 0, "\(capped.stderr)")
+        // Every row is written, and the run exits 70 because one of them is a tool failure.
+        #expect(capped.status == 70 && capped.stderr.contains("1 row is status error (grading failed, not the students' fault)"), "\(capped.stderr)")
         let cappedRow = try text("cap.csv").split(separator: "\n").first { $0.hasPrefix("s50,") }.map(String.init) ?? ""
         #expect(cappedRow.hasPrefix("s50,04-gptq-3bit,error,") && cappedRow.contains("(it may have reached the 256 MiB memory cap)"), "\(cappedRow)")
 
@@ -141,5 +142,46 @@ import Testing
         let regraded = try CLITests.run(grade + ["--out", out("a.csv")], environment: environment)
         #expect(regraded.stderr.contains("41 already graded (journal)"), "\(regraded.stderr)")
         #expect(try text("a.csv").contains("\ns01,02-int8-granularity,ok,100,100,yes,"))
+    }
+
+    /// A course file that cannot be used is the course's fault: grading stops before any row is
+    /// written (exit 65), naming the file, instead of marking correct submissions invalid.
+    @Test func aBrokenCourseStopsGradingInsteadOfFailingTheStudents() throws {
+        let dir = try ModelCLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let course = try ExerciseCLITests.smallCourse(in: dir, exercises: ["02-int8-granularity"])
+        let subs = dir.appendingPathComponent("subs/s01")
+        try FileManager.default.createDirectory(at: subs, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: course.appendingPathComponent("exercises/02-int8-granularity/solution.toml"),
+                                         to: subs.appendingPathComponent("02-int8-granularity.toml"))
+        let environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path, "QUANTLAB_COURSE": course.path]
+        let grade = ["grade", "exercises", "--submissions", dir.appendingPathComponent("subs").path, "--out", dir.appendingPathComponent("g.csv").path]
+
+        // The calibration text, replaced by bytes that are not UTF-8.
+        let reference = course.appendingPathComponent("exercises/reference")
+        try FileManager.default.removeItem(at: reference)
+        try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
+        for name in ["storyteller-2m-f32.gguf", "eval.txt"] {
+            try FileManager.default.createSymbolicLink(at: reference.appendingPathComponent(name),
+                                                       withDestinationURL: CLITests.repository.appendingPathComponent("exercises/reference/\(name)"))
+        }
+        try Data([0x4F, 0x6E, 0x63, 0x65, 0xFF, 0xFE, 0x0A]).write(to: reference.appendingPathComponent("calibration.txt"))
+        let badText = try CLITests.run(grade, environment: environment)
+        #expect(badText.status == 65, "\(badText.stderr)")
+        #expect(badText.stderr.contains("calibration.txt: the text is not valid UTF-8") && badText.stderr.contains("nothing was graded"), "\(badText.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("g.csv").path))
+
+        // A broken exercise spec: its submissions would otherwise be rows "named after no exercise".
+        try FileManager.default.copyItem(at: CLITests.repository.appendingPathComponent("exercises/reference/calibration.txt"),
+                                         to: reference.appendingPathComponent("calibration.txt.good"))
+        try FileManager.default.removeItem(at: reference.appendingPathComponent("calibration.txt"))
+        try FileManager.default.moveItem(at: reference.appendingPathComponent("calibration.txt.good"), to: reference.appendingPathComponent("calibration.txt"))
+        let spec = course.appendingPathComponent("exercises/02-int8-granularity/exercise.toml")
+        try String(contentsOf: spec, encoding: .utf8).replacingOccurrences(of: "pass_mark = ", with: "passmark = ").write(to: spec, atomically: true, encoding: .utf8)
+        let badSpec = try CLITests.run(grade, environment: environment)
+        #expect(badSpec.status == 65, "\(badSpec.stderr)")
+        #expect(badSpec.stderr.contains("02-int8-granularity/exercise.toml:") && badSpec.stderr.contains("unknown key `passmark`")
+                && badSpec.stderr.contains("1 broken exercise file"), "\(badSpec.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("g.csv").path))
     }
 }
