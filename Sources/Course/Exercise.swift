@@ -212,8 +212,8 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
         public var points: Int
         public var maxPoints: Int
         public var feedback: String
-        /// A timed metric whose 95% interval straddles the target: graded on the median, and
-        /// flagged (nil when the interval decided, or for deterministic metrics).
+        /// A timed metric whose 95% interval straddles the target: graded on the geometric
+        /// mean of the pairs (the interval's centre), and flagged (nil when the interval decided, or for deterministic metrics).
         public var inconclusive: Bool?
         /// The 95% interval of a timed metric.
         public var lower: Double?
@@ -229,7 +229,7 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
     /// The rubric applied to measured metrics; `baseline` holds the unquantized model's values.
     /// A timed metric with a 95% interval in `intervals` passes when the interval clears the
     /// target, fails when it lies wholly on the wrong side, and otherwise is graded on its value
-    /// (the median) and marked inconclusive.
+    /// (the geometric mean, the interval's centre) and marked inconclusive.
     public init(exercise: Exercise, metrics: [String: Double], baseline: [String: Double],
                 intervals: [String: (lower: Double, upper: Double)] = [:]) {
         lines = exercise.checks.map { check in

@@ -294,7 +294,7 @@ public enum ExerciseGradebook {
         let inconclusive = grade.lines.filter { $0.inconclusive == true }.map(\.check)
         var message = failed.isEmpty ? "" : "failed: \(failed.joined(separator: ", "))"
         if !inconclusive.isEmpty {
-            message += (message.isEmpty ? "" : "; ") + "inconclusive (timed, graded on the median): \(inconclusive.joined(separator: ", "))"
+            message += (message.isEmpty ? "" : "; ") + "inconclusive (timed, graded on the interval's centre): \(inconclusive.joined(separator: ", "))"
         }
         return Row(student: submission.student, exercise: exercise.id, status: .ok, score: grade.score, max: grade.maxScore, passed: grade.passed,
                    metrics: metrics, file: submission.file,
@@ -314,7 +314,7 @@ public enum ExerciseGradebook {
         for line in grade.lines {
             lines.append("- \(line.passed ? "✓" : "✗") \(line.feedback)")
             if line.inconclusive == true, let lower = line.lower, let upper = line.upper {
-                lines.append(String(format: "  (inconclusive: the 95%% interval %.2f–%.2f× straddles the target; graded on the median)", lower, upper))
+                lines.append(String(format: "  (inconclusive: the 95%% interval %.2f–%.2f× straddles the target; graded on its centre)", lower, upper))
             }
         }
         if let summary = measurement.speedSummary {

@@ -6,8 +6,8 @@ import Quantizers
 /// What a run of an exercise measured: deterministic metrics (identical on rerun and for any
 /// thread count) plus the time quantization took, which is reported but not graded, and, when
 /// asked for, the measured decode speed of the recipe on a Llama-7B-shaped block against F16 in
-/// the same run (metric `decode_speedup`, the median of alternating pairs, with its 95%
-/// interval; the only timed metric).
+/// the same run (metric `decode_speedup`, the geometric mean of alternating pairs, with its
+/// 95% interval; the only timed metric).
 public struct ExerciseMeasurement: Sendable, Equatable, Codable {
     public var metrics: [String: Double]
     public var quantizationSeconds: Double

@@ -1,7 +1,7 @@
 import QuantCore
 
 /// check-course's rule for timed checks (metric `decode_speedup`): a target must sit at least
-/// 20% from the median the starter and the solution are measured at, so that run-to-run noise
+/// 20% from the speed-up the starter and the solution are measured at, so that run-to-run noise
 /// (a few percent on an idle machine, more beside a busy core) cannot turn their grades. The
 /// rule is applied to measurements, not to the numbers in the spec.
 public enum TimedCheckMargin {
@@ -9,7 +9,7 @@ public enum TimedCheckMargin {
     public static let timedMetrics: Set<String> = ["decode_speedup"]
 
     /// The problems with `measurement` of `role` ("starter" or "solution") at `file`: one per
-    /// timed check whose target lies within `minimum` of the measured median.
+    /// timed check whose target lies within `minimum` of the measured speed-up.
     public static func problems(_ exercise: Exercise, role: String, file: String, measurement: ExerciseMeasurement) -> [CourseProblem] {
         exercise.checks.compactMap { check -> CourseProblem? in
             guard timedMetrics.contains(check.metric), let value = measurement.metrics[check.metric], value > 0 else { return nil }
@@ -17,7 +17,7 @@ public enum TimedCheckMargin {
             guard distance < minimum else { return nil }
             let interval = measurement.intervals[check.metric].map { String(format: " (95%% interval %.2f–%.2f×)", $0.lower, $0.upper) } ?? ""
             return CourseProblem(file: file, line: nil, message: String(
-                format: "the %@ of exercise %@ is timed at a median %.2f×%@ on [check.%@] `%@`, %.0f%% from its target %.2f×; a timed target must sit at least %.0f%% from the median of both the starter and the solution, so that timing noise cannot turn their grades: move the target or change the %@",
+                format: "the %@ of exercise %@ is timed at %.2f×%@ on [check.%@] `%@`, %.0f%% from its target %.2f×; a timed target must sit at least %.0f%% from the timed speed-up of both the starter and the solution, so that timing noise cannot turn their grades: move the target or change the %@",
                 role, exercise.id, value, interval, check.name, check.metric, distance * 100, check.threshold, minimum * 100, role))
         }
     }

@@ -85,7 +85,7 @@ struct BenchBlock: ParsableCommand {
             return
         }
         var lines = ["block \(chosen.name): \(chosen.embedding)/\(chosen.feedForward), \(chosen.weights) weights; \(count) threads; AVX2 kernels: \(DotKernels.vectorised ? "yes" : "no")",
-                     "timed on this machine (\(count == 1 ? "thread CPU time" : "wall time")); decode ×F16: median of alternating pairs, 95% interval",
+                     "timed on this machine (\(count == 1 ? "thread CPU time" : "wall time")); decode ×F16: geometric mean of alternating pairs, 95% interval",
                      "format  weight MB  decode tok/s   GB/s  ×F16  (95% interval, pairs)   prefill tok/s  ×F16"]
         for r in rows {
             lines.append(r.format.padding(toLength: 6, withPad: " ", startingAt: 0)

@@ -173,7 +173,7 @@ struct ExerciseRunCommand: ParsableCommand {
         for line in r.grade.lines {
             lines.append("\(line.passed ? "✓" : "✗") \(line.feedback)")
             if line.inconclusive == true, let lower = line.lower, let upper = line.upper {
-                lines.append(String(format: "  inconclusive: the 95%% interval %.2f–%.2f× straddles the target, so this check was graded on the median; run it again on an idle machine.", lower, upper))
+                lines.append(String(format: "  inconclusive: the 95%% interval %.2f–%.2f× straddles the target, so this check was graded on its centre; run it again on an idle machine.", lower, upper))
             }
         }
         lines.append("")

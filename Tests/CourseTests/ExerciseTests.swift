@@ -66,17 +66,17 @@ import Testing
 
     static let timedSpec = valid.replacingOccurrences(of: "metric = \"same_top\"\nat_least = 95", with: "metric = \"decode_speedup\"\nat_least = 1.3")
 
-    static func timed(_ median: Double, _ lower: Double, _ upper: Double) -> ExerciseMeasurement {
-        let comparison = SpeedComparison(pairs: 12, speedup: median, lower: lower, upper: upper, wallSpeedup: median,
-                                         baselineSeconds: 0.02, candidateSeconds: 0.02 / median, converged: true)
+    static func timed(_ speedup: Double, _ lower: Double, _ upper: Double) -> ExerciseMeasurement {
+        let comparison = SpeedComparison(pairs: 12, speedup: speedup, lower: lower, upper: upper, wallSpeedup: speedup,
+                                         baselineSeconds: 0.02, candidateSeconds: 0.02 / speedup, converged: true)
         let speed = BlockDecodeSpeed(block: "llama-7b 4096/11008", threads: 1, formats: Array(repeating: "Q8_0", count: 7),
                                      baselineBytes: 404_750_336, bytes: 215_048_192, comparison: comparison, notes: [])
-        return ExerciseMeasurement(metrics: ["block_bits_per_weight": 4, "decode_speedup": median], quantizationSeconds: 0,
+        return ExerciseMeasurement(metrics: ["block_bits_per_weight": 4, "decode_speedup": speedup], quantizationSeconds: 0,
                                    evaluatedTokens: 1, speed: speed)
     }
 
     /// A timed check passes when its interval clears the target, fails when the interval lies
-    /// below it, and is graded on the median and flagged when the interval straddles it.
+    /// below it, and is graded on the interval's centre and flagged when the interval straddles it.
     @Test func timedChecksAreGradedOnTheirInterval() throws {
         let (root, directory) = try spec(Self.timedSpec)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -95,12 +95,12 @@ import Testing
         // The gradebook's message flags it.
         let submission = ExerciseGradebook.Submission(student: "s", exercise: e.id, file: "s/x.toml", content: .text(""), digest: "d")
         let row = ExerciseGradebook.row(submission, exercise: e, measurement: Self.timed(1.28, 1.2, 1.32), measureSpeed: false)
-        #expect(row.message == "failed: first; inconclusive (timed, graded on the median): first")
-        #expect(row.report.contains("(inconclusive: the 95% interval 1.20–1.32× straddles the target; graded on the median)"))
+        #expect(row.message == "failed: first; inconclusive (timed, graded on the interval's centre): first")
+        #expect(row.report.contains("(inconclusive: the 95% interval 1.20–1.32× straddles the target; graded on its centre)"))
         #expect(row.report.contains("Decode speed, timed on this machine through one llama-7b 4096/11008 block on 1 thread"))
     }
 
-    /// check-course refuses a timed target within 20% of a measured median.
+    /// check-course refuses a timed target within 20% of a measured speed-up.
     @Test func timedTargetsMustSitTwentyPercentFromTheMeasuredMedians() throws {
         let (root, directory) = try spec(Self.timedSpec)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -108,7 +108,7 @@ import Testing
         #expect(TimedCheckMargin.problems(e, role: "starter", file: "starter.toml", measurement: Self.timed(1.0, 0.95, 1.05)).isEmpty)
         #expect(TimedCheckMargin.problems(e, role: "solution", file: "solution.toml", measurement: Self.timed(1.9, 1.8, 2.0)).isEmpty)
         let close = TimedCheckMargin.problems(e, role: "solution", file: "solution.toml", measurement: Self.timed(1.55, 1.5, 1.6))
-        #expect(close.map(\.description) == ["solution.toml: the solution of exercise 02-demo is timed at a median 1.55× (95% interval 1.50–1.60×) on [check.first] `decode_speedup`, 16% from its target 1.30×; a timed target must sit at least 20% from the median of both the starter and the solution, so that timing noise cannot turn their grades: move the target or change the solution"])
+        #expect(close.map(\.description) == ["solution.toml: the solution of exercise 02-demo is timed at 1.55× (95% interval 1.50–1.60×) on [check.first] `decode_speedup`, 16% from its target 1.30×; a timed target must sit at least 20% from the timed speed-up of both the starter and the solution, so that timing noise cannot turn their grades: move the target or change the solution"])
         // A measurement without timed speed has nothing to check.
         #expect(TimedCheckMargin.problems(e, role: "starter", file: "s", measurement: ExerciseMeasurement(metrics: [:], quantizationSeconds: 0, evaluatedTokens: 0)).isEmpty)
     }

@@ -6,8 +6,8 @@ each, on an idle machine and/or while another process keeps the second core busy
 `quantlab bench block --threads 1`, which streams a 7B-shaped block through memory, as the
 issue's "busy" condition asks), and prints per condition and settings file: how often the
 exercise passed, the speed check's verdicts (pass / fail / inconclusive), the distribution of
-the timed median speed-up and of its 95% interval, and the distance of the target from the mean
-median in standard deviations of the medians.
+the timed speed-up (the geometric mean of the pairs, the interval's centre) and of its 95%
+interval, and the distance of the target from the mean speed-up in standard deviations.
 
     swift build -c release
     python3 scripts/dev/speed-grade-stats.py --runs 50                     # idle, then busy
@@ -42,24 +42,24 @@ def run_once(binary, exercise, role, env):
         sys.exit(f"speed-grade-stats: {exercise} does not grade decode_speedup")
     line = timed[0]
     verdict = "inconclusive" if line.get("inconclusive") else ("pass" if line["passed"] else "fail")
-    return {"passed": report["passed"], "verdict": verdict, "median": line["value"], "lower": line["lower"],
+    return {"passed": report["passed"], "verdict": verdict, "speedup": line["value"], "lower": line["lower"],
             "upper": line["upper"], "target": line["target"], "pairs": report["measurement"]["speed"]["comparison"]["pairs"]}
 
 
 def summarise(condition, role, runs, expect_pass):
-    medians = [r["median"] for r in runs]
+    speedups = [r["speedup"] for r in runs]
     target = runs[0]["target"]
-    mean, sd = statistics.mean(medians), statistics.stdev(medians) if len(medians) > 1 else 0.0
+    mean, sd = statistics.mean(speedups), statistics.stdev(speedups) if len(speedups) > 1 else 0.0
     margin = (mean - target) / sd if sd > 0 else float("inf")
     verdicts = {v: sum(1 for r in runs if r["verdict"] == v) for v in ("pass", "fail", "inconclusive")}
     correct = sum(1 for r in runs if r["passed"] == expect_pass)
     print(f"{condition:5} {role:8} {correct}/{len(runs)} graded as expected ({'pass' if expect_pass else 'fail'}); "
           f"speed check: {verdicts['pass']} pass, {verdicts['fail']} fail, {verdicts['inconclusive']} inconclusive")
-    print(f"      median speed-up: mean {mean:.3f}, sd {sd:.3f}, min {min(medians):.3f}, max {max(medians):.3f}; "
+    print(f"      graded speed-up (geometric mean of the pairs): mean {mean:.3f}, sd {sd:.3f}, min {min(speedups):.3f}, max {max(speedups):.3f}; "
           f"95% intervals from {min(r['lower'] for r in runs):.3f} to {max(r['upper'] for r in runs):.3f}; "
           f"pairs {min(r['pairs'] for r in runs)}-{max(r['pairs'] for r in runs)}")
     print(f"      target {target:.2f}: {abs(margin):.1f} sd {'above' if margin > 0 else 'below'} the target "
-          f"(distance from the mean median {abs(target - mean) / mean * 100:.0f}%)")
+          f"(distance from the mean speed-up {abs(target - mean) / mean * 100:.0f}%)")
     return {"condition": condition, "role": role, "runs": runs, "as_expected": correct, "verdicts": verdicts,
             "mean": mean, "sd": sd, "margin_sd": margin}
 

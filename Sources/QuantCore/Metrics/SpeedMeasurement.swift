@@ -11,8 +11,9 @@ import Darwin
 public struct SpeedComparison: Sendable, Codable, Equatable {
     /// Baseline/candidate pairs timed.
     public var pairs: Int
-    /// Median of the per-pair speed-ups (baseline time / candidate time, thread CPU time):
-    /// the point estimate a grade uses.
+    /// Geometric mean of the per-pair speed-ups (baseline time / candidate time, thread CPU
+    /// time): the point estimate a grade uses, and always the centre of the interval below (a
+    /// median could lie outside it).
     public var speedup: Double
     /// The 95% confidence interval of the speed-up: Student's t over the per-pair log ratios
     /// (so the interval is symmetric in log space and a 2× speed-up and a 2× slow-down are
@@ -122,7 +123,7 @@ public enum SpeedMeasurement {
         baseline()
         candidate()
         var base: [Timing] = [], cand: [Timing] = []
-        var interval = (lower: 0.0, upper: Double.infinity)
+        var interval = (centre: 0.0, lower: 0.0, upper: Double.infinity)
         var converged = false
         while base.count < policy.maximumPairs {
             if base.count % 2 == 0 {
@@ -137,9 +138,8 @@ public enum SpeedMeasurement {
                 break
             }
         }
-        let cpuRatios = zip(base, cand).map { ratio($0.cpu, $1.cpu) }
         let wallRatios = zip(base, cand).map { ratio($0.wall, $1.wall) }
-        return SpeedComparison(pairs: base.count, speedup: median(cpuRatios), lower: interval.lower, upper: interval.upper,
+        return SpeedComparison(pairs: base.count, speedup: interval.centre, lower: interval.lower, upper: interval.upper,
                                wallSpeedup: median(wallRatios), baselineSeconds: median(base.map(\.cpu)),
                                candidateSeconds: median(cand.map(\.cpu)), converged: converged)
     }
@@ -150,14 +150,14 @@ public enum SpeedMeasurement {
         baseline / max(candidate, 1e-9)
     }
 
-    /// The 95% interval of the geometric mean of `ratios`: Student's t over their logarithms.
-    static func confidenceInterval(_ ratios: [Double]) -> (lower: Double, upper: Double) {
+    /// The geometric mean of `ratios` and its 95% interval: Student's t over their logarithms.
+    static func confidenceInterval(_ ratios: [Double]) -> (centre: Double, lower: Double, upper: Double) {
         let logs = ratios.map { log(max($0, 1e-12)) }
         let n = Double(logs.count)
         let mean = logs.reduce(0, +) / n
         let variance = logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
         let half = tQuantile975(degreesOfFreedom: logs.count - 1) * (variance / n).squareRoot()
-        return (exp(mean - half), exp(mean + half))
+        return (exp(mean), exp(mean - half), exp(mean + half))
     }
 
     /// The 97.5th percentile of Student's t distribution (two-sided 95%), for 1–40 degrees of
