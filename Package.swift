@@ -24,9 +24,12 @@ let package = Package(
         // The reference engine core: GGUF files, tensor formats (dequantize), tokenizers,
         // the llama model and llama.cpp-style metrics.
         .target(name: "QuantCore", dependencies: ["CKernels"], exclude: ["README.md"]),
-        // Hot integer kernels in C (AVX2 with run-time dispatch, each with a scalar twin).
+        // Hot integer kernels in C (AVX2 with run-time dispatch, each with a scalar twin), ggml's
+        // block structs and the FP16/BF16 conversions, all in one header (include/ckernels.h).
         // Always optimized, debug builds included: the tests run the model through these loops.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // -ffp-contract=off: no multiply-add is fused unless the code asks for it, so the scalar
+        // twins give the same bits with GCC and clang on every architecture.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         // Quantization methods applied to a model's weights (RTN, bitsandbytes 4-bit, …), each
         // with exact storage accounting.
         .target(name: "Quantizers", dependencies: ["QuantCore"]),

@@ -153,11 +153,12 @@ def block_cases(name: str, rng: np.random.Generator) -> list[tuple[dict, str]]:
 # ---------------------------------------------------------------- F16 / BF16 conversions
 
 def f32_to_f16_ref(bits: int) -> int:
-    """F32 -> F16 as x86 F16C (_cvtss_sh, round to nearest even): NaN quieted, payload kept."""
+    """F32 -> F16 as ggml-base's ggml_compute_fp32_to_fp16 (ggml-impl.h; what ggml_fp32_to_fp16_row and
+    so llama-quantize's F16 files use): round to nearest even (numpy), every NaN 0x7E00 with its sign."""
     sign = (bits >> 16) & 0x8000
     a = bits & 0x7FFFFFFF
     if a > 0x7F800000:
-        return sign | 0x7E00 | ((a >> 13) & 0x3FF)
+        return sign | 0x7E00
     with np.errstate(over="ignore"):
         h = int(np.array([np.uint32(bits)], dtype=np.uint32).view(np.float32).astype(np.float16).view(np.uint16)[0])
     return h
@@ -199,7 +200,9 @@ def half_vectors(rng: np.random.Generator) -> dict:
            0x7C00, 0xFC00, 0x7C01, 0x7E00, 0xFE00, 0x7FFF, 0x7D55]
     f16 += [int(v) for v in rng.integers(0, 2**16, 100, dtype=np.uint32)]
     f16a = np.array(f16, dtype=np.uint16)
-    f16_to_f32 = [[int(h), int(v)] for h, v in zip(f16, f16a.view(np.float16).astype(np.float32).view(np.uint32))]
+    # numpy, with a NaN quieted as ggml_compute_fp16_to_fp32 (a float multiply) and F16C give it.
+    f16_to_f32 = [[int(h), int(v) | (0x00400000 if (h & 0x7C00) == 0x7C00 and (h & 0x3FF) else 0)]
+                  for h, v in zip(f16, f16a.view(np.float16).astype(np.float32).view(np.uint32))]
     bf16 = [0x0000, 0x8000, 0x0001, 0x007F, 0x0080, 0x3F80, 0x7F7F, 0x7F80, 0xFF80, 0x7FC0, 0x7F81, 0xFFFF]
     bf16 += [int(v) for v in rng.integers(0, 2**16, 50, dtype=np.uint32)]
     bfa = np.array(bf16, dtype=np.uint16)
@@ -207,9 +210,9 @@ def half_vectors(rng: np.random.Generator) -> dict:
     bf16_to_f32 = [[int(h), int(v)] for h, v in zip(bf16, bf_out)]
     return {
         "gguf_version": GGUF_VERSION,
-        "note": "f32_to_f16: round to nearest even as _cvtss_sh (numpy for non-NaN; NaN quieted, top payload bits kept); "
+        "note": "f32_to_f16: ggml_compute_fp32_to_fp16 (round to nearest even, numpy; every NaN 0x7E00 with its sign); "
                 "f32_to_bf16: ggml_compute_fp32_to_bf16 (checked against gguf-py BF16.quantize); "
-                "f16_to_f32: numpy; bf16_to_f32: gguf-py BF16 dequantize",
+                "f16_to_f32: numpy, NaNs quieted as ggml_compute_fp16_to_fp32; bf16_to_f32: gguf-py BF16 dequantize",
         "f32_to_f16": f32_to_f16,
         "f16_to_f32": f16_to_f32,
         "f32_to_bf16": f32_to_bf16,

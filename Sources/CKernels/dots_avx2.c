@@ -1,7 +1,5 @@
-#include "dots_avx2.h"
-
 #include "ckernels.h"
-#include "dots_scalar.h"
+#include "fields.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -12,12 +10,6 @@
 // Each function carries its own target attribute: the file is compiled without -mavx2, and the
 // public entry points only call into this code after ql_have_avx2() says the CPU has it.
 #define AVX2_FN __attribute__((target("avx2,fma,f16c")))
-
-// MARK: Field loads (x86-64 is little-endian, so a memcpy reads the stored little-endian field)
-
-static inline uint16_t ld_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static inline uint32_t ld_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static inline float ld_f32(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
 
 // MARK: Shared helpers
 //
@@ -57,7 +49,7 @@ AVX2_FN static inline __m256i unpack_bits(const uint8_t *qh) {
     const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
                                             2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
     const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)ld_u32(qh)), spread);
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)ql_u32(qh)), spread);
     return _mm256_cmpeq_epi8(_mm256_and_si256(bytes, select), select);
 }
 
@@ -77,13 +69,13 @@ AVX2_FN static inline __m256 pairs_to_ps(__m256i pairs) {
 
 // Two adjacent FP16 fields (Q4_1/Q5_1's d, m; Q8_1's d, s) → [f0, f1, 0, 0].
 AVX2_FN static inline __m128 half_pair(const uint8_t *p) {
-    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)ld_u32(p)));
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)ql_u32(p)));
 }
 
 // d_x·d_y of a block against a Q8_0 block (FP16 d at offset 0 of each), broadcast. The two
 // halves are paired in a general register first: [d_x, d_y] in one word, one conversion.
 AVX2_FN static inline __m256 q8_0_scale(const uint8_t *x, const uint8_t *y) {
-    const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)ld_u16(x) | (uint32_t)ld_u16(y) << 16)));
+    const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)ql_u16(x) | (uint32_t)ql_u16(y) << 16)));
     return _mm256_broadcastss_ps(_mm_mul_ss(f, _mm_movehdup_ps(f)));
 }
 
@@ -100,7 +92,7 @@ AVX2_FN static inline __m256 q8_1_scale(const uint8_t *x, const uint8_t *y, __m1
 // with a broadcast instead of inserting it into a stale register (which, with clang, made each
 // super-block's scale wait for the previous super-block's accumulation).
 AVX2_FN static inline __m256 half_times(const uint8_t *p, float f) {
-    return _mm256_mul_ps(_mm256_cvtph_ps(_mm_set1_epi16((short)ld_u16(p))), _mm256_set1_ps(f));
+    return _mm256_mul_ps(_mm256_cvtph_ps(_mm_set1_epi16((short)ql_u16(p))), _mm256_set1_ps(f));
 }
 
 // MARK: Legacy 32-value blocks
@@ -122,9 +114,9 @@ AVX2_FN static float dot_q4_1_q8_1_avx2(int n, const uint8_t *x, const uint8_t *
     __m128 offsets = _mm_setzero_ps();
     const int blocks = n / 32;
     int b = 0;
-    for (; b + 1 < blocks; b += 2, x += 40, y += 72) {
+    for (; b + 1 < blocks; b += 2, x += 2 * sizeof(ql_block_q4_1), y += 2 * sizeof(ql_block_q8_1)) {
         acc0 = _mm256_fmadd_ps(q8_1_scale(x, y, &offsets), block_q4_1(x, y), acc0);
-        acc1 = _mm256_fmadd_ps(q8_1_scale(x + 20, y + 36, &offsets), block_q4_1(x + 20, y + 36), acc1);
+        acc1 = _mm256_fmadd_ps(q8_1_scale(x + sizeof(ql_block_q4_1), y + sizeof(ql_block_q8_1), &offsets), block_q4_1(x + sizeof(ql_block_q4_1), y + sizeof(ql_block_q8_1)), acc1);
     }
     if (b < blocks) acc0 = _mm256_fmadd_ps(q8_1_scale(x, y, &offsets), block_q4_1(x, y), acc0);
     return hsum_ps(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_movehdup_ps(offsets));
@@ -142,9 +134,9 @@ AVX2_FN static float dot_q5_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     const int blocks = n / 32;
     int b = 0;
-    for (; b + 1 < blocks; b += 2, x += 44, y += 68) {
+    for (; b + 1 < blocks; b += 2, x += 2 * sizeof(ql_block_q5_0), y += 2 * sizeof(ql_block_q8_0)) {
         acc0 = _mm256_fmadd_ps(q8_0_scale(x, y), block_q5_0(x, y), acc0);
-        acc1 = _mm256_fmadd_ps(q8_0_scale(x + 22, y + 34), block_q5_0(x + 22, y + 34), acc1);
+        acc1 = _mm256_fmadd_ps(q8_0_scale(x + sizeof(ql_block_q5_0), y + sizeof(ql_block_q8_0)), block_q5_0(x + sizeof(ql_block_q5_0), y + sizeof(ql_block_q8_0)), acc1);
     }
     if (b < blocks) acc0 = _mm256_fmadd_ps(q8_0_scale(x, y), block_q5_0(x, y), acc0);
     return hsum_ps(_mm256_add_ps(acc0, acc1));
@@ -162,9 +154,9 @@ AVX2_FN static float dot_q5_1_q8_1_avx2(int n, const uint8_t *x, const uint8_t *
     __m128 offsets = _mm_setzero_ps();
     const int blocks = n / 32;
     int b = 0;
-    for (; b + 1 < blocks; b += 2, x += 48, y += 72) {
+    for (; b + 1 < blocks; b += 2, x += 2 * sizeof(ql_block_q5_1), y += 2 * sizeof(ql_block_q8_1)) {
         acc0 = _mm256_fmadd_ps(q8_1_scale(x, y, &offsets), block_q5_1(x, y), acc0);
-        acc1 = _mm256_fmadd_ps(q8_1_scale(x + 24, y + 36, &offsets), block_q5_1(x + 24, y + 36), acc1);
+        acc1 = _mm256_fmadd_ps(q8_1_scale(x + sizeof(ql_block_q5_1), y + sizeof(ql_block_q8_1), &offsets), block_q5_1(x + sizeof(ql_block_q5_1), y + sizeof(ql_block_q8_1)), acc1);
     }
     if (b < blocks) acc0 = _mm256_fmadd_ps(q8_1_scale(x, y, &offsets), block_q5_1(x, y), acc0);
     return hsum_ps(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_movehdup_ps(offsets));
@@ -173,8 +165,7 @@ AVX2_FN static float dot_q5_1_q8_1_avx2(int n, const uint8_t *x, const uint8_t *
 // IQ4_NL (FP16 d, 16 nibble bytes indexing 16 levels in −127…113; 18 bytes) · Q8_0: one in-lane
 // byte shuffle looks the levels up for all 32 nibbles (the table sits in both 128-bit lanes).
 AVX2_FN static inline __m256 block_iq4_nl(const uint8_t *x, const uint8_t *y) {
-    const __m256i levels = _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
-                                            -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    const __m256i levels = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ql_kvalues_iq4nl));
     return pairs_to_ps(mul_signed_pairs(_mm256_shuffle_epi8(levels, unpack_nibbles(x + 2)), LOAD_Q8(y + 2)));
 }
 
@@ -182,9 +173,9 @@ AVX2_FN static float dot_iq4_nl_q8_0_avx2(int n, const uint8_t *x, const uint8_t
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     const int blocks = n / 32;
     int b = 0;
-    for (; b + 1 < blocks; b += 2, x += 36, y += 68) {
+    for (; b + 1 < blocks; b += 2, x += 2 * sizeof(ql_block_iq4_nl), y += 2 * sizeof(ql_block_q8_0)) {
         acc0 = _mm256_fmadd_ps(q8_0_scale(x, y), block_iq4_nl(x, y), acc0);
-        acc1 = _mm256_fmadd_ps(q8_0_scale(x + 18, y + 34), block_iq4_nl(x + 18, y + 34), acc1);
+        acc1 = _mm256_fmadd_ps(q8_0_scale(x + sizeof(ql_block_iq4_nl), y + sizeof(ql_block_q8_0)), block_iq4_nl(x + sizeof(ql_block_iq4_nl), y + sizeof(ql_block_q8_0)), acc1);
     }
     if (b < blocks) acc0 = _mm256_fmadd_ps(q8_0_scale(x, y), block_iq4_nl(x, y), acc0);
     return hsum_ps(_mm256_add_ps(acc0, acc1));
@@ -234,13 +225,13 @@ AVX2_FN static float dot_q2_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *
     const __m256i low2 = _mm256_set1_epi8(3);
     const __m128i low4 = _mm_set1_epi8(0x0F);
     __m256 acc = _mm256_setzero_ps();
-    for (int b = 0; b < n / 256; b++, x += 84, y += 292) {
-        const float dy = ld_f32(y);
+    for (int b = 0; b < n / 256; b++, x += sizeof(ql_block_q2_K), y += sizeof(ql_block_q8_K)) {
+        const float dy = ql_f32(y);
         const __m128i packed = _mm_loadu_si128((const __m128i *)x);
         const __m256i scales = even_odd_scales(_mm_and_si128(packed, low4));
         const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), low4));
-        const __m256i minsum = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(y + 260)));
-        const uint8_t *q8 = y + 4;
+        const __m256i minsum = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(y + QL_Q8_K_BSUMS)));
+        const uint8_t *q8 = y + QL_Q8_K_QS;
         __m256i sumi = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++, q8 += 128) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * h));
@@ -297,19 +288,19 @@ AVX2_FN static inline __m256i q3_K_groups(const uint8_t *codes, __m256i h0, __m2
 
 AVX2_FN static float dot_q3_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *y) {
     __m256 acc = _mm256_setzero_ps();
-    for (int b = 0; b < n / 256; b++, x += 110, y += 292) {
+    for (int b = 0; b < n / 256; b++, x += sizeof(ql_block_q3_K), y += sizeof(ql_block_q8_K)) {
         const __m128i scales8 = q3_K_scales(x + 96);
         const __m256i scales = even_odd_scales(scales8);
         // hmask bit g moved to bit 2 of each byte (16-bit shifts by at most 5; masked in q3_K_groups).
         const __m256i hmask = _mm256_loadu_si256((const __m256i *)x);
         __m256i sumi = q3_K_groups(x + 32, _mm256_slli_epi16(hmask, 2), _mm256_slli_epi16(hmask, 1), hmask,
-                                   _mm256_srli_epi16(hmask, 1), y + 4, scales, 0);
+                                   _mm256_srli_epi16(hmask, 1), y + QL_Q8_K_QS, scales, 0);
         sumi = _mm256_add_epi32(sumi, q3_K_groups(x + 64, _mm256_srli_epi16(hmask, 2), _mm256_srli_epi16(hmask, 3),
-                                                  _mm256_srli_epi16(hmask, 4), _mm256_srli_epi16(hmask, 5), y + 132, scales, 1));
+                                                  _mm256_srli_epi16(hmask, 4), _mm256_srli_epi16(hmask, 5), y + QL_Q8_K_QS + 128, scales, 1));
         // 4·Σ scale_j·bsum_j (|bsum| ≤ 2048, |scale| ≤ 32).
-        const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), _mm256_loadu_si256((const __m256i *)(y + 260)));
+        const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), _mm256_loadu_si256((const __m256i *)(y + QL_Q8_K_BSUMS)));
         sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 2));
-        acc = _mm256_fmadd_ps(half_times(x + 108, ld_f32(y)), _mm256_cvtepi32_ps(sumi), acc);
+        acc = _mm256_fmadd_ps(half_times(x + 108, ql_f32(y)), _mm256_cvtepi32_ps(sumi), acc);
     }
     return hsum_ps(acc);
 }
@@ -342,18 +333,18 @@ AVX2_FN static inline __m256i q5_K_groups(const uint8_t *codes, __m256i h0, __m2
 AVX2_FN static float dot_q5_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *y) {
     __m256 acc = _mm256_setzero_ps();
     __m128 accm = _mm_setzero_ps();
-    for (int b = 0; b < n / 256; b++, x += 176, y += 292) {
-        const float dy = ld_f32(y);
+    for (int b = 0; b < n / 256; b++, x += sizeof(ql_block_q5_K), y += sizeof(ql_block_q8_K)) {
+        const float dy = ql_f32(y);
         const __m256i sm = _mm256_cvtepu8_epi16(k4_scales_mins(x + 4));          // [scales | mins]
         const __m256i scales = _mm256_permute4x64_epi64(sm, 0x44);                 // [scales | scales]
-        const __m256i bsums = _mm256_loadu_si256((const __m256i *)(y + 260));
+        const __m256i bsums = _mm256_loadu_si256((const __m256i *)(y + QL_Q8_K_BSUMS));
         const __m128i pair_sums = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
         const __m128i minsum = _mm_madd_epi16(_mm256_extracti128_si256(sm, 1), pair_sums);
         accm = _mm_fmadd_ps(_mm256_castps256_ps128(half_times(x + 2, dy)), _mm_cvtepi32_ps(minsum), accm);
 
         // qh bit g moved to bit 4 of each byte (16-bit shifts by at most 4; masked in q5_K_groups).
         const __m256i qh = _mm256_loadu_si256((const __m256i *)(x + 16));
-        const uint8_t *codes = x + 48, *q8 = y + 4;
+        const uint8_t *codes = x + 48, *q8 = y + QL_Q8_K_QS;
         __m256i sumi = q5_K_groups(codes, _mm256_slli_epi16(qh, 4), _mm256_slli_epi16(qh, 3), q8, scales, 0);
         sumi = _mm256_add_epi32(sumi, q5_K_groups(codes + 32, _mm256_slli_epi16(qh, 2), _mm256_slli_epi16(qh, 1), q8 + 64, scales, 1));
         sumi = _mm256_add_epi32(sumi, q5_K_groups(codes + 64, qh, _mm256_srli_epi16(qh, 1), q8 + 128, scales, 2));
@@ -370,10 +361,10 @@ AVX2_FN static float dot_q5_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *
 AVX2_FN static float dot_q6_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *y) {
     const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
     __m256 acc = _mm256_setzero_ps();
-    for (int b = 0; b < n / 256; b++, x += 210, y += 292) {
+    for (int b = 0; b < n / 256; b++, x += sizeof(ql_block_q6_K), y += sizeof(ql_block_q8_K)) {
         const __m128i scales8 = _mm_loadu_si128((const __m128i *)(x + 192));
         const __m256i scales = even_odd_scales(scales8);
-        const uint8_t *q8 = y + 4;
+        const uint8_t *q8 = y + QL_Q8_K_QS;
         __m256i sumi = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++, q8 += 128) {
             const __m256i ql0 = _mm256_loadu_si256((const __m256i *)(x + 64 * h));
@@ -391,9 +382,9 @@ AVX2_FN static float dot_q6_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *
             sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p01, p23));
         }
         // 32·Σ scale_j·bsum_j (|bsum| ≤ 2048, |scale| ≤ 128: each madd lane at most 2^19, × 32 at most 2^24).
-        const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), _mm256_loadu_si256((const __m256i *)(y + 260)));
+        const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), _mm256_loadu_si256((const __m256i *)(y + QL_Q8_K_BSUMS)));
         sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 5));
-        acc = _mm256_fmadd_ps(half_times(x + 208, ld_f32(y)), _mm256_cvtepi32_ps(sumi), acc);
+        acc = _mm256_fmadd_ps(half_times(x + 208, ql_f32(y)), _mm256_cvtepi32_ps(sumi), acc);
     }
     return hsum_ps(acc);
 }

@@ -1,6 +1,8 @@
-#include "dots_scalar.h"
+#include "ckernels.h"
+#include "fields.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -14,88 +16,6 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
-// MARK: Field loads (packed blocks: byte loads, little-endian, no alignment or type punning)
-
-static uint16_t dots_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-
-static uint32_t dots_u32(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-// Two's-complement int8 / int16 without implementation-defined narrowing conversions.
-static int32_t dots_i8(uint8_t b) { return (int32_t)b - ((b & 0x80) ? 256 : 0); }
-
-static int32_t dots_i16(const uint8_t *p) {
-    const int32_t u = dots_u16(p);
-    return u - ((u & 0x8000) ? 0x10000 : 0);
-}
-
-static float dots_f32(const uint8_t *p) {
-    const uint32_t bits = dots_u32(p);
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-static void dots_store16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)(v & 0xFF);
-    p[1] = (uint8_t)(v >> 8);
-}
-
-// MARK: FP16 conversions
-
-// FP16 → FP32, exact for every pattern. A subnormal half is m·2^-24 with m < 1024, a normal FP32
-// number, so the product below is exact. NaNs keep their payload and come back quiet, as with
-// ggml's ggml_compute_fp16_to_fp32 and the F16C instruction.
-static float dots_fp16_to_fp32(uint16_t h) {
-    const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    const uint32_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0) {
-        const float magnitude = (float)mantissa * 0x1p-24f;
-        memcpy(&bits, &magnitude, 4);
-        bits |= sign;
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000u | (mantissa << 13) | (mantissa ? 0x00400000u : 0);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-static float dots_half(const uint8_t *p) { return dots_fp16_to_fp32(dots_u16(p)); }
-
-// FP32 → FP16, rounding to nearest with ties to even, like ggml's ggml_compute_fp32_to_fp16: ±∞ at
-// and above 65520, FP16 subnormals below 2^-14, and every NaN becomes ggml's quiet NaN 0x7E00 with
-// the input's sign.
-static uint16_t dots_fp32_to_fp16(float f) {
-    uint32_t bits;
-    memcpy(&bits, &f, 4);
-    const uint16_t sign = (uint16_t)((bits >> 16) & 0x8000);
-    const uint32_t magnitude = bits & 0x7FFFFFFFu;
-    if (magnitude > 0x7F800000u) return (uint16_t)(sign | 0x7E00);
-    if (magnitude >= 0x477FF000u) return (uint16_t)(sign | 0x7C00);     // 65520 = halfway past 65504
-    if (magnitude < 0x38800000u) {                                     // below 2^-14
-        // The half is round(|f|·2^24) = round(m·2^(e−126)) for significand m and biased exponent e.
-        const uint32_t e = magnitude >> 23;
-        const uint32_t shift = 126 - e;                                 // ≥ 14 here
-        if (e == 0 || shift > 24) return sign;                          // < 2^-25: rounds to ±0
-        const uint32_t m = (magnitude & 0x7FFFFFu) | 0x800000u;
-        uint32_t half = m >> shift;
-        const uint32_t rest = m & ((1u << shift) - 1), halfway = 1u << (shift - 1);
-        if (rest > halfway || (rest == halfway && (half & 1))) half++;  // may carry into 2^-14: right
-        return (uint16_t)(sign | half);
-    }
-    // Normal: rebias the exponent (127 → 15) and round 23 mantissa bits to 10; a carry out of the
-    // mantissa correctly bumps the exponent (never to 31: that range returned above).
-    uint32_t half = (magnitude - ((uint32_t)(127 - 15) << 23)) >> 13;
-    const uint32_t rest = magnitude & 0x1FFF;
-    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
-    return (uint16_t)(sign | half);
-}
-
 // MARK: Legacy 32-value blocks
 
 // Q4_1 (20 bytes: FP16 d, FP16 m, 16 bytes of nibbles; value j is the low nibble of byte j, value
@@ -105,14 +25,14 @@ static uint16_t dots_fp32_to_fp16(float f) {
 float ql_vec_dot_q4_1_q8_1_scalar(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;
     float sum = 0;
-    for (int b = 0; b < n / 32; b++, x += 20, y += 36) {
+    for (int b = 0; b < n / 32; b++, x += sizeof(ql_block_q4_1), y += sizeof(ql_block_q8_1)) {
         int32_t acc = 0;
         for (int j = 0; j < 16; j++) {
-            acc += (int32_t)(x[4 + j] & 0x0F) * dots_i8(y[4 + j]);
-            acc += (int32_t)(x[4 + j] >> 4) * dots_i8(y[4 + 16 + j]);
+            acc += (int32_t)(x[4 + j] & 0x0F) * ql_i8(y[4 + j]);
+            acc += (int32_t)(x[4 + j] >> 4) * ql_i8(y[4 + 16 + j]);
         }
-        const float scaled = (dots_half(x) * dots_half(y)) * (float)acc;
-        const float offset = dots_half(x + 2) * dots_half(y + 2);
+        const float scaled = (ql_half(x) * ql_half(y)) * (float)acc;
+        const float offset = ql_half(x + 2) * ql_half(y + 2);
         sum += scaled + offset;
     }
     return sum;
@@ -123,15 +43,15 @@ float ql_vec_dot_q4_1_q8_1_scalar(int n, const void *vx, const void *vy) {
 float ql_vec_dot_q5_0_q8_0_scalar(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;
     float sum = 0;
-    for (int b = 0; b < n / 32; b++, x += 22, y += 34) {
-        const uint32_t qh = dots_u32(x + 2);
+    for (int b = 0; b < n / 32; b++, x += sizeof(ql_block_q5_0), y += sizeof(ql_block_q8_0)) {
+        const uint32_t qh = ql_u32(x + 2);
         int32_t acc = 0;
         for (int j = 0; j < 16; j++) {
             const int32_t lo = (int32_t)((x[6 + j] & 0x0F) | (((qh >> j) & 1) << 4)) - 16;
             const int32_t hi = (int32_t)((x[6 + j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
-            acc += lo * dots_i8(y[2 + j]) + hi * dots_i8(y[2 + 16 + j]);
+            acc += lo * ql_i8(y[2 + j]) + hi * ql_i8(y[2 + 16 + j]);
         }
-        sum += (dots_half(x) * dots_half(y)) * (float)acc;
+        sum += (ql_half(x) * ql_half(y)) * (float)acc;
     }
     return sum;
 }
@@ -141,36 +61,35 @@ float ql_vec_dot_q5_0_q8_0_scalar(int n, const void *vx, const void *vy) {
 float ql_vec_dot_q5_1_q8_1_scalar(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;
     float sum = 0;
-    for (int b = 0; b < n / 32; b++, x += 24, y += 36) {
-        const uint32_t qh = dots_u32(x + 4);
+    for (int b = 0; b < n / 32; b++, x += sizeof(ql_block_q5_1), y += sizeof(ql_block_q8_1)) {
+        const uint32_t qh = ql_u32(x + 4);
         int32_t acc = 0;
         for (int j = 0; j < 16; j++) {
             const int32_t lo = (int32_t)((x[8 + j] & 0x0F) | (((qh >> j) & 1) << 4));
             const int32_t hi = (int32_t)((x[8 + j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
-            acc += lo * dots_i8(y[4 + j]) + hi * dots_i8(y[4 + 16 + j]);
+            acc += lo * ql_i8(y[4 + j]) + hi * ql_i8(y[4 + 16 + j]);
         }
-        const float scaled = (dots_half(x) * dots_half(y)) * (float)acc;
-        const float offset = dots_half(x + 2) * dots_half(y + 2);
+        const float scaled = (ql_half(x) * ql_half(y)) * (float)acc;
+        const float offset = ql_half(x + 2) * ql_half(y + 2);
         sum += scaled + offset;
     }
     return sum;
 }
 
 // IQ4_NL's 16 non-uniform levels (ggml's kvalues_iq4nl).
-static const int8_t dots_iq4nl_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 // IQ4_NL (18 bytes: FP16 d, 16 bytes of nibbles indexing the levels; Q4_0's nibble order) against
 // Q8_0: ggml scales the integer sum by the one product d_y·d_x.
 float ql_vec_dot_iq4_nl_q8_0_scalar(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;
     float sum = 0;
-    for (int b = 0; b < n / 32; b++, x += 18, y += 34) {
+    for (int b = 0; b < n / 32; b++, x += sizeof(ql_block_iq4_nl), y += sizeof(ql_block_q8_0)) {
         int32_t acc = 0;
         for (int j = 0; j < 16; j++) {
-            acc += (int32_t)dots_iq4nl_levels[x[2 + j] & 0x0F] * dots_i8(y[2 + j]);
-            acc += (int32_t)dots_iq4nl_levels[x[2 + j] >> 4] * dots_i8(y[2 + 16 + j]);
+            acc += (int32_t)ql_kvalues_iq4nl[x[2 + j] & 0x0F] * ql_i8(y[2 + j]);
+            acc += (int32_t)ql_kvalues_iq4nl[x[2 + j] >> 4] * ql_i8(y[2 + 16 + j]);
         }
-        const float d = dots_half(y) * dots_half(x);
+        const float d = ql_half(y) * ql_half(x);
         sum += d * (float)acc;
     }
     return sum;
@@ -185,7 +104,6 @@ float ql_vec_dot_iq4_nl_q8_0_scalar(int n, const void *vx, const void *vy) {
 // super-blocks: lane l holds d_b·Σ(codes at positions ≡ l mod 8) added block by block, and the
 // eight lanes are added in order only at the end. Q2_K instead adds one float per super-block.
 
-enum { DOTS_Q8K_BYTES = 292, DOTS_Q8K_QS = 4, DOTS_Q8K_BSUMS = 260 };
 
 // Q2_K (84 bytes: 16 scale bytes, 64 code bytes, FP16 d, FP16 dmin). Scale byte j covers values
 // 16j…16j+15: its low nibble is the scale, its high nibble the min. Value 128h + 32s + l (half h,
@@ -194,20 +112,20 @@ enum { DOTS_Q8K_BYTES = 292, DOTS_Q8K_QS = 4, DOTS_Q8K_BSUMS = 260 };
 float ql_vec_dot_q2_K_q8_K_scalar(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;
     float sum = 0;
-    for (int b = 0; b < n / 256; b++, x += 84, y += DOTS_Q8K_BYTES) {
-        const uint8_t *scales = x, *codes = x + 16, *q8 = y + DOTS_Q8K_QS;
+    for (int b = 0; b < n / 256; b++, x += sizeof(ql_block_q2_K), y += sizeof(ql_block_q8_K)) {
+        const uint8_t *scales = x, *codes = x + 16, *q8 = y + QL_Q8_K_QS;
         int32_t mins = 0;
-        for (int j = 0; j < 16; j++) mins += dots_i16(y + DOTS_Q8K_BSUMS + 2 * j) * (int32_t)(scales[j] >> 4);
+        for (int j = 0; j < 16; j++) mins += ql_i16(y + QL_Q8_K_BSUMS + 2 * j) * (int32_t)(scales[j] >> 4);
         int32_t acc = 0;
         for (int g = 0; g < 16; g++) {                      // 16-value sub-blocks, g = value / 16
             const uint8_t *q = codes + 32 * (g / 8) + 16 * (g % 2);
             const int shift = 2 * ((g / 2) % 4);
             int32_t group = 0;
-            for (int l = 0; l < 16; l++) group += (int32_t)((q[l] >> shift) & 3) * dots_i8(q8[16 * g + l]);
+            for (int l = 0; l < 16; l++) group += (int32_t)((q[l] >> shift) & 3) * ql_i8(q8[16 * g + l]);
             acc += (int32_t)(scales[g] & 0x0F) * group;
         }
-        const float dall = dots_f32(y) * dots_half(x + 80);
-        const float dmin = dots_f32(y) * dots_half(x + 82);
+        const float dall = ql_f32(y) * ql_half(x + 80);
+        const float dmin = ql_f32(y) * ql_half(x + 82);
         sum += dall * (float)acc - dmin * (float)mins;
     }
     return sum;
@@ -230,8 +148,8 @@ static void dots_q3_K_scales(const uint8_t *packed, int32_t scales[16]) {
 float ql_vec_dot_q3_K_q8_K_scalar(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;
     float lanes[8] = {0};
-    for (int b = 0; b < n / 256; b++, x += 110, y += DOTS_Q8K_BYTES) {
-        const uint8_t *hmask = x, *codes = x + 32, *q8 = y + DOTS_Q8K_QS;
+    for (int b = 0; b < n / 256; b++, x += sizeof(ql_block_q3_K), y += sizeof(ql_block_q8_K)) {
+        const uint8_t *hmask = x, *codes = x + 32, *q8 = y + QL_Q8_K_QS;
         int32_t scales[16];
         dots_q3_K_scales(x + 96, scales);
         int32_t acc[8] = {0};
@@ -240,10 +158,10 @@ float ql_vec_dot_q3_K_q8_K_scalar(int n, const void *vx, const void *vy) {
             const int shift = 2 * (g % 4);
             for (int l = 0; l < 32; l++) {
                 const int32_t code = (int32_t)((q[l] >> shift) & 3) - (((hmask[l] >> g) & 1) ? 0 : 4);
-                acc[l % 8] += scales[2 * g + l / 16] * (code * dots_i8(q8[32 * g + l]));
+                acc[l % 8] += scales[2 * g + l / 16] * (code * ql_i8(q8[32 * g + l]));
             }
         }
-        const float d = dots_half(x + 108) * dots_f32(y);
+        const float d = ql_half(x + 108) * ql_f32(y);
         for (int l = 0; l < 8; l++) lanes[l] += d * (float)acc[l];
     }
     float sum = 0;
@@ -272,24 +190,24 @@ float ql_vec_dot_q5_K_q8_K_scalar(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;
     float sum = 0;
     float lanes[8] = {0};
-    for (int b = 0; b < n / 256; b++, x += 176, y += DOTS_Q8K_BYTES) {
-        const uint8_t *qh = x + 16, *codes = x + 48, *q8 = y + DOTS_Q8K_QS;
+    for (int b = 0; b < n / 256; b++, x += sizeof(ql_block_q5_K), y += sizeof(ql_block_q8_K)) {
+        const uint8_t *qh = x + 16, *codes = x + 48, *q8 = y + QL_Q8_K_QS;
         int32_t scales[8], mins[8];
         dots_k4_scales(x + 4, scales, mins);
         int32_t minsum = 0;
-        for (int j = 0; j < 16; j++) minsum += dots_i16(y + DOTS_Q8K_BSUMS + 2 * j) * mins[j / 2];
+        for (int j = 0; j < 16; j++) minsum += ql_i16(y + QL_Q8_K_BSUMS + 2 * j) * mins[j / 2];
         int32_t acc[8] = {0};
         for (int g = 0; g < 8; g++) {
             const uint8_t *q = codes + 32 * (g / 2);
             const int shift = 4 * (g % 2);
             for (int l = 0; l < 32; l++) {
                 const int32_t code = (int32_t)((q[l] >> shift) & 0x0F) + (((qh[l] >> g) & 1) ? 16 : 0);
-                acc[l % 8] += scales[g] * (code * dots_i8(q8[32 * g + l]));
+                acc[l % 8] += scales[g] * (code * ql_i8(q8[32 * g + l]));
             }
         }
-        const float d = dots_half(x) * dots_f32(y);
+        const float d = ql_half(x) * ql_f32(y);
         for (int l = 0; l < 8; l++) lanes[l] += d * (float)acc[l];
-        const float dmin = dots_half(x + 2) * dots_f32(y);
+        const float dmin = ql_half(x + 2) * ql_f32(y);
         sum -= dmin * (float)minsum;
     }
     for (int l = 0; l < 8; l++) sum += lanes[l];
@@ -303,18 +221,18 @@ float ql_vec_dot_q5_K_q8_K_scalar(int n, const void *vx, const void *vy) {
 float ql_vec_dot_q6_K_q8_K_scalar(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;
     float lanes[8] = {0};
-    for (int b = 0; b < n / 256; b++, x += 210, y += DOTS_Q8K_BYTES) {
-        const uint8_t *q8 = y + DOTS_Q8K_QS;
+    for (int b = 0; b < n / 256; b++, x += sizeof(ql_block_q6_K), y += sizeof(ql_block_q8_K)) {
+        const uint8_t *q8 = y + QL_Q8_K_QS;
         int32_t acc[8] = {0};
         for (int g = 0; g < 8; g++) {                       // g = 4h + t
             const uint8_t *ql = x + 64 * (g / 4) + 32 * (g % 2), *qh = x + 128 + 32 * (g / 4);
             const int nibble = 4 * ((g % 4) / 2), pair = 2 * (g % 4);
             for (int l = 0; l < 32; l++) {
                 const int32_t code = (int32_t)(((ql[l] >> nibble) & 0x0F) | (((qh[l] >> pair) & 3) << 4)) - 32;
-                acc[l % 8] += dots_i8(x[192 + 2 * g + l / 16]) * (code * dots_i8(q8[32 * g + l]));
+                acc[l % 8] += ql_i8(x[192 + 2 * g + l / 16]) * (code * ql_i8(q8[32 * g + l]));
             }
         }
-        const float d = dots_half(x + 208) * dots_f32(y);
+        const float d = ql_half(x + 208) * ql_f32(y);
         for (int l = 0; l < 8; l++) lanes[l] += d * (float)acc[l];
     }
     float sum = 0;
@@ -326,7 +244,7 @@ float ql_vec_dot_q6_K_q8_K_scalar(int n, const void *vx, const void *vy) {
 
 void ql_quantize_row_q8_1(int n, const float *x, void *vy) {
     uint8_t *y = vy;
-    for (int b = 0; b < n / 32; b++, x += 32, y += 36) {
+    for (int b = 0; b < n / 32; b++, x += QL_QK8_1, y += sizeof(ql_block_q8_1)) {
         // ggml's MAX(amax, |v|) keeps amax only when strictly greater, so it is written the same way.
         float amax = 0.0f;
         for (int j = 0; j < 32; j++) {
@@ -344,7 +262,7 @@ void ql_quantize_row_q8_1(int n, const float *x, void *vy) {
             sum += q;
         }
         // s is d·Σq with the unrounded float d, rounded to FP16 once.
-        dots_store16(y, dots_fp32_to_fp16(d));
-        dots_store16(y + 2, dots_fp32_to_fp16((float)sum * d));
+        ql_store16(y, ql_fp32_to_fp16(d));
+        ql_store16(y + 2, ql_fp32_to_fp16((float)sum * d));
     }
 }

@@ -1,4 +1,5 @@
 #include "ckernels.h"
+#include "fields.h"
 
 // Products and sums stay separate roundings (no fused multiply-add), as in ggml's scalar code.
 #pragma STDC FP_CONTRACT OFF
@@ -14,61 +15,13 @@
 #include <x86intrin.h>
 #endif
 
-// FP16 → FP32 on bit patterns (exact, subnormals included).
-static float fp16_to_fp32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exponent = (h >> 10) & 0x1F;
-    uint32_t mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else {
-            int shift = 0;
-            while (!(mantissa & 0x400)) { mantissa <<= 1; shift++; }
-            mantissa &= 0x3FF;
-            bits = sign | ((uint32_t)(127 - 15 - shift + 1) << 23) | (mantissa << 13);
-        }
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000u | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-static uint16_t fp32_to_fp16(float f) {
-    uint32_t bits;
-    memcpy(&bits, &f, 4);
-    uint32_t sign = (bits >> 16) & 0x8000;
-    int32_t exponent = (int32_t)((bits >> 23) & 0xFF) - 127 + 15;
-    uint32_t mantissa = bits & 0x7FFFFF;
-    if (((bits >> 23) & 0xFF) == 0xFF) return (uint16_t)(sign | 0x7C00 | (mantissa ? 0x200 : 0));
-    if (exponent >= 31) return (uint16_t)(sign | 0x7C00);
-    if (exponent <= 0) {
-        if (exponent < -10) return (uint16_t)sign;
-        mantissa |= 0x800000;
-        uint32_t shift = (uint32_t)(14 - exponent);
-        uint32_t half = mantissa >> shift, rest = mantissa & ((1u << shift) - 1), halfway = 1u << (shift - 1);
-        if (rest > halfway || (rest == halfway && (half & 1))) half++;
-        return (uint16_t)(sign | half);
-    }
-    uint32_t half = (uint32_t)(exponent << 10) | (mantissa >> 13), rest = mantissa & 0x1FFF;
-    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
-    return (uint16_t)(sign | half);
-}
-
-static uint16_t load16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-
 float ql_vec_dot_q8_0_q8_0_scalar(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;
     float sum = 0;
-    for (int b = 0; b < n / 32; b++, x += 34, y += 34) {
+    for (int b = 0; b < n / 32; b++, x += sizeof(ql_block_q8_0), y += sizeof(ql_block_q8_0)) {
         int32_t acc = 0;
         for (int j = 0; j < 32; j++) acc += (int32_t)(int8_t)x[2 + j] * (int32_t)(int8_t)y[2 + j];
-        sum += (float)acc * (fp16_to_fp32(load16(x)) * fp16_to_fp32(load16(y)));
+        sum += (float)acc * (ql_half((x)) * ql_half((y)));
     }
     return sum;
 }
@@ -76,13 +29,13 @@ float ql_vec_dot_q8_0_q8_0_scalar(int n, const void *vx, const void *vy) {
 float ql_vec_dot_q4_0_q8_0_scalar(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;
     float sum = 0;
-    for (int b = 0; b < n / 32; b++, x += 18, y += 34) {
+    for (int b = 0; b < n / 32; b++, x += sizeof(ql_block_q4_0), y += sizeof(ql_block_q8_0)) {
         int32_t acc = 0;
         for (int j = 0; j < 16; j++) {
             acc += ((int32_t)(x[2 + j] & 0x0F) - 8) * (int32_t)(int8_t)y[2 + j];
             acc += ((int32_t)(x[2 + j] >> 4) - 8) * (int32_t)(int8_t)y[2 + 16 + j];
         }
-        sum += ((float)acc * fp16_to_fp32(load16(x))) * fp16_to_fp32(load16(y)); // ggml's generic order
+        sum += ((float)acc * ql_half((x))) * ql_half((y)); // ggml's generic order
         
     }
     return sum;
@@ -113,7 +66,7 @@ static float hsum(__m256 v) {
 // for the previous FMA).
 __attribute__((target("avx2,fma,f16c")))
 static inline __m256 scale_xy(const uint8_t *x, const uint8_t *y) {
-    const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)load16(x) | (uint32_t)load16(y) << 16)));
+    const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)ql_u16(x) | (uint32_t)ql_u16(y) << 16)));
     return _mm256_broadcastss_ps(_mm_mul_ss(f, _mm_movehdup_ps(f)));
 }
 
@@ -123,11 +76,11 @@ static float dot_q8_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     const int blocks = n / 32;
     int b = 0;
-    for (; b + 1 < blocks; b += 2, x += 68, y += 68) {
+    for (; b + 1 < blocks; b += 2, x += 2 * sizeof(ql_block_q8_0), y += 2 * sizeof(ql_block_q8_0)) {
         const __m256 d0 = scale_xy(x, y);
-        const __m256 d1 = scale_xy(x + 34, y + 34);
+        const __m256 d1 = scale_xy(x + sizeof(ql_block_q8_0), y + sizeof(ql_block_q8_0));
         const __m256 p0 = dot_i8_block(_mm256_loadu_si256((const __m256i *)(x + 2)), _mm256_loadu_si256((const __m256i *)(y + 2)));
-        const __m256 p1 = dot_i8_block(_mm256_loadu_si256((const __m256i *)(x + 36)), _mm256_loadu_si256((const __m256i *)(y + 36)));
+        const __m256 p1 = dot_i8_block(_mm256_loadu_si256((const __m256i *)(x + sizeof(ql_block_q8_0) + 2)), _mm256_loadu_si256((const __m256i *)(y + sizeof(ql_block_q8_0) + 2)));
         acc0 = _mm256_fmadd_ps(d0, p0, acc0);
         acc1 = _mm256_fmadd_ps(d1, p1, acc1);
     }
@@ -159,12 +112,12 @@ static float dot_q4_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     const int blocks = n / 32;
     int b = 0;
-    for (; b + 1 < blocks; b += 2, x += 36, y += 68) {
+    for (; b + 1 < blocks; b += 2, x += 2 * sizeof(ql_block_q4_0), y += 2 * sizeof(ql_block_q8_0)) {
         // The four FP16 scales of the two blocks in one conversion: d = d_x·d_y per block.
-        const __m128 f = _mm_cvtph_ps(_mm_set_epi16(0, 0, 0, 0, (short)load16(y + 34), (short)load16(x + 18), (short)load16(y), (short)load16(x)));
+        const __m128 f = _mm_cvtph_ps(_mm_set_epi16(0, 0, 0, 0, (short)ql_u16(y + sizeof(ql_block_q8_0)), (short)ql_u16(x + sizeof(ql_block_q4_0)), (short)ql_u16(y), (short)ql_u16(x)));
         const __m128 d = _mm_mul_ps(f, _mm_movehdup_ps(f));
         const __m256 p0 = dot_q4_0_block(unpack_q4_0(x + 2), _mm256_loadu_si256((const __m256i *)(y + 2)));
-        const __m256 p1 = dot_q4_0_block(unpack_q4_0(x + 20), _mm256_loadu_si256((const __m256i *)(y + 36)));
+        const __m256 p1 = dot_q4_0_block(unpack_q4_0(x + sizeof(ql_block_q4_0) + 2), _mm256_loadu_si256((const __m256i *)(y + sizeof(ql_block_q8_0) + 2)));
         acc0 = _mm256_fmadd_ps(_mm256_broadcastss_ps(d), p0, acc0);
         acc1 = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehl_ps(d, d)), p1, acc1);
     }
@@ -177,7 +130,7 @@ static float dot_q4_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
 
 float ql_vec_dot_f16_f32_scalar(int n, const uint16_t *x, const float *y) {
     float sum = 0;
-    for (int i = 0; i < n; i++) sum += fp16_to_fp32(x[i]) * y[i];
+    for (int i = 0; i < n; i++) sum += ql_fp16_to_fp32(x[i]) * y[i];
     return sum;
 }
 
@@ -206,7 +159,7 @@ float ql_vec_dot_f16_f32(int n, const uint16_t *x, const float *y) {
 
 float ql_vec_dot_f16_f16_scalar(int n, const uint16_t *x, const uint16_t *y) {
     float sum = 0;
-    for (int i = 0; i < n; i++) sum += fp16_to_fp32(x[i]) * fp16_to_fp32(y[i]);
+    for (int i = 0; i < n; i++) sum += ql_fp16_to_fp32(x[i]) * ql_fp16_to_fp32(y[i]);
     return sum;
 }
 
@@ -237,11 +190,11 @@ float ql_vec_dot_f16_f16(int n, const uint16_t *x, const uint16_t *y) {
 
 void ql_quantize_row_q8_0_scalar(int n, const float *x, void *vy) {
     uint8_t *y = vy;
-    for (int b = 0; b < n / 32; b++, x += 32, y += 34) {
+    for (int b = 0; b < n / 32; b++, x += QL_QK8_0, y += sizeof(ql_block_q8_0)) {
         float amax = 0;
         for (int j = 0; j < 32; j++) { float a = x[j] < 0 ? -x[j] : x[j]; if (a > amax) amax = a; }
         const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
-        uint16_t h = fp32_to_fp16(d);
+        uint16_t h = ql_fp32_to_fp16(d);
         y[0] = (uint8_t)h; y[1] = (uint8_t)(h >> 8);
         for (int j = 0; j < 32; j++) {
             float v = x[j] * id;
@@ -266,14 +219,14 @@ static inline __m256 round_half_away(__m256 v) {
 __attribute__((target("avx2,fma,f16c")))
 static void quantize_row_q8_0_avx2(int n, const float *x, uint8_t *y) {
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
-    for (int b = 0; b < n / 32; b++, x += 32, y += 34) {
+    for (int b = 0; b < n / 32; b++, x += QL_QK8_0, y += sizeof(ql_block_q8_0)) {
         __m256 v[4], m = _mm256_setzero_ps();
         for (int k = 0; k < 4; k++) { v[k] = _mm256_loadu_ps(x + 8 * k); m = _mm256_max_ps(m, _mm256_and_ps(v[k], abs_mask)); }
         float lanes[8], amax = 0;
         _mm256_storeu_ps(lanes, m);
         for (int l = 0; l < 8; l++) if (lanes[l] > amax) amax = lanes[l];
         const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
-        const uint16_t h = fp32_to_fp16(d);
+        const uint16_t h = ql_fp32_to_fp16(d);
         y[0] = (uint8_t)h; y[1] = (uint8_t)(h >> 8);
         const __m256 vid = _mm256_set1_ps(id);
         __m256i q[4];
@@ -288,8 +241,16 @@ static void quantize_row_q8_0_avx2(int n, const float *x, uint8_t *y) {
 __attribute__((target("avx2,fma,f16c")))
 static void convert_row_f16_f16c(int n, const float *x, uint16_t *y) {
     int i = 0;
-    for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    for (; i < n; i++) y[i] = fp32_to_fp16(x[i]);
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        if (_mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q))) {
+            // F16C keeps a NaN's payload; ql_fp32_to_fp16 gives ggml's 0x7E00, so NaN lanes go the scalar way.
+            for (int l = 0; l < 8; l++) y[i + l] = ql_fp32_to_fp16(x[i + l]);
+            continue;
+        }
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    for (; i < n; i++) y[i] = ql_fp32_to_fp16(x[i]);
 }
 #endif
 
@@ -310,7 +271,7 @@ static int nearest_int(float v) {
 
 void ql_quantize_row_q8_K(int n, const float *x, void *vy) {
     uint8_t *y = vy;
-    for (int b = 0; b < n / 256; b++, x += 256, y += 292) {
+    for (int b = 0; b < n / 256; b++, x += QL_QK_K, y += sizeof(ql_block_q8_K)) {
         float amax = 0, max = 0;
         for (int j = 0; j < 256; j++) {
             const float a = fabsf(x[j]);
@@ -329,12 +290,12 @@ void ql_quantize_row_q8_K(int n, const float *x, void *vy) {
             }
             d = 1 / iscale;
         }
-        memcpy(y, &d, 4);
-        memcpy(y + 4, qs, 256);
+        ql_store_f32(y, d);
+        memcpy(y + QL_Q8_K_QS, qs, QL_QK_K);
         for (int g = 0; g < 16; g++) {
             int16_t sum = 0;
             for (int j = 0; j < 16; j++) sum = (int16_t)(sum + qs[16 * g + j]);
-            memcpy(y + 260 + 2 * g, &sum, 2);
+            ql_store16(y + QL_Q8_K_BSUMS + 2 * g, (uint16_t)sum);
         }
     }
 }
@@ -351,20 +312,18 @@ static void unpack_scales_mins_k4(const uint8_t *packed, uint8_t out[16]) {
     memcpy(out, u, 16);
 }
 
-static float load_f32(const uint8_t *p) { float f; memcpy(&f, p, 4); return f; }
-static int16_t load_i16(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
 
 float ql_vec_dot_q4_K_q8_K_scalar(int n, const void *vx, const void *vy) {
     // block_q4_K: half d, dmin; scales[12]; qs[128] (byte l of each 32-byte run holds value l in
     // its low nibble and value 32 + l in its high nibble). Value = d·scale·q − dmin·min.
     const uint8_t *x = vx, *y = vy;
     float sum = 0;
-    for (int b = 0; b < n / 256; b++, x += 144, y += 292) {
+    for (int b = 0; b < n / 256; b++, x += sizeof(ql_block_q4_K), y += sizeof(ql_block_q8_K)) {
         uint8_t sm[16];
         unpack_scales_mins_k4(x + 4, sm);
         const uint8_t *scales = sm, *mins = sm + 8;
         const uint8_t *q4 = x + 16;
-        const int8_t *q8 = (const int8_t *)(y + 4);
+        const int8_t *q8 = (const int8_t *)(y + QL_Q8_K_QS);
         int32_t sumq = 0, summ = 0;
         for (int j = 0; j < 4; j++) {
             int32_t lo = 0, hi = 0;
@@ -374,9 +333,9 @@ float ql_vec_dot_q4_K_q8_K_scalar(int n, const void *vx, const void *vy) {
             }
             sumq += scales[2 * j] * lo + scales[2 * j + 1] * hi;
         }
-        for (int g = 0; g < 16; g++) summ += mins[g / 2] * load_i16(y + 260 + 2 * g);
-        const float dy = load_f32(y);
-        sum += dy * fp16_to_fp32(load16(x)) * (float)sumq - dy * fp16_to_fp32(load16(x + 2)) * (float)summ;
+        for (int g = 0; g < 16; g++) summ += mins[g / 2] * (int16_t)ql_i16(y + QL_Q8_K_BSUMS + 2 * g);
+        const float dy = ql_f32(y);
+        sum += dy * ql_half((x)) * (float)sumq - dy * ql_half((x + 2)) * (float)summ;
     }
     return sum;
 }
@@ -387,19 +346,19 @@ static float dot_q4_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *y) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     __m256 acc = _mm256_setzero_ps();
     float mins_total = 0;
-    for (int b = 0; b < n / 256; b++, x += 144, y += 292) {
+    for (int b = 0; b < n / 256; b++, x += sizeof(ql_block_q4_K), y += sizeof(ql_block_q8_K)) {
         uint8_t sm[16];
         unpack_scales_mins_k4(x + 4, sm);
         const uint8_t *scales = sm, *mins = sm + 8;
-        const float dy = load_f32(y);
+        const float dy = ql_f32(y);
         // Σ min·(sum of 32 activations): the bsums come in pairs per 32-value sub-block.
-        const __m256i bsums = _mm256_loadu_si256((const __m256i *)(y + 260));
+        const __m256i bsums = _mm256_loadu_si256((const __m256i *)(y + QL_Q8_K_BSUMS));
         const __m128i pair_sums = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
         const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mins));
         __m128i m = _mm_madd_epi16(pair_sums, mins16);
         m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
         m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
-        mins_total += dy * _cvtsh_ss(load16(x + 2)) * (float)_mm_cvtsi128_si32(m);
+        mins_total += dy * _cvtsh_ss(ql_u16(x + 2)) * (float)_mm_cvtsi128_si32(m);
 
         __m256i sumi = _mm256_setzero_si256();
         for (int j = 0; j < 4; j++) {
@@ -407,12 +366,12 @@ static float dot_q4_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *y) {
             const __m256i lo = _mm256_and_si256(bits, low4);
             const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low4);
             // maddubs: unsigned 4-bit codes × signed activations, pairs summed to int16 (≤ 2·15·127).
-            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(y + 4 + 64 * j)));
-            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(y + 36 + 64 * j)));
+            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(y + QL_Q8_K_QS + 64 * j)));
+            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(y + QL_Q8_K_QS + 32 + 64 * j)));
             sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(scales[2 * j])));
             sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(scales[2 * j + 1])));
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(dy * _cvtsh_ss(load16(x))), _mm256_cvtepi32_ps(sumi), acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dy * _cvtsh_ss(ql_u16(x))), _mm256_cvtepi32_ps(sumi), acc);
     }
     return hsum(acc) - mins_total;
 }
@@ -588,5 +547,5 @@ void ql_convert_row_f16(int n, const float *x, uint16_t *y) {
 #if defined(__x86_64__)
     if (ql_have_avx2()) { convert_row_f16_f16c(n, x, y); return; }
 #endif
-    for (int i = 0; i < n; i++) y[i] = fp32_to_fp16(x[i]);
+    for (int i = 0; i < n; i++) y[i] = ql_fp32_to_fp16(x[i]);
 }

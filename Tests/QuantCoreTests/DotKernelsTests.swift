@@ -74,6 +74,16 @@ import Testing
         var halves = [UInt16](repeating: 0, count: values.count)
         values.withUnsafeBufferPointer { vp in halves.withUnsafeMutableBufferPointer { ql_convert_row_f16(Int32(values.count), vp.baseAddress!, $0.baseAddress!) } }
         #expect(halves == values.map { Half.f32ToF16($0) })
+        // NaNs, in a vectorised group of eight and in the tail: ggml-base's 0x7E00 with the sign on
+        // both paths (F16C alone would keep the payloads).
+        var nans = (0..<19).map { Float($0) / 7 }
+        nans[2] = Float(bitPattern: 0x7FC1_2345)
+        nans[11] = Float(bitPattern: 0xFF80_0001)
+        nans[18] = Float(bitPattern: 0x7FA0_0000)
+        var nanHalves = [UInt16](repeating: 0, count: nans.count)
+        nans.withUnsafeBufferPointer { vp in nanHalves.withUnsafeMutableBufferPointer { ql_convert_row_f16(Int32(nans.count), vp.baseAddress!, $0.baseAddress!) } }
+        #expect(nanHalves == nans.map { Half.f32ToF16($0) })
+        #expect(nanHalves[2] == 0x7E00 && nanHalves[11] == 0xFE00 && nanHalves[18] == 0x7E00 && nanHalves[3] == Half.f32ToF16(3.0 / 7))
     }
 
     @Test func q8KActivationsFollowGgml() throws {

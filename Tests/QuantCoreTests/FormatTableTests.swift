@@ -41,6 +41,27 @@ import Testing
         #expect(Double(bytes.count * 8) / Double(values.count) == expected.bits)
     }
 
+    /// The rows' sizes are ggml's block structs' (ggml-common.h: e.g. block_q4_0 is 2 + 16 bytes),
+    /// here from CKernels' structs through the table.
+    @Test func blockSizesAndBytesAreGgmls() {
+        let rows = TensorType.allCases.map { "\($0) \($0.format.blockSize) \($0.format.bytesPerBlock)" }
+        #expect(rows == ["F32 1 4", "F16 1 2", "Q4_0 32 18", "Q4_1 32 20", "Q5_0 32 22", "Q5_1 32 24", "Q8_0 32 34", "Q8_1 32 36",
+                         "Q2_K 256 84", "Q3_K 256 110", "Q4_K 256 144", "Q5_K 256 176", "Q6_K 256 210", "Q8_K 256 292",
+                         "IQ4_NL 32 18", "BF16 1 2"])
+    }
+
+    /// Every dot kernel's activation type has its run-time rounding in the table, and only the
+    /// four activation types have one (ggml's `vec_dot_type` and `from_float`).
+    @Test func everyDotsActivationTypeCanBeRoundedTo() {
+        for type in TensorType.allCases {
+            if let dot = type.format.dot { #expect(dot.activationType.format.quantizeActivations != nil, "\(type)") }
+        }
+        #expect(TensorType.allCases.filter { $0.format.quantizeActivations != nil } == [.f16, .q8_0, .q8_1, .q8_K])
+        #expect(TensorType.allCases.filter { $0.format.dot != nil }.map { "\($0)→\($0.format.dot!.activationType)" }
+                == ["F16→F16", "Q4_0→Q8_0", "Q4_1→Q8_1", "Q5_0→Q8_0", "Q5_1→Q8_1", "Q8_0→Q8_0", "Q2_K→Q8_K", "Q3_K→Q8_K",
+                    "Q4_K→Q8_K", "Q5_K→Q8_K", "Q6_K→Q8_K", "IQ4_NL→Q8_0"])
+    }
+
     @Test func everyWrittenTypeHasAQuantizerOrIsAFloat() {
         for type in GGUFConverter.targets {
             #expect(type.format.quantize != nil || [.f32, .f16, .bf16].contains(type), "\(type)")

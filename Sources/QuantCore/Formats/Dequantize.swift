@@ -1,3 +1,5 @@
+import CKernels
+
 /// Scalar reference dequantizers, one per tensor type, following ggml's `dequantize_row_*`
 /// (ggml-quants.c) element for element and operation for operation, so results are bit-identical
 /// to ggml's scalar code. Each reads its blocks from any alignment (little-endian fields) and
@@ -9,23 +11,23 @@ public enum Dequantize {
     // MARK: Plain floats
 
     public static func f32(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 1, bytesPerBlock: 4)
+        let (blocks, stride) = checkedBlockCount(source, destination, .f32)
         for i in 0..<blocks {
-            destination[i] = Float(bitPattern: le32(source, i * 4))
+            destination[i] = Float(bitPattern: le32(source, i * stride))
         }
     }
 
     public static func f16(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 1, bytesPerBlock: 2)
+        let (blocks, stride) = checkedBlockCount(source, destination, .f16)
         for i in 0..<blocks {
-            destination[i] = half(source, i * 2)
+            destination[i] = half(source, i * stride)
         }
     }
 
     public static func bf16(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 1, bytesPerBlock: 2)
+        let (blocks, stride) = checkedBlockCount(source, destination, .bf16)
         for i in 0..<blocks {
-            destination[i] = Half.bf16ToF32(le16(source, i * 2))
+            destination[i] = Half.bf16ToF32(le16(source, i * stride))
         }
     }
 
@@ -33,9 +35,9 @@ public enum Dequantize {
 
     /// block_q4_0 { half d; uint8 qs[16] }: y[j] = (nibble − 8)·d, low nibbles first.
     public static func q4_0(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 32, bytesPerBlock: 18)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q4_0)
         for i in 0..<blocks {
-            let b = i * 18
+            let b = i * stride
             let y = i * 32
             let d = half(source, b)
             for j in 0..<16 {
@@ -48,14 +50,15 @@ public enum Dequantize {
         }
     }
 
-    /// ggml's `kvalues_iq4nl`: the 16 non-linear levels of IQ4_NL (ggml-common.h).
-    public static let iq4NLValues: [Int8] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
+    /// ggml's `kvalues_iq4nl`: the 16 non-linear levels of IQ4_NL (the one copy is CKernels'
+    /// ggml_tables.c, which the C kernels read too).
+    public static let iq4NLValues: [Int8] = withUnsafeBytes(of: ql_kvalues_iq4nl) { Array($0.bindMemory(to: Int8.self)) }
 
     /// block_iq4_nl { half d; uint8 qs[16] }: y[j] = d·kvalues[nibble], low nibbles first.
     public static func iq4_NL(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 32, bytesPerBlock: 18)
+        let (blocks, stride) = checkedBlockCount(source, destination, .iq4_NL)
         for i in 0..<blocks {
-            let b = i * 18
+            let b = i * stride
             let y = i * 32
             let d = half(source, b)
             for j in 0..<16 {
@@ -68,9 +71,9 @@ public enum Dequantize {
 
     /// block_q4_1 { half d, m; uint8 qs[16] }: y[j] = nibble·d + m.
     public static func q4_1(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 32, bytesPerBlock: 20)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q4_1)
         for i in 0..<blocks {
-            let b = i * 20
+            let b = i * stride
             let y = i * 32
             let d = half(source, b)
             let m = half(source, b + 2)
@@ -86,9 +89,9 @@ public enum Dequantize {
 
     /// block_q5_0 { half d; uint8 qh[4]; uint8 qs[16] }: y[j] = (nibble | fifth bit<<4 − 16)·d.
     public static func q5_0(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 32, bytesPerBlock: 22)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q5_0)
         for i in 0..<blocks {
-            let b = i * 22
+            let b = i * stride
             let y = i * 32
             let d = half(source, b)
             let qh = le32(source, b + 2)
@@ -106,9 +109,9 @@ public enum Dequantize {
 
     /// block_q5_1 { half d, m; uint8 qh[4]; uint8 qs[16] }: y[j] = (nibble | fifth bit<<4)·d + m.
     public static func q5_1(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 32, bytesPerBlock: 24)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q5_1)
         for i in 0..<blocks {
-            let b = i * 24
+            let b = i * stride
             let y = i * 32
             let d = half(source, b)
             let m = half(source, b + 2)
@@ -127,9 +130,9 @@ public enum Dequantize {
 
     /// block_q8_0 { half d; int8 qs[32] }: y[j] = qs[j]·d.
     public static func q8_0(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 32, bytesPerBlock: 34)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q8_0)
         for i in 0..<blocks {
-            let b = i * 34
+            let b = i * stride
             let y = i * 32
             let d = half(source, b)
             for j in 0..<32 {
@@ -141,9 +144,9 @@ public enum Dequantize {
     /// block_q8_1 { half d, s; int8 qs[32] }: y[j] = qs[j]·d (s, d·Σqs, is only for dot products).
     /// ggml has no `dequantize_row_q8_1`; this is Q8_0's formula on Q8_1's fields.
     public static func q8_1(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 32, bytesPerBlock: 36)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q8_1)
         for i in 0..<blocks {
-            let b = i * 36
+            let b = i * stride
             let y = i * 32
             let d = half(source, b)
             for j in 0..<32 {
@@ -157,14 +160,16 @@ public enum Dequantize {
     /// The number of blocks, after checking the contract: `destination.count` is a whole number
     /// of blocks and `source` holds exactly their bytes. A violation is a programming error.
     @inline(__always)
+    /// The number of `type` blocks `destination` holds, checked against `source`, and the bytes
+    /// per block (both from the format table).
     static func checkedBlockCount(
-        _ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>,
-        blockSize: Int, bytesPerBlock: Int
-    ) -> Int {
-        let blocks = destination.count / blockSize
-        precondition(blocks * blockSize == destination.count, "element count is not a multiple of the block size")
-        precondition(source.count == blocks * bytesPerBlock, "source size does not match the element count")
-        return blocks
+        _ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>, _ type: TensorType
+    ) -> (blocks: Int, stride: Int) {
+        let format = type.format
+        let blocks = destination.count / format.blockSize
+        precondition(blocks * format.blockSize == destination.count, "element count is not a multiple of the block size")
+        precondition(source.count == blocks * format.bytesPerBlock, "source size does not match the element count")
+        return (blocks, format.bytesPerBlock)
     }
 
     // MARK: Little-endian field reads at any alignment

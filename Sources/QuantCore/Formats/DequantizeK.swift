@@ -5,9 +5,9 @@ extension Dequantize {
     /// block_q2_K { uint8 scales[16]; uint8 qs[64]; half d, dmin }: 16 groups of 16, each with a
     /// 4-bit scale (low nibble) and 4-bit min (high nibble); y = (d·sc)·q − dmin·m, q 2 bits.
     public static func q2_K(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 256, bytesPerBlock: 84)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q2_K)
         for i in 0..<blocks {
-            let b = i * 84
+            let b = i * stride
             var y = i * 256
             let d = half(source, b + 80)
             let min = half(source, b + 82)
@@ -44,11 +44,11 @@ extension Dequantize {
     /// ggml's kmask1/kmask2 word trick); q = 2 low bits − (hmask bit clear ? 4 : 0);
     /// y = (d·(scale − 32))·q.
     public static func q3_K(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 256, bytesPerBlock: 110)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q3_K)
         let kmask1: UInt32 = 0x0303_0303
         let kmask2: UInt32 = 0x0f0f_0f0f
         for i in 0..<blocks {
-            let b = i * 110
+            let b = i * stride
             var y = i * 256
             let dAll = half(source, b + 108)
 
@@ -107,9 +107,9 @@ extension Dequantize {
     /// block_q4_K { half d, dmin; uint8 scales[12]; uint8 qs[128] }: 8 groups of 32 with 6-bit
     /// scales and mins (`get_scale_min_k4`); y = (d·sc)·q − dmin·m, q 4 bits.
     public static func q4_K(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 256, bytesPerBlock: 144)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q4_K)
         for i in 0..<blocks {
-            let b = i * 144
+            let b = i * stride
             var y = i * 256
             let d = half(source, b)
             let min = half(source, b + 2)
@@ -139,9 +139,9 @@ extension Dequantize {
     /// block_q5_K { half d, dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128] }: as Q4_K with a
     /// fifth bit per element from qh; y = (d·sc)·q − dmin·m.
     public static func q5_K(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 256, bytesPerBlock: 176)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q5_K)
         for i in 0..<blocks {
-            let b = i * 176
+            let b = i * stride
             var y = i * 256
             let d = half(source, b)
             let min = half(source, b + 2)
@@ -178,9 +178,9 @@ extension Dequantize {
     /// block_q6_K { uint8 ql[128]; uint8 qh[64]; int8 scales[16]; half d }: 16 groups of 16 with
     /// 8-bit signed scales; q = (4 low bits | 2 high bits << 4) − 32; y = d·scale·q (left to right).
     public static func q6_K(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 256, bytesPerBlock: 210)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q6_K)
         for i in 0..<blocks {
-            let b = i * 210
+            let b = i * stride
             var y = i * 256
             let d = half(source, b + 208)
             var ql = b
@@ -212,9 +212,9 @@ extension Dequantize {
     /// block_q8_K { float d; int8 qs[256]; int16 bsums[16] }: y = d·qs (bsums is only for dot
     /// products and is ignored).
     public static func q8_K(_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) {
-        let blocks = checkedBlockCount(source, destination, blockSize: 256, bytesPerBlock: 292)
+        let (blocks, stride) = checkedBlockCount(source, destination, .q8_K)
         for i in 0..<blocks {
-            let b = i * 292
+            let b = i * stride
             let y = i * 256
             let d = Float(bitPattern: le32(source, b))
             for j in 0..<256 {

@@ -18,25 +18,9 @@ public struct DotKernel: Sendable {
 /// Quantized dot products as ggml's CPU backend computes them: thin Swift entry points to the C
 /// kernels, with their scalar twins, and the activation rounding each weight type needs.
 public enum DotKernels {
-    /// The kernel for each weight type the engine multiplies without dequantizing.
-    public static func kernel(for type: TensorType) -> DotKernel? {
-        switch type {
-        case .f16: DotKernel(activationType: .f16, fast: { ql_vec_dot_f16_f16($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) },
-                             scalar: { ql_vec_dot_f16_f16_scalar($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) }, hasSIMD: true)
-        case .q8_0: DotKernel(activationType: .q8_0, fast: { ql_vec_dot_q8_0_q8_0($0, $1, $2) }, scalar: { ql_vec_dot_q8_0_q8_0_scalar($0, $1, $2) }, hasSIMD: true)
-        case .q4_0: DotKernel(activationType: .q8_0, fast: { ql_vec_dot_q4_0_q8_0($0, $1, $2) }, scalar: { ql_vec_dot_q4_0_q8_0_scalar($0, $1, $2) }, hasSIMD: true)
-        case .q4_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q4_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q4_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
-        case .q4_1: DotKernel(activationType: .q8_1, fast: { ql_vec_dot_q4_1_q8_1($0, $1, $2) }, scalar: { ql_vec_dot_q4_1_q8_1_scalar($0, $1, $2) }, hasSIMD: true)
-        case .q5_0: DotKernel(activationType: .q8_0, fast: { ql_vec_dot_q5_0_q8_0($0, $1, $2) }, scalar: { ql_vec_dot_q5_0_q8_0_scalar($0, $1, $2) }, hasSIMD: true)
-        case .q5_1: DotKernel(activationType: .q8_1, fast: { ql_vec_dot_q5_1_q8_1($0, $1, $2) }, scalar: { ql_vec_dot_q5_1_q8_1_scalar($0, $1, $2) }, hasSIMD: true)
-        case .iq4_NL: DotKernel(activationType: .q8_0, fast: { ql_vec_dot_iq4_nl_q8_0($0, $1, $2) }, scalar: { ql_vec_dot_iq4_nl_q8_0_scalar($0, $1, $2) }, hasSIMD: true)
-        case .q2_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q2_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q2_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
-        case .q3_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q3_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q3_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
-        case .q5_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q5_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q5_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
-        case .q6_K: DotKernel(activationType: .q8_K, fast: { ql_vec_dot_q6_K_q8_K($0, $1, $2) }, scalar: { ql_vec_dot_q6_K_q8_K_scalar($0, $1, $2) }, hasSIMD: true)
-        case .f32, .bf16, .q8_1, .q8_K: nil
-        }
-    }
+    /// The kernel for each weight type the engine multiplies without dequantizing (the format
+    /// table's `dot`).
+    public static func kernel(for type: TensorType) -> DotKernel? { type.format.dot }
 
     /// Weight types that have a dot kernel, in ggml's numbering order.
     public static let types: [TensorType] = TensorType.allCases.filter { kernel(for: $0) != nil }
@@ -54,13 +38,8 @@ public enum DotKernels {
     /// Rounds `count` floats to `type` (Q8_0, Q8_1, Q8_K or F16) as ggml's `from_float` does;
     /// `output` holds `type.format.byteCount(elements: count)` bytes.
     public static func quantizeActivations(_ type: TensorType, _ x: UnsafePointer<Float>, count: Int, into output: UnsafeMutableRawPointer) {
-        switch type {
-        case .q8_0: ql_quantize_row_q8_0(Int32(count), x, output)
-        case .q8_1: ql_quantize_row_q8_1(Int32(count), x, output)
-        case .q8_K: ql_quantize_row_q8_K(Int32(count), x, output)
-        case .f16: ql_convert_row_f16(Int32(count), x, output.assumingMemoryBound(to: UInt16.self))
-        default: preconditionFailure("\(type) is not an activation type")
-        }
+        guard let round = type.format.quantizeActivations else { preconditionFailure("\(type) is not an activation type") }
+        round(x, count, output)
     }
 }
 

@@ -1,6 +1,15 @@
-/// How one tensor type is laid out and turned back into floats: the row of ggml's `type_traits`
-/// table that QuantLab needs (`blck_size`, `type_size`, `to_float`).
+import CKernels
+
+/// Everything QuantLab knows about one tensor type, as one row of ggml's `type_traits` table:
+/// block size (`blck_size`), bytes per block (`type_size`), dequantize (`to_float`), the reference
+/// quantizer (`from_float_ref`), the dot kernel with its activation type (`vec_dot`,
+/// `vec_dot_type`) and, for activation types, the run-time rounding (`from_float`). Every other
+/// place reads these facts from here; block sizes and bytes come from CKernels' block structs.
 public struct TensorFormat: Sendable {
+    public typealias Quantizer = @Sendable (UnsafeBufferPointer<Float>, UnsafeMutableRawBufferPointer) throws(Quantize.Failure) -> Void
+    /// Rounds `count` floats into `output` (byteCount(elements: count) bytes) as ggml's `from_float`.
+    public typealias ActivationQuantizer = @Sendable (_ x: UnsafePointer<Float>, _ count: Int, _ output: UnsafeMutableRawPointer) -> Void
+
     public let type: TensorType
     /// Elements per block: 1 for F32/F16/BF16, 32 for Q4_0…Q8_1, 256 for the K-quants.
     public let blockSize: Int
@@ -12,25 +21,37 @@ public struct TensorFormat: Sendable {
     /// Sizes that break that contract are a programming error and trap; use
     /// ``dequantize(_:count:)`` to have them checked and reported instead.
     public let dequantize: @Sendable (_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) -> Void
+    /// The reference quantizer, for the types QuantLab writes (nil for F32, F16 and BF16, which
+    /// are converted, and for Q8_1 and Q8_K, which ggml uses only for activations).
+    public let quantize: Quantizer?
+    /// The dot product the engine multiplies this type with without dequantizing (nil when it has
+    /// none), with the activation type it needs and its scalar twin.
+    public let dot: DotKernel?
+    /// For the types activations are rounded to before a dot (Q8_0, Q8_1, Q8_K, F16): that rounding.
+    public let quantizeActivations: ActivationQuantizer?
 
-    init(
-        type: TensorType, blockSize: Int, bytesPerBlock: Int,
-        dequantize: @escaping @Sendable (_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) -> Void
-    ) {
+    init(_ type: TensorType, blockSize: Int, bytesPerBlock: Int,
+         dequantize: @escaping @Sendable (_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) -> Void,
+         quantize: Quantizer? = nil, dot: DotKernel? = nil, quantizeActivations: ActivationQuantizer? = nil) {
         self.type = type
         self.blockSize = blockSize
         self.bytesPerBlock = bytesPerBlock
         self.dequantize = dequantize
+        self.quantize = quantize
+        self.dot = dot
+        self.quantizeActivations = quantizeActivations
+    }
+
+    /// A row for a ggml block struct: values per block and the struct's size.
+    init<Block>(_ type: TensorType, values: Int32, block: Block.Type,
+                dequantize: @escaping @Sendable (_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) -> Void,
+                quantize: Quantizer? = nil, dot: DotKernel? = nil, quantizeActivations: ActivationQuantizer? = nil) {
+        self.init(type, blockSize: Int(values), bytesPerBlock: MemoryLayout<Block>.size, dequantize: dequantize, quantize: quantize, dot: dot,
+                  quantizeActivations: quantizeActivations)
     }
 
     /// Storage per weight, scales included: bytesPerBlock · 8 / blockSize (4.5 for Q4_0 and Q4_K).
     public var bitsPerWeight: Double { Double(bytesPerBlock * 8) / Double(blockSize) }
-
-    /// The reference quantizer, for the types QuantLab writes (nil for Q8_1 and Q8_K, which
-    /// ggml uses only for activations).
-    public var quantize: (@Sendable (UnsafeBufferPointer<Float>, UnsafeMutableRawBufferPointer) throws(Quantize.Failure) -> Void)? {
-        Quantize.function(for: type)
-    }
 
     /// Bytes that `elements` elements take (ggml's `ggml_row_size`); nil when `elements` is
     /// negative or not a multiple of blockSize, or when the size overflows `Int`.
@@ -96,35 +117,58 @@ extension TensorType {
     }
 }
 
-/// The table itself; sizes are those of ggml's block structs in `ggml-common.h`.
+/// The table itself. Block sizes and bytes are those of ggml's block structs (ggml-common.h),
+/// declared once in CKernels (ckernels.h); each dot kernel is ggml's `vec_dot_<type>_<activation
+/// type>` with its scalar twin.
 enum FormatTable {
-    static let f32 = TensorFormat(type: .f32, blockSize: 1, bytesPerBlock: 4) { Dequantize.f32($0, $1) }
-    static let f16 = TensorFormat(type: .f16, blockSize: 1, bytesPerBlock: 2) { Dequantize.f16($0, $1) }
-    static let bf16 = TensorFormat(type: .bf16, blockSize: 1, bytesPerBlock: 2) { Dequantize.bf16($0, $1) }
-    // block_q4_0: half d; uint8 qs[16]
-    static let q4_0 = TensorFormat(type: .q4_0, blockSize: 32, bytesPerBlock: 18) { Dequantize.q4_0($0, $1) }
-    // block_q4_1: half d, m; uint8 qs[16]
-    static let q4_1 = TensorFormat(type: .q4_1, blockSize: 32, bytesPerBlock: 20) { Dequantize.q4_1($0, $1) }
-    // block_q5_0: half d; uint8 qh[4]; uint8 qs[16]
-    static let q5_0 = TensorFormat(type: .q5_0, blockSize: 32, bytesPerBlock: 22) { Dequantize.q5_0($0, $1) }
-    // block_q5_1: half d, m; uint8 qh[4]; uint8 qs[16]
-    static let q5_1 = TensorFormat(type: .q5_1, blockSize: 32, bytesPerBlock: 24) { Dequantize.q5_1($0, $1) }
-    // block_q8_0: half d; int8 qs[32]
-    static let q8_0 = TensorFormat(type: .q8_0, blockSize: 32, bytesPerBlock: 34) { Dequantize.q8_0($0, $1) }
-    // block_q8_1: half d, s; int8 qs[32]
-    static let q8_1 = TensorFormat(type: .q8_1, blockSize: 32, bytesPerBlock: 36) { Dequantize.q8_1($0, $1) }
-    // block_q2_K: uint8 scales[16]; uint8 qs[64]; half d, dmin
-    static let q2_K = TensorFormat(type: .q2_K, blockSize: 256, bytesPerBlock: 84) { Dequantize.q2_K($0, $1) }
-    // block_q3_K: uint8 hmask[32]; uint8 qs[64]; uint8 scales[12]; half d
-    static let q3_K = TensorFormat(type: .q3_K, blockSize: 256, bytesPerBlock: 110) { Dequantize.q3_K($0, $1) }
-    // block_q4_K: half d, dmin; uint8 scales[12]; uint8 qs[128]
-    static let q4_K = TensorFormat(type: .q4_K, blockSize: 256, bytesPerBlock: 144) { Dequantize.q4_K($0, $1) }
-    // block_q5_K: half d, dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128]
-    static let q5_K = TensorFormat(type: .q5_K, blockSize: 256, bytesPerBlock: 176) { Dequantize.q5_K($0, $1) }
-    // block_q6_K: uint8 ql[128]; uint8 qh[64]; int8 scales[16]; half d
-    static let q6_K = TensorFormat(type: .q6_K, blockSize: 256, bytesPerBlock: 210) { Dequantize.q6_K($0, $1) }
-    // block_q8_K: float d; int8 qs[256]; int16 bsums[16]
-    static let q8_K = TensorFormat(type: .q8_K, blockSize: 256, bytesPerBlock: 292) { Dequantize.q8_K($0, $1) }
-    // block_iq4_nl: half d; uint8 qs[16] (indices into kvalues_iq4nl)
-    static let iq4_NL = TensorFormat(type: .iq4_NL, blockSize: 32, bytesPerBlock: 18) { Dequantize.iq4_NL($0, $1) }
+    typealias Kernel = DotKernel.Function
+    static func dot(_ activationType: TensorType, _ fast: @escaping Kernel, _ scalar: @escaping Kernel) -> DotKernel {
+        DotKernel(activationType: activationType, fast: fast, scalar: scalar, hasSIMD: true)
+    }
+
+    static let f32 = TensorFormat(.f32, blockSize: 1, bytesPerBlock: MemoryLayout<Float>.size, dequantize: { Dequantize.f32($0, $1) })
+    static let f16 = TensorFormat(
+        .f16, blockSize: 1, bytesPerBlock: MemoryLayout<UInt16>.size, dequantize: { Dequantize.f16($0, $1) },
+        dot: dot(.f16, { ql_vec_dot_f16_f16($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) },
+                 { ql_vec_dot_f16_f16_scalar($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) }),
+        quantizeActivations: { ql_convert_row_f16(Int32($1), $0, $2.assumingMemoryBound(to: UInt16.self)) })
+    static let bf16 = TensorFormat(.bf16, blockSize: 1, bytesPerBlock: MemoryLayout<UInt16>.size, dequantize: { Dequantize.bf16($0, $1) })
+    static let q4_0 = TensorFormat(.q4_0, values: QL_QK4_0, block: ql_block_q4_0.self, dequantize: { Dequantize.q4_0($0, $1) },
+                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_0(x, y) },
+                                   dot: dot(.q8_0, { ql_vec_dot_q4_0_q8_0($0, $1, $2) }, { ql_vec_dot_q4_0_q8_0_scalar($0, $1, $2) }))
+    static let q4_1 = TensorFormat(.q4_1, values: QL_QK4_1, block: ql_block_q4_1.self, dequantize: { Dequantize.q4_1($0, $1) },
+                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_1(x, y) },
+                                   dot: dot(.q8_1, { ql_vec_dot_q4_1_q8_1($0, $1, $2) }, { ql_vec_dot_q4_1_q8_1_scalar($0, $1, $2) }))
+    static let q5_0 = TensorFormat(.q5_0, values: QL_QK5_0, block: ql_block_q5_0.self, dequantize: { Dequantize.q5_0($0, $1) },
+                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q5_0(x, y) },
+                                   dot: dot(.q8_0, { ql_vec_dot_q5_0_q8_0($0, $1, $2) }, { ql_vec_dot_q5_0_q8_0_scalar($0, $1, $2) }))
+    static let q5_1 = TensorFormat(.q5_1, values: QL_QK5_1, block: ql_block_q5_1.self, dequantize: { Dequantize.q5_1($0, $1) },
+                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q5_1(x, y) },
+                                   dot: dot(.q8_1, { ql_vec_dot_q5_1_q8_1($0, $1, $2) }, { ql_vec_dot_q5_1_q8_1_scalar($0, $1, $2) }))
+    static let q8_0 = TensorFormat(.q8_0, values: QL_QK8_0, block: ql_block_q8_0.self, dequantize: { Dequantize.q8_0($0, $1) },
+                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q8_0(x, y) },
+                                   dot: dot(.q8_0, { ql_vec_dot_q8_0_q8_0($0, $1, $2) }, { ql_vec_dot_q8_0_q8_0_scalar($0, $1, $2) }),
+                                   quantizeActivations: { ql_quantize_row_q8_0(Int32($1), $0, $2) })
+    static let q8_1 = TensorFormat(.q8_1, values: QL_QK8_1, block: ql_block_q8_1.self, dequantize: { Dequantize.q8_1($0, $1) },
+                                   quantizeActivations: { ql_quantize_row_q8_1(Int32($1), $0, $2) })
+    static let q2_K = TensorFormat(.q2_K, values: QL_QK_K, block: ql_block_q2_K.self, dequantize: { Dequantize.q2_K($0, $1) },
+                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q2_K(x, y) },
+                                   dot: dot(.q8_K, { ql_vec_dot_q2_K_q8_K($0, $1, $2) }, { ql_vec_dot_q2_K_q8_K_scalar($0, $1, $2) }))
+    static let q3_K = TensorFormat(.q3_K, values: QL_QK_K, block: ql_block_q3_K.self, dequantize: { Dequantize.q3_K($0, $1) },
+                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q3_K(x, y) },
+                                   dot: dot(.q8_K, { ql_vec_dot_q3_K_q8_K($0, $1, $2) }, { ql_vec_dot_q3_K_q8_K_scalar($0, $1, $2) }))
+    static let q4_K = TensorFormat(.q4_K, values: QL_QK_K, block: ql_block_q4_K.self, dequantize: { Dequantize.q4_K($0, $1) },
+                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_K(x, y) },
+                                   dot: dot(.q8_K, { ql_vec_dot_q4_K_q8_K($0, $1, $2) }, { ql_vec_dot_q4_K_q8_K_scalar($0, $1, $2) }))
+    static let q5_K = TensorFormat(.q5_K, values: QL_QK_K, block: ql_block_q5_K.self, dequantize: { Dequantize.q5_K($0, $1) },
+                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q5_K(x, y) },
+                                   dot: dot(.q8_K, { ql_vec_dot_q5_K_q8_K($0, $1, $2) }, { ql_vec_dot_q5_K_q8_K_scalar($0, $1, $2) }))
+    static let q6_K = TensorFormat(.q6_K, values: QL_QK_K, block: ql_block_q6_K.self, dequantize: { Dequantize.q6_K($0, $1) },
+                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q6_K(x, y) },
+                                   dot: dot(.q8_K, { ql_vec_dot_q6_K_q8_K($0, $1, $2) }, { ql_vec_dot_q6_K_q8_K_scalar($0, $1, $2) }))
+    static let q8_K = TensorFormat(.q8_K, values: QL_QK_K, block: ql_block_q8_K.self, dequantize: { Dequantize.q8_K($0, $1) },
+                                   quantizeActivations: { ql_quantize_row_q8_K(Int32($1), $0, $2) })
+    static let iq4_NL = TensorFormat(.iq4_NL, values: QL_QK4_NL, block: ql_block_iq4_nl.self, dequantize: { Dequantize.iq4_NL($0, $1) },
+                                     quantize: { (x, y) throws(Quantize.Failure) in try Quantize.iq4_NL(x, y) },
+                                     dot: dot(.q8_0, { ql_vec_dot_iq4_nl_q8_0($0, $1, $2) }, { ql_vec_dot_iq4_nl_q8_0_scalar($0, $1, $2) }))
 }

@@ -65,73 +65,73 @@ public enum Quantize {
 
     /// block_q8_0: d = amax/127, q = roundf(x/d).
     public static func q8_0(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: 34)
+        let blocks = try check(x, y, blockBytes: TensorType.q8_0.format.bytesPerBlock), stride = TensorType.q8_0.format.bytesPerBlock
         for i in 0..<blocks {
             var amax: Float = 0
             for j in 0..<32 { amax = Swift.max(amax, abs(x[i * 32 + j])) }
             let d = amax / 127
             let id: Float = d != 0 ? 1 / d : 0
-            store16(Half.f32ToF16(d), y, i * 34)
+            store16(Half.f32ToF16(d), y, i * stride)
             for j in 0..<32 {
                 let q = truncate((x[i * 32 + j] * id).rounded(.toNearestOrAwayFromZero))
-                y[i * 34 + 2 + j] = UInt8(bitPattern: Int8(q))
+                y[i * stride + 2 + j] = UInt8(bitPattern: Int8(q))
             }
         }
     }
 
     /// block_q4_0: d = max/−8 (max = the value of largest magnitude), q = min(15, trunc(x/d + 8.5)).
     public static func q4_0(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: 18)
+        let blocks = try check(x, y, blockBytes: TensorType.q4_0.format.bytesPerBlock), stride = TensorType.q4_0.format.bytesPerBlock
         for i in 0..<blocks {
             let d = signedAbsMax(x, i * 32) / -8
             let id: Float = d != 0 ? 1 / d : 0
-            store16(Half.f32ToF16(d), y, i * 18)
+            store16(Half.f32ToF16(d), y, i * stride)
             for j in 0..<16 {
                 let q0 = Swift.max(0, Swift.min(15, truncate(x[i * 32 + j] * id + 8.5)))
                 let q1 = Swift.max(0, Swift.min(15, truncate(x[i * 32 + 16 + j] * id + 8.5)))
-                y[i * 18 + 2 + j] = UInt8(q0) | UInt8(q1) << 4
+                y[i * stride + 2 + j] = UInt8(q0) | UInt8(q1) << 4
             }
         }
     }
 
     /// block_q4_1: d = (max − min)/15, m = min, q = min(15, trunc((x − min)/d + 0.5)).
     public static func q4_1(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: 20)
+        let blocks = try check(x, y, blockBytes: TensorType.q4_1.format.bytesPerBlock), stride = TensorType.q4_1.format.bytesPerBlock
         for i in 0..<blocks {
             let (lo, hi) = minMax(x, i * 32)
             let d = (hi - lo) / 15
             let id: Float = d != 0 ? 1 / d : 0
-            store16(Half.f32ToF16(d), y, i * 20)
-            store16(Half.f32ToF16(lo), y, i * 20 + 2)
+            store16(Half.f32ToF16(d), y, i * stride)
+            store16(Half.f32ToF16(lo), y, i * stride + 2)
             for j in 0..<16 {
                 let q0 = Swift.max(0, Swift.min(15, truncate((x[i * 32 + j] - lo) * id + 0.5)))
                 let q1 = Swift.max(0, Swift.min(15, truncate((x[i * 32 + 16 + j] - lo) * id + 0.5)))
-                y[i * 20 + 4 + j] = UInt8(q0) | UInt8(q1) << 4
+                y[i * stride + 4 + j] = UInt8(q0) | UInt8(q1) << 4
             }
         }
     }
 
     /// block_q5_0: d = max/−16, q = min(31, trunc(x/d + 16.5)); the fifth bits go to qh.
     public static func q5_0(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: 22)
+        let blocks = try check(x, y, blockBytes: TensorType.q5_0.format.bytesPerBlock), stride = TensorType.q5_0.format.bytesPerBlock
         for i in 0..<blocks {
             let d = signedAbsMax(x, i * 32) / -16
             let id: Float = d != 0 ? 1 / d : 0
-            store16(Half.f32ToF16(d), y, i * 22)
-            storeQ5Levels(y, qh: i * 22 + 2, qs: i * 22 + 6) { Swift.max(0, Swift.min(31, truncate(x[i * 32 + $0] * id + 16.5))) }
+            store16(Half.f32ToF16(d), y, i * stride)
+            storeQ5Levels(y, qh: i * stride + 2, qs: i * stride + 6) { Swift.max(0, Swift.min(31, truncate(x[i * 32 + $0] * id + 16.5))) }
         }
     }
 
     /// block_q5_1: d = (max − min)/31, m = min, q = trunc((x − min)/d + 0.5); fifth bits in qh.
     public static func q5_1(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: 24)
+        let blocks = try check(x, y, blockBytes: TensorType.q5_1.format.bytesPerBlock), stride = TensorType.q5_1.format.bytesPerBlock
         for i in 0..<blocks {
             let (lo, hi) = minMax(x, i * 32)
             let d = (hi - lo) / 31
             let id: Float = d != 0 ? 1 / d : 0
-            store16(Half.f32ToF16(d), y, i * 24)
-            store16(Half.f32ToF16(lo), y, i * 24 + 2)
-            storeQ5Levels(y, qh: i * 24 + 4, qs: i * 24 + 8) { Swift.max(0, Swift.min(31, truncate((x[i * 32 + $0] - lo) * id + 0.5))) }
+            store16(Half.f32ToF16(d), y, i * stride)
+            store16(Half.f32ToF16(lo), y, i * stride + 2)
+            storeQ5Levels(y, qh: i * stride + 4, qs: i * stride + 8) { Swift.max(0, Swift.min(31, truncate((x[i * 32 + $0] - lo) * id + 0.5))) }
         }
     }
 
@@ -148,21 +148,6 @@ public enum Quantize {
         for b in 0..<4 { y[qhOffset + b] = UInt8(truncatingIfNeeded: qh >> UInt32(8 * b)) }
     }
 
-    /// The reference quantizer of a type, when QuantLab has one.
-    public static func function(for type: TensorType) -> (@Sendable (UnsafeBufferPointer<Float>, UnsafeMutableRawBufferPointer) throws(Failure) -> Void)? {
-        switch type {
-        case .q8_0: { (x, y) throws(Failure) in try q8_0(x, y) }
-        case .q4_0: { (x, y) throws(Failure) in try q4_0(x, y) }
-        case .q4_1: { (x, y) throws(Failure) in try q4_1(x, y) }
-        case .q5_0: { (x, y) throws(Failure) in try q5_0(x, y) }
-        case .q5_1: { (x, y) throws(Failure) in try q5_1(x, y) }
-        case .q2_K: { (x, y) throws(Failure) in try q2_K(x, y) }
-        case .q3_K: { (x, y) throws(Failure) in try q3_K(x, y) }
-        case .q4_K: { (x, y) throws(Failure) in try q4_K(x, y) }
-        case .q5_K: { (x, y) throws(Failure) in try q5_K(x, y) }
-        case .q6_K: { (x, y) throws(Failure) in try q6_K(x, y) }
-        case .iq4_NL: { (x, y) throws(Failure) in try iq4_NL(x, y) }
-        default: nil
-        }
-    }
+    /// The reference quantizer of `type` (the format table's `quantize`).
+    public static func function(for type: TensorType) -> TensorFormat.Quantizer? { type.format.quantize }
 }

@@ -223,17 +223,17 @@ extension Quantize {
 
     /// block_q4_K { half d, dmin; uint8 scales[12]; uint8 qs[128] }.
     public static func q4_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        try quantizeQ45K(x, y, nmax: 15, blockBytes: 144, rmin: -1, nstep: 20)
+        try quantizeQ45K(x, y, nmax: 15, blockBytes: TensorType.q4_K.format.bytesPerBlock, rmin: -1, nstep: 20)
     }
 
     /// block_q5_K { half d, dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128] }.
     public static func q5_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        try quantizeQ45K(x, y, nmax: 31, blockBytes: 176, rmin: -0.5, nstep: 15)
+        try quantizeQ45K(x, y, nmax: 31, blockBytes: TensorType.q5_K.format.bytesPerBlock, rmin: -0.5, nstep: 15)
     }
 
     /// block_q6_K { uint8 ql[128]; uint8 qh[64]; int8 scales[16]; half d }.
     public static func q6_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try checkK(x, y, blockBytes: 210)
+        let blocks = try checkK(x, y, blockBytes: TensorType.q6_K.format.bytesPerBlock)
         q6KBlocks(x.baseAddress!, blocks: blocks, importance: nil, y, at: 0)
     }
 
@@ -241,9 +241,10 @@ extension Quantize {
     /// group's scale search weighs its values by the importance instead of x².
     static func q6KBlocks(_ x: UnsafePointer<Float>, blocks: Int, importance: [Float]?, _ y: UnsafeMutableRawBufferPointer, at start: Int) {
         var L = [Int8](repeating: 0, count: 256)
+        let stride = TensorType.q6_K.format.bytesPerBlock
         for i in 0..<blocks {
             let base = x + i * 256
-            let out = start + i * 210
+            let out = start + i * stride
             var scales = [Float](repeating: 0, count: 16)
             var maxScale: Float = 0, maxAbsScale: Float = 0
             for ib in 0..<16 {
@@ -256,7 +257,7 @@ extension Quantize {
                 }
             }
             if maxAbsScale < 1e-15 {
-                for k in 0..<210 { y[out + k] = 0 }
+                for k in 0..<stride { y[out + k] = 0 }
                 continue
             }
             let iscale = -128 / maxScale
@@ -334,7 +335,7 @@ extension Quantize {
 
     /// block_q3_K { uint8 hmask[32]; uint8 qs[64]; uint8 scales[12]; half d }.
     public static func q3_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try checkK(x, y, blockBytes: 110)
+        let stride = TensorType.q3_K.format.bytesPerBlock, blocks = try checkK(x, y, blockBytes: stride)
         var L = [Int8](repeating: 0, count: 256)
         for i in 0..<blocks {
             let base = x.baseAddress! + i * 256
@@ -354,7 +355,7 @@ extension Quantize {
                 scaleLevels = scales.map { max(-32, min(31, Int(Int8(truncatingIfNeeded: nearestInt(iscale * $0))))) + 32 }
                 d = 1 / iscale
             }
-            storeQ3K(scaleLevels: scaleLevels, d: d, base, levels: &L, y, at: i * 110)
+            storeQ3K(scaleLevels: scaleLevels, d: d, base, levels: &L, y, at: i * stride)
         }
     }
 
@@ -413,7 +414,7 @@ extension Quantize {
 
     /// block_q2_K { uint8 scales[16]; uint8 qs[64]; half d, dmin }: 4-bit scales and minimums.
     public static func q2_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try checkK(x, y, blockBytes: 84)
+        let stride = TensorType.q2_K.format.bytesPerBlock, blocks = try checkK(x, y, blockBytes: stride)
         var L = [UInt8](repeating: 0, count: 256)
         for i in 0..<blocks {
             let base = x.baseAddress! + i * 256
@@ -438,7 +439,7 @@ extension Quantize {
                 let iscale = 15 / maxMin
                 for j in 0..<16 { packed[j] |= UInt8(truncatingIfNeeded: nearestInt(iscale * mins[j]) << 4) }
             }
-            storeQ2K(packed: packed, d: maxScale > 0 ? maxScale / 15 : 0, dmin: maxMin > 0 ? maxMin / 15 : 0, base, levels: &L, y, at: i * 84)
+            storeQ2K(packed: packed, d: maxScale > 0 ? maxScale / 15 : 0, dmin: maxMin > 0 ? maxMin / 15 : 0, base, levels: &L, y, at: i * stride)
         }
     }
 
@@ -476,10 +477,10 @@ extension Quantize {
     /// block_iq4_nl as llama-quantize writes it without an importance matrix (`quantize_iq4_nl`,
     /// i.e. `quantize_row_iq4_nl_impl` with weights x² and 7 scale trials each side).
     public static func iq4_NL(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: 18)
+        let stride = TensorType.iq4_NL.format.bytesPerBlock, blocks = try check(x, y, blockBytes: stride)
         for i in 0..<blocks {
             let xb = x.baseAddress! + i * 32
-            iq4NLBlock(xb, weights: (0..<32).map { xb[$0] * xb[$0] }, into: y, at: i * 18)
+            iq4NLBlock(xb, weights: (0..<32).map { xb[$0] * xb[$0] }, into: y, at: i * stride)
         }
     }
 
@@ -488,7 +489,7 @@ extension Quantize {
         let values = Dequantize.iq4NLValues
         let ntry = 7
         var L = [Int](repeating: 0, count: 32)
-        for k in 0..<18 { y[out + k] = 0 }
+        for k in 0..<TensorType.iq4_NL.format.bytesPerBlock { y[out + k] = 0 }
         var amax: Float = 0, maximum: Float = 0
         for j in 0..<32 where abs(xb[j]) > amax {
             amax = abs(xb[j])
@@ -543,42 +544,42 @@ extension Quantize {
     public static func weighted(_ type: TensorType, _ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
                                 importance: [Float], _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
         guard importance.count == columns else { throw .destinationSize(expected: columns, actual: importance.count) }
-        let rowBytes = type.format.byteCount(elements: columns) ?? 0
+        let rowBytes = type.format.byteCount(elements: columns) ?? 0, blockBytes = type.format.bytesPerBlock
         guard y.count == rows * rowBytes else { throw .destinationSize(expected: rows * rowBytes, actual: y.count) }
         switch type {
         case .q4_0:
-            _ = try check(x, y, blockBytes: 18)
+            _ = try check(x, y, blockBytes: blockBytes)
             weightedRows(x, rows: rows, columns: columns, importance: importance, nmax: 8) { r, b, d, L in
-                let out = r * rowBytes + b * 18
+                let out = r * rowBytes + b * blockBytes
                 store16(Half.f32ToF16(d), y, out)
                 for j in 0..<16 { y[out + 2 + j] = UInt8(L[j]) | (UInt8(L[j + 16]) << 4) }
             }
         case .iq4_NL:
-            _ = try check(x, y, blockBytes: 18)
+            _ = try check(x, y, blockBytes: blockBytes)
             // σ² from each 32-value block itself (`quantize_iq4_nl` calls the impl per block).
-            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: 18,
+            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
                                       size: 32, group: 32, sigmaScale: 2) { xb, weights, _, out in
                 iq4NLBlock(xb, weights: weights[0], into: y, at: out)
             }
         case .q5_0:
-            _ = try check(x, y, blockBytes: 22)
+            _ = try check(x, y, blockBytes: blockBytes)
             weightedRows(x, rows: rows, columns: columns, importance: importance, nmax: 16) { r, b, d, L in
-                let out = r * rowBytes + b * 22
+                let out = r * rowBytes + b * blockBytes
                 store16(Half.f32ToF16(d), y, out)
                 storeQ5Levels(y, qh: out + 2, qs: out + 6) { Int(L[$0]) }
             }
         case .q4_K, .q5_K:
             let nmax = type == .q4_K ? 15 : 31
-            _ = try checkK(x, y, blockBytes: type.format.bytesPerBlock)
+            _ = try checkK(x, y, blockBytes: blockBytes)
             var L = [UInt8](repeating: 0, count: 256)
-            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: type.format.bytesPerBlock,
+            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
                                       group: 32, sigmaScale: 2) { base, weights, sums, out in
                 q45KWeightedBlock(base, nmax: nmax, weights: weights, sums: sums, levels: &L, y, at: out)
             }
         case .q2_K:
-            _ = try checkK(x, y, blockBytes: 84)
+            _ = try checkK(x, y, blockBytes: blockBytes)
             var L = [UInt8](repeating: 0, count: 256)
-            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: 84,
+            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
                                       group: 16, sigmaScale: 1) { base, weights, sums, out in
                 var scales = [Float](repeating: 0, count: 16), mins = [Float](repeating: 0, count: 16)
                 for j in 0..<16 {
@@ -590,9 +591,9 @@ extension Quantize {
                 storeQ2K(packed: (0..<16).map { ls[$0] | (lm[$0] << 4) }, d: d, dmin: dmin, base, levels: &L, y, at: out)
             }
         case .q3_K:
-            _ = try checkK(x, y, blockBytes: 110)
+            _ = try checkK(x, y, blockBytes: blockBytes)
             var L = [Int8](repeating: 0, count: 256), scaleLevels = [Int8](repeating: 0, count: 16)
-            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: 110,
+            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
                                       group: 16, sigmaScale: 2) { base, weights, sums, out in
                 var scales = [Float](repeating: 0, count: 16)
                 for j in 0..<16 {
@@ -603,7 +604,7 @@ extension Quantize {
                 storeQ3K(scaleLevels: scaleLevels.map(Int.init), d: d, base, levels: &L, y, at: out)
             }
         case .q4_1, .q5_1:
-            let nmax = type == .q4_1 ? 15 : 31, blockBytes = type.format.bytesPerBlock
+            let nmax = type == .q4_1 ? 15 : 31
             _ = try check(x, y, blockBytes: blockBytes)
             var L = [UInt8](repeating: 0, count: 32)
             forEachWeightedBlock(x, rows: rows, columns: columns, importance: importance) { r, b, xb, weights in
@@ -618,7 +619,7 @@ extension Quantize {
                 }
             }
         case .q6_K:
-            _ = try checkK(x, y, blockBytes: 210)
+            _ = try checkK(x, y, blockBytes: blockBytes)
             for r in 0..<rows {
                 q6KBlocks(x.baseAddress! + r * columns, blocks: columns / 256, importance: importance, y, at: r * rowBytes)
             }
