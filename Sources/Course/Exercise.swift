@@ -14,7 +14,7 @@ import Quantizers
 /// pass_mark = 100                 # points needed to pass
 ///
 /// [check.accuracy]                # one table per rubric check, shown in file order
-/// metric = "mean_kld"             # see Exercise.metrics
+/// metric = "mean_kld"             # see Metric
 /// at_most = 0.0002                # or at_least
 /// points = 50
 /// pass = "feedback when it passes; {value} and {target} are replaced"
@@ -24,7 +24,7 @@ public struct Exercise: Sendable, Equatable {
     public struct Check: Sendable, Equatable, Codable {
         public enum Comparator: String, Sendable, Codable { case atMost = "at_most", atLeast = "at_least" }
         public var name: String
-        public var metric: String
+        public var metric: Metric
         public var comparator: Comparator
         public var threshold: Double
         public var points: Int
@@ -43,7 +43,7 @@ public struct Exercise: Sendable, Equatable {
     public var title: String
     public var module: Int
     public var brief: String
-    public var methods: [String]
+    public var methods: [QuantizationMethod]
     public var chunks: Int?
     public var passMark: Int
     public var checks: [Check]
@@ -51,20 +51,6 @@ public struct Exercise: Sendable, Equatable {
     /// SHA-256 of `exercise.toml` as loaded: what a graded row depends on besides the settings.
     public var digest = ""
     public var maxScore: Int { checks.reduce(0) { $0 + $1.points } }
-
-    /// The metrics a rubric can check: name → what it means and its unit, for errors and reports.
-    public static let metrics: [String: (label: String, unit: String)] = [
-        "ppl_ratio": ("PPL(Q)/PPL(base)", ""),
-        "mean_kld": ("mean KL divergence", ""),
-        "same_top": ("same top token", "%"),
-        "bits_per_weight": ("bits per weight, whole model", ""),
-        "block_bits_per_weight": ("bits per weight, block matrices", ""),
-        "llama2_7b_gb": ("same recipe on Llama-2-7B", " GB"),
-        "outlier_columns": ("LLM.int8() 16-bit columns", "%"),
-        "decode_mb_per_token": ("weight MB read per decoded token", " MB"),
-        "decode_speedup_estimate": ("decode speed-up vs F16, bytes", "×"),
-        "decode_speedup": ("decode speed-up vs F16, timed", "×"),
-    ]
 
     static let keys = ["title", "module", "brief", "methods", "chunks", "pass_mark", "check"]
     static let checkKeys = ["metric", "at_most", "at_least", "points", "pass", "fail"]
@@ -119,10 +105,10 @@ public struct Exercise: Sendable, Equatable {
         guard case .array(let methodNodes)? = root["methods"], !methodNodes.isEmpty else {
             throw problem("methods", "`methods` must be a list of allowed methods, e.g. [\"rtn\"]")
         }
-        var methods: [String] = []
+        var methods: [QuantizationMethod] = []
         for node in methodNodes {
-            guard case .string(let method) = node, QuantizationSettings.methods.contains(method) else {
-                throw problem("methods", "`methods` may hold \(QuantizationSettings.quoted(QuantizationSettings.methods))")
+            guard case .string(let name) = node, let method = QuantizationMethod(rawValue: name) else {
+                throw problem("methods", "`methods` may hold \(QuantizationMethod.quotedNames)")
             }
             methods.append(method)
         }
@@ -138,8 +124,8 @@ public struct Exercise: Sendable, Equatable {
                 if let guess = Suggestions.closest(to: key, in: checkKeys) { message += "; did you mean `\(guess)`?" }
                 throw problem(key, message, section: section)
             }
-            guard case .string(let metric)? = fields["metric"], metrics[metric] != nil else {
-                throw problem("metric", "[\(section)] `metric` must be one of \(QuantizationSettings.quoted(metrics.keys.sorted()))", section: section)
+            guard case .string(let name)? = fields["metric"], let metric = Metric(rawValue: name) else {
+                throw problem("metric", "[\(section)] `metric` must be one of \(Metric.quotedNames)", section: section)
             }
             let comparator: Check.Comparator
             let threshold: Double
@@ -203,7 +189,7 @@ public struct Exercise: Sendable, Equatable {
 public struct ExerciseGrade: Sendable, Equatable, Codable {
     public struct Line: Sendable, Equatable, Codable {
         public var check: String
-        public var metric: String
+        public var metric: Metric
         public var baseline: Double
         public var value: Double
         public var comparator: String
@@ -230,8 +216,8 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
     /// A timed metric with a 95% interval in `intervals` passes when the interval clears the
     /// target, fails when it lies wholly on the wrong side, and otherwise is graded on its value
     /// (the geometric mean, the interval's centre) and marked inconclusive.
-    public init(exercise: Exercise, metrics: [String: Double], baseline: [String: Double],
-                intervals: [String: (lower: Double, upper: Double)] = [:]) {
+    public init(exercise: Exercise, metrics: [Metric: Double], baseline: [Metric: Double],
+                intervals: [Metric: (lower: Double, upper: Double)] = [:]) {
         lines = exercise.checks.map { check in
             let value = metrics[check.metric] ?? .nan
             var passed = value.isFinite && check.passes(value)
@@ -247,8 +233,8 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
                 }
             }
             let feedback = (passed ? check.passFeedback : check.failFeedback)
-                .replacingOccurrences(of: "{value}", with: ExerciseGrade.format(value, metric: check.metric))
-                .replacingOccurrences(of: "{target}", with: ExerciseGrade.format(check.threshold, metric: check.metric))
+                .replacingOccurrences(of: "{value}", with: check.metric.format(value))
+                .replacingOccurrences(of: "{target}", with: check.metric.format(check.threshold))
             return Line(check: check.name, metric: check.metric, baseline: baseline[check.metric] ?? .nan, value: value,
                         comparator: check.comparator.rawValue, target: check.threshold, passed: passed,
                         points: passed ? check.points : 0, maxPoints: check.points, feedback: feedback,
@@ -257,19 +243,5 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
         score = lines.reduce(0) { $0 + $1.points }
         maxScore = exercise.maxScore
         passMark = exercise.passMark
-    }
-
-    /// A metric as the report prints it.
-    public static func format(_ value: Double, metric: String) -> String {
-        guard value.isFinite else { return "n/a" }
-        switch metric {
-        case "mean_kld": return String(format: "%.6f", value)
-        case "ppl_ratio": return String(format: "%.4f", value)
-        case "same_top", "outlier_columns": return String(format: "%.2f%%", value)
-        case "llama2_7b_gb": return String(format: "%.2f GB", value)
-        case "decode_mb_per_token": return String(format: "%.3f MB", value)
-        case "decode_speedup_estimate", "decode_speedup": return String(format: "%.2f×", value)
-        default: return String(format: "%.3f", value)
-        }
     }
 }

@@ -39,7 +39,7 @@ public enum ExerciseGradebook {
         public var max: Int?
         public var passed: Bool?
         /// The metrics the exercise's rubric grades (ok rows only).
-        public var metrics: [String: Double]
+        public var metrics: [Metric: Double]
         /// The submission's path relative to the submissions folder ("" when missing).
         public var file: String
         public var message: String
@@ -50,7 +50,7 @@ public enum ExerciseGradebook {
         public var overrideNote: String?
 
         public init(student: String, exercise: String, status: Status, score: Int? = nil, max: Int? = nil, passed: Bool? = nil,
-                    metrics: [String: Double] = [:], file: String, message: String, report: String = "") {
+                    metrics: [Metric: Double] = [:], file: String, message: String, report: String = "") {
             self.student = student
             self.exercise = exercise
             self.status = status
@@ -285,10 +285,10 @@ public enum ExerciseGradebook {
         var measurement = measurement
         if !measureSpeed && !ExerciseRunner.needsMeasuredSpeed(exercise) {
             measurement.speed = nil
-            measurement.metrics["decode_speedup"] = nil
+            measurement.metrics[.decodeSpeedup] = nil
         }
         let grade = ExerciseGrade(exercise: exercise, metrics: measurement.metrics, baseline: ExerciseRunner.baseline, intervals: measurement.intervals)
-        var metrics: [String: Double] = [:]
+        var metrics: [Metric: Double] = [:]
         for line in grade.lines { metrics[line.metric] = line.value }
         let failed = grade.lines.filter { !$0.passed }.map(\.check)
         let inconclusive = grade.lines.filter { $0.inconclusive == true }.map(\.check)
@@ -306,9 +306,8 @@ public enum ExerciseGradebook {
     public static func markdown(exercise: Exercise, grade: ExerciseGrade, measurement: ExerciseMeasurement) -> String {
         var lines = ["| check | metric | baseline | yours | target |", "|---|---|---|---|---|"]
         for line in grade.lines {
-            let label = Exercise.metrics[line.metric]?.label ?? line.metric
-            lines.append("| \(line.passed ? "✓" : "✗") \(line.check) | \(label) | \(ExerciseGrade.format(line.baseline, metric: line.metric)) | "
-                + "\(ExerciseGrade.format(line.value, metric: line.metric)) | \(line.comparator == "at_most" ? "≤" : "≥") \(ExerciseGrade.format(line.target, metric: line.metric)) |")
+            lines.append("| \(line.passed ? "✓" : "✗") \(line.check) | \(line.metric.label) | \(line.metric.format(line.baseline)) | "
+                + "\(line.metric.format(line.value)) | \(line.comparator == "at_most" ? "≤" : "≥") \(line.metric.format(line.target)) |")
         }
         lines.append("")
         for line in grade.lines {
@@ -332,14 +331,14 @@ public enum ExerciseGradebook {
     // MARK: CSV, JSON, feedback
 
     /// The metric columns: every metric some row was graded on, by name.
-    static func metricColumns(_ rows: [Row]) -> [String] {
+    static func metricColumns(_ rows: [Row]) -> [Metric] {
         Set(rows.flatMap(\.metrics.keys)).sorted()
     }
 
     /// student,exercise,status,score,max,passed,<metrics…>,override_score,override_note,file,message
     public static func csv(_ rows: [Row]) -> String {
         let metrics = metricColumns(rows)
-        var out = (["student", "exercise", "status", "score", "max", "passed"] + metrics + ["override_score", "override_note", "file", "message"])
+        var out = (["student", "exercise", "status", "score", "max", "passed"] + metrics.map(\.rawValue) + ["override_score", "override_note", "file", "message"])
             .joined(separator: ",") + "\n"
         for row in rows {
             let score: String = row.score.map(String.init) ?? "", max: String = row.max.map(String.init) ?? ""

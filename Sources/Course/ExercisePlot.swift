@@ -34,13 +34,13 @@ public struct ReferencePoint: Sendable, Equatable, Codable {
     /// Measures every configuration through the exercise runner (and its cache).
     public static func measure(courseRoot: URL, cacheDirectory: String, threads: Int) throws -> [ReferencePoint] {
         let exercise = Exercise(id: "00-references", number: 0, slug: "references", title: "references", module: 0, brief: "",
-                                methods: QuantizationSettings.methods, chunks: chunks, passMark: 1, checks: [],
+                                methods: QuantizationMethod.allCases, chunks: chunks, passMark: 1, checks: [],
                                 directory: courseRoot.appendingPathComponent("exercises"))
         return try configurations.map { label, settings in
             let recipe = try QuantizationSettings.parse(settings, file: label)
             let (m, _) = try ExerciseRunner.measure(exercise, recipe: recipe, courseRoot: courseRoot, cacheDirectory: cacheDirectory, threads: threads)
-            return ReferencePoint(label: label, settings: settings, blockBitsPerWeight: m.metrics["block_bits_per_weight"] ?? .nan,
-                                  meanKLD: m.metrics["mean_kld"] ?? .nan, pplRatio: m.metrics["ppl_ratio"] ?? .nan)
+            return ReferencePoint(label: label, settings: settings, blockBitsPerWeight: m.metrics[.blockBitsPerWeight] ?? .nan,
+                                  meanKLD: m.metrics[.meanKLD] ?? .nan, pplRatio: m.metrics[.pplRatio] ?? .nan)
         }
     }
 

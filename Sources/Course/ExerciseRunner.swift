@@ -9,7 +9,7 @@ import Quantizers
 /// the same run (metric `decode_speedup`, the geometric mean of alternating pairs, with its
 /// 95% interval; the only timed metric).
 public struct ExerciseMeasurement: Sendable, Equatable, Codable {
-    public var metrics: [String: Double]
+    public var metrics: [Metric: Double]
     public var quantizationSeconds: Double
     public var evaluatedTokens: Int
     public var calibrationTokens: Int?
@@ -17,9 +17,9 @@ public struct ExerciseMeasurement: Sendable, Equatable, Codable {
     public var speed: BlockDecodeSpeed?
 
     /// The 95% interval of each timed metric, for grading.
-    public var intervals: [String: (lower: Double, upper: Double)] {
+    public var intervals: [Metric: (lower: Double, upper: Double)] {
         guard let s = speed else { return [:] }
-        return ["decode_speedup": (s.comparison.lower, s.comparison.upper)]
+        return [.decodeSpeedup: (s.comparison.lower, s.comparison.upper)]
     }
 
     /// How the timed speed was measured, in one sentence for reports and feedback files.
@@ -33,13 +33,6 @@ public struct ExerciseMeasurement: Sendable, Equatable, Codable {
         for note in s.notes { text += " " + note }
         return text
     }
-}
-
-/// Why an exercise could not be run.
-public struct ExerciseError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var message: String
-    public var description: String { "\(file): \(message)" }
 }
 
 /// Quantizes the course's reference model with a learner's recipe and measures what the rubric
@@ -58,15 +51,15 @@ public enum ExerciseRunner {
 
     /// The unquantized model's value of every metric: the "baseline" column of the report (the
     /// speed metrics compare with the same weights in F16).
-    public static var baseline: [String: Double] {
+    public static var baseline: [Metric: Double] {
         let f16 = MemoryProjection.project(QuantizationRecipe(method: .keep), onto: .llama2_7B)
-        return ["ppl_ratio": 1, "mean_kld": 0, "same_top": 100, "bits_per_weight": 32, "block_bits_per_weight": 32,
-                "llama2_7b_gb": Double(f16.bytes) / 1e9, "outlier_columns": 0, "decode_speedup_estimate": 1, "decode_speedup": 1]
+        return [.pplRatio: 1, .meanKLD: 0, .sameTop: 100, .bitsPerWeight: 32, .blockBitsPerWeight: 32,
+                .llama2_7bGB: Double(f16.bytes) / 1e9, .outlierColumns: 0, .decodeSpeedupEstimate: 1, .decodeSpeedup: 1]
     }
 
     /// Whether grading the exercise needs the measured decode speed.
     public static func needsMeasuredSpeed(_ exercise: Exercise) -> Bool {
-        exercise.checks.contains { $0.metric == "decode_speedup" }
+        exercise.checks.contains { $0.metric == .decodeSpeedup }
     }
 
     /// Runs the recipe, answering from `cacheDirectory` when the same key was measured before
@@ -100,13 +93,13 @@ public enum ExerciseRunner {
         let baseLogProbs = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: modelDigest, plan: plan, threads: threads).values
         let divergence = try Evaluation.divergence(model: outcome.model, baseLogProbs: baseLogProbs, plan: plan, threads: threads)
         let blocks = outcome.memory.rows.filter { $0.tensor.hasPrefix("blk.") && !$0.tensor.hasSuffix("_norm.weight") }
-        var metrics: [String: Double] = [
-            "ppl_ratio": divergence.perplexityRatio,
-            "mean_kld": divergence.meanKLD,
-            "same_top": divergence.sameTopRate * 100,
-            "bits_per_weight": outcome.memory.bitsPerWeight,
-            "block_bits_per_weight": Double(blocks.reduce(0) { $0 + $1.bytes } * 8) / Double(max(1, blocks.reduce(0) { $0 + $1.elements })),
-            "llama2_7b_gb": Double(MemoryProjection.project(recipe, onto: .llama2_7B).bytes) / 1e9,
+        var metrics: [Metric: Double] = [
+            .pplRatio: divergence.perplexityRatio,
+            .meanKLD: divergence.meanKLD,
+            .sameTop: divergence.sameTopRate * 100,
+            .bitsPerWeight: outcome.memory.bitsPerWeight,
+            .blockBitsPerWeight: Double(blocks.reduce(0) { $0 + $1.bytes } * 8) / Double(max(1, blocks.reduce(0) { $0 + $1.elements })),
+            .llama2_7bGB: Double(MemoryProjection.project(recipe, onto: .llama2_7B).bytes) / 1e9,
         ]
         // Decode reads every weight once per token, except the embedding, of which it reads one
         // row: the bytes behind a memory-bound decode, compared with the same model in F16 (as
@@ -117,11 +110,11 @@ public enum ExerciseRunner {
         }
         let quantizedBytes = decodeBytes(outcome.memory.rows.map { ($0.tensor, $0.bytes) })
         let baseBytes = decodeBytes(file.tensors.map { ($0.name, $0.elementCount * ($0.shape.count >= 2 ? 2 : 4)) })
-        metrics["decode_mb_per_token"] = quantizedBytes / 1e6
-        metrics["decode_speedup_estimate"] = baseBytes / quantizedBytes
+        metrics[.decodeMBPerToken] = quantizedBytes / 1e6
+        metrics[.decodeSpeedupEstimate] = baseBytes / quantizedBytes
         let activity = outcome.model.activationStatistics.snapshot
         if case .llmInt8? = recipe.activation, activity.columns > 0 {
-            metrics["outlier_columns"] = Double(activity.outlierColumns) / Double(activity.columns) * 100
+            metrics[.outlierColumns] = Double(activity.outlierColumns) / Double(activity.columns) * 100
         }
         var speed: BlockDecodeSpeed?
         if measureSpeed {
@@ -129,7 +122,7 @@ public enum ExerciseRunner {
             // weights fit in the last-level cache; on one thread, so that grades do not depend
             // on --threads or on what else runs on the machine's other cores.
             speed = try BlockDecodeSpeed.measure(recipe, trial: speedTrial, threads: threads)
-            metrics["decode_speedup"] = speed?.comparison.speedup
+            metrics[.decodeSpeedup] = speed?.comparison.speedup
         }
         let measurement = ExerciseMeasurement(metrics: metrics, quantizationSeconds: seconds, evaluatedTokens: divergence.tokens,
                                               calibrationTokens: outcome.calibrated?.calibrationTokens, layers: outcome.calibrated?.layers, speed: speed)
@@ -181,9 +174,9 @@ public enum ExerciseRunner {
             throw CourseProblem(file: file, line: evaluation.line,
                                 message: "exercise \(exercise.id) fixes its own evaluation (\(exercise.chunks.map { "\($0) chunks" } ?? "every chunk") of 256 tokens) so that every submission is graded alike; remove the [evaluation] table (it applies to quantlab eval and quantize)")
         }
-        let method = QuantizationSettings.methodName(recipe)
-        guard exercise.methods.contains(method) else {
-            throw CourseProblem(file: file, line: 1, message: "exercise \(exercise.id) allows method \(QuantizationSettings.quoted(exercise.methods)), not \"\(method)\"")
+        guard let method = QuantizationSettings.method(of: recipe), exercise.methods.contains(method) else {
+            let used = QuantizationSettings.method(of: recipe).map { "\"\($0)\"" } ?? "no method"
+            throw CourseProblem(file: file, line: 1, message: "exercise \(exercise.id) allows method \(QuantizationSettings.quoted(exercise.methods.map(\.rawValue))), not \(used)")
         }
         return recipe
     }

@@ -22,19 +22,18 @@ import Quantizers
 /// importance matrix from the course's calibration text, like llama-quantize --imatrix),
 /// `pure = true` (a preset's base type everywhere), `output_type` and `token_embedding_type`.
 public enum QuantizationSettings {
-    public static let methods = ["rtn", "gguf", "gptq", "awq", "bnb_4bit", "bnb_int8", "dynamic_int8"]
-    /// Methods of the course design that this version cannot run yet.
-    public static let plannedMethods: [String] = []
-
-    static let keys: [String: [String]] = [
-        "rtn": ["bits", "symmetric", "granularity", "group_size", "clip_search"],
-        "gguf": ["type", "preset", "imatrix", "pure", "output_type", "token_embedding_type"],
-        "bnb_4bit": ["quant_type", "blocksize", "double_quant"],
-        "bnb_int8": ["threshold"],
-        "gptq": ["bits", "group_size", "act_order", "damp_percent", "sym", "true_sequential", "static_groups"] + calibrationKeys,
-        "awq": ["w_bit", "q_group_size", "zero_point", "n_grid", "duo_scaling", "clip"] + calibrationKeys,
-        "dynamic_int8": [],
-    ]
+    /// The keys each method takes at the top level of a settings file.
+    static func keys(_ method: QuantizationMethod) -> [String] {
+        switch method {
+        case .rtn: ["bits", "symmetric", "granularity", "group_size", "clip_search"]
+        case .gguf: ["type", "preset", "imatrix", "pure", "output_type", "token_embedding_type"]
+        case .bnb4bit: ["quant_type", "blocksize", "double_quant"]
+        case .bnbInt8: ["threshold"]
+        case .gptq: ["bits", "group_size", "act_order", "damp_percent", "sym", "true_sequential", "static_groups"] + calibrationKeys
+        case .awq: ["w_bit", "q_group_size", "zero_point", "n_grid", "duo_scaling", "clip"] + calibrationKeys
+        case .dynamicInt8: []
+        }
+    }
 
     /// Calibration keys of GPTQ and AWQ: windows of the calibration text and the sampling seed.
     static let calibrationKeys = ["samples", "seq_len", "seed"]
@@ -74,19 +73,17 @@ public enum QuantizationSettings {
             CourseProblem(file: file, line: document.line(of: key, in: section), message: message)
         }
         guard let methodNode = root["method"] else {
-            throw CourseProblem(file: file, line: 1, message: "`method` is missing; set it to one of \(quoted(methods)), e.g. method = \"rtn\"")
+            throw CourseProblem(file: file, line: 1, message: "`method` is missing; set it to one of \(QuantizationMethod.quotedNames), e.g. method = \"rtn\"")
         }
-        guard case .string(let method) = methodNode else {
-            throw problem("method", "`method` must be a string, one of \(quoted(methods)); got \(methodNode.typeNameWithArticle)")
+        guard case .string(let name) = methodNode else {
+            throw problem("method", "`method` must be a string, one of \(QuantizationMethod.quotedNames); got \(methodNode.typeNameWithArticle)")
         }
-        guard let allowed = keys[method] else {
-            if plannedMethods.contains(method) {
-                throw problem("method", "method \"\(method)\" is part of the course design but not available in this version yet; available: \(quoted(methods))")
-            }
-            var message = "unknown method \"\(method)\""
-            if let guess = Suggestions.closest(to: method, in: methods + plannedMethods) { message += "; did you mean \"\(guess)\"?" }
-            throw problem("method", message + " (available: \(quoted(methods)))")
+        guard let method = QuantizationMethod(rawValue: name) else {
+            var message = "unknown method \"\(name)\""
+            if let guess = Suggestions.closest(to: name, in: QuantizationMethod.allCases.map(\.rawValue)) { message += "; did you mean \"\(guess)\"?" }
+            throw problem("method", message + " (available: \(QuantizationMethod.quotedNames))")
         }
+        let allowed = keys(method)
         for key in root.keys.sorted() where !["method", "overrides", "evaluation"].contains(key) && !allowed.contains(key) {
             var message = "unknown key `\(key)` for method \"\(method)\""
             if let guess = Suggestions.closest(to: key, in: allowed + ["overrides", "evaluation"]) { message += "; did you mean `\(guess)`?" }
@@ -116,10 +113,10 @@ public enum QuantizationSettings {
         var importanceMatrix = false
         var typeRules: [QuantizationRecipe.Rule] = []
         switch method {
-        case "dynamic_int8":
+        case .dynamicInt8:
             recipeMethod = .int8(perRow: false)
             activation = .dynamicInt8
-        case "gptq":
+        case .gptq:
             let bits = try values.integer("bits", default: 4, range: 2...8)
             guard [2, 3, 4, 8].contains(bits) else {
                 throw problem("bits", "`bits` = \(bits) is not allowed; GPTQ uses 2, 3, 4 or 8 (default 4)")
@@ -135,7 +132,7 @@ public enum QuantizationSettings {
                                      staticGroups: staticGroups, symmetric: try values.bool("sym", default: true), dampPercent: damp),
                 trueSequential: try values.bool("true_sequential", default: true),
                 calibration: try values.calibration()))
-        case "awq":
+        case .awq:
             recipeMethod = .awq(AWQSettings(
                 bits: try values.integer("w_bit", default: 4, range: 2...8),
                 groupSize: try values.groupSize("q_group_size", default: 128),
@@ -144,11 +141,11 @@ public enum QuantizationSettings {
                 duoScaling: try values.bool("duo_scaling", default: true),
                 clip: try values.bool("clip", default: true),
                 calibration: try values.calibration(defaults: AWQSettings.defaultCalibration)))
-        case "bnb_int8":
+        case .bnbInt8:
             let threshold = try values.number("threshold", default: 6.0, range: 0...1000)
             recipeMethod = .int8(perRow: true)
             activation = .llmInt8(threshold: Float(threshold))
-        case "rtn":
+        case .rtn:
             let bits = try values.integer("bits", default: 4, range: 2...8)
             let symmetric = try values.bool("symmetric", default: true)
             let granularity = try values.choice("granularity", default: "group", allowed: ["tensor", "channel", "group"])
@@ -159,7 +156,7 @@ public enum QuantizationSettings {
             let clip = try values.bool("clip_search", default: false)
             let kind: RTNSettings.Granularity = granularity == "tensor" ? .tensor : granularity == "channel" ? .channel : .group(size: groupSize)
             recipeMethod = .rtn(RTNSettings(bits: bits, symmetric: symmetric, granularity: kind, clipSearch: clip))
-        case "gguf":
+        case .gguf:
             let names = GGUFConverter.targets.map { $0.description.lowercased() }
             let presets = LlamaQuantize.Preset.allCases.map(\.rawValue)
             switch (root["type"] != nil, root["preset"] != nil) {
@@ -183,7 +180,7 @@ public enum QuantizationSettings {
                 let type = try values.choice(key, default: nil, allowed: names)
                 typeRules.append(.init(pattern: tensor, method: .ggml(TensorType(name: type)!)))
             }
-        default:
+        case .bnb4bit:
             let quantType = try values.choice("quant_type", default: "fp4", allowed: ["nf4", "fp4"])
             let blocksize = try values.integer("blocksize", default: 64, range: 32...4096)
             guard BnB4BitSettings.allowedBlocksizes.contains(blocksize) else {
@@ -216,16 +213,17 @@ public enum QuantizationSettings {
         return (QuantizationRecipe(method: recipeMethod, overrides: overrides, activation: activation, importanceMatrix: importanceMatrix), evaluation)
     }
 
-    /// The settings-file method a recipe came from ("rtn", "gguf", …).
-    public static func methodName(_ recipe: QuantizationRecipe) -> String {
+    /// The settings-file method a recipe came from (nil for a recipe that keeps every tensor,
+    /// which no settings file gives).
+    public static func method(of recipe: QuantizationRecipe) -> QuantizationMethod? {
         switch recipe.method {
-        case .rtn: "rtn"
-        case .ggml, .ggmlPreset: "gguf"
-        case .gptq: "gptq"
-        case .awq: "awq"
-        case .bnb4bit: "bnb_4bit"
-        case .int8: recipe.activation == .dynamicInt8 ? "dynamic_int8" : "bnb_int8"
-        case .keep: "keep"
+        case .rtn: .rtn
+        case .ggml, .ggmlPreset: .gguf
+        case .gptq: .gptq
+        case .awq: .awq
+        case .bnb4bit: .bnb4bit
+        case .int8: recipe.activation == .dynamicInt8 ? .dynamicInt8 : .bnbInt8
+        case .keep: nil
         }
     }
 

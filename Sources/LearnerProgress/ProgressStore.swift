@@ -55,7 +55,8 @@ public struct ExerciseRun: Equatable, Sendable {
     public var exerciseID: String
     /// Hash of the normalized settings that were run.
     public var settingsHash: String
-    /// Metric name → value (e.g. "ppl_ratio", "bits_per_weight").
+    /// Metric name → value (e.g. "ppl_ratio", "bits_per_weight"). Names, not `Metric` values:
+    /// a run recorded by an earlier QuantLab stays readable when a metric is renamed or retired.
     public var metrics: [String: Double]
     public var score: Double
     public var maxScore: Double
@@ -77,11 +78,6 @@ public struct ExerciseRun: Equatable, Sendable {
     public var module: Int? { exerciseID.split(separator: "-", maxSplits: 1).first.flatMap { Int($0) } }
 }
 
-/// What the exercise runner records through: the progress store, or a stand-in in tests.
-public protocol ExerciseRunRecorder: Sendable {
-    func record(_ run: ExerciseRun) throws(ProgressStoreError)
-}
-
 /// The latest complete attempt of one module's quiz, with its answers: what instructors collect.
 public struct LatestAnswers: Equatable, Sendable {
     public var module: Int
@@ -96,7 +92,7 @@ public struct LatestAnswers: Equatable, Sendable {
 /// The learner's progress in SQLite (`progress.sqlite`): lessons read, complete quiz attempts
 /// with every answer, exercise runs. Versioned migrations; every write is one transaction, so a
 /// process killed mid-write leaves the file as it was before that write.
-public final class ProgressStore: Sendable, ExerciseRunRecorder {
+public final class ProgressStore: Sendable {
     public let path: String
     let queue: DatabaseQueue
 

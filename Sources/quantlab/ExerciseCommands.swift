@@ -38,7 +38,7 @@ struct ExerciseList: ParsableCommand {
         var problems: [CourseProblem] = []
         for result in Exercise.all(in: course.root) {
             switch result {
-            case .success(let e): rows.append(Row(id: e.id, module: e.module, title: e.title, methods: e.methods, passMark: e.passMark, maxScore: e.maxScore))
+            case .success(let e): rows.append(Row(id: e.id, module: e.module, title: e.title, methods: e.methods.map(\.rawValue), passMark: e.passMark, maxScore: e.maxScore))
             case .failure(let problem): problems.append(problem)
             }
         }
@@ -68,9 +68,9 @@ struct ExerciseShow: ParsableCommand {
         var markdown = "# Exercise \(e.id): \(e.title)\n\nModule \(e.module) · methods: \(e.methods.map { "`\($0)`" }.joined(separator: ", "))"
             + " · pass mark \(e.passMark) of \(e.maxScore) points\n\n\(e.brief)\n\n## Rubric\n\n"
         for check in e.checks {
-            let label = Exercise.metrics[check.metric]?.label ?? check.metric
+            let label = check.metric.label
             markdown += "- **\(check.name)** (\(check.points) points): \(label) \(check.comparator == .atMost ? "at most" : "at least") "
-                + "\(ExerciseGrade.format(check.threshold, metric: check.metric))\n"
+                + "\(check.metric.format(check.threshold))\n"
         }
         markdown += "\nStart from `\(e.directory.appendingPathComponent("starter.toml").path)` and run `quantlab exercise run \(e.id) --settings FILE`.\n"
         let renderer = display.renderer()
@@ -124,14 +124,15 @@ struct ExerciseRunCommand: ParsableCommand {
                                     threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, fresh: fresh, measureSpeed: measureSpeed)
         if !noRecord {
             try StoreOptions.run {
-                try StoreOptions.open().record(LearnerProgress.ExerciseRun(exerciseID: e.id, settingsHash: report.settingsHash, metrics: report.measurement.metrics,
+                try StoreOptions.open().record(LearnerProgress.ExerciseRun(exerciseID: e.id, settingsHash: report.settingsHash,
+                                                           metrics: Dictionary(uniqueKeysWithValues: report.measurement.metrics.map { ($0.rawValue, $1) }),
                                                            score: Double(report.grade.score), maxScore: Double(report.grade.maxScore),
                                                            passed: report.passed))
             }
         }
         var printed = Self.text(report)
         if e.chunks == ReferencePoint.chunks, let references = ReferencePoint.load(courseRoot: course.root),
-           let bits = report.measurement.metrics["block_bits_per_weight"], let kld = report.measurement.metrics["mean_kld"] {
+           let bits = report.measurement.metrics[.blockBitsPerWeight], let kld = report.measurement.metrics[.meanKLD] {
             printed += "\n" + ExercisePlot.render(references: references, submission: (bits, kld)).joined(separator: "\n") + "\n"
         }
         Output.write(json ? try JSON.encode(report) + "\n" : printed)
@@ -162,12 +163,12 @@ struct ExerciseRunCommand: ParsableCommand {
         var lines = ["Exercise \(r.exercise): \(r.title)", "settings: \(r.settings)\(r.cached ? " (measured before; --fresh recomputes)" : "")", ""]
         lines.append("check        metric                              baseline        yours       target")
         for line in r.grade.lines {
-            let label = Exercise.metrics[line.metric]?.label ?? line.metric
+            let label = line.metric.label
             lines.append((line.passed ? "✓ " : "✗ ") + line.check.padding(toLength: 11, withPad: " ", startingAt: 0)
                 + label.padding(toLength: 32, withPad: " ", startingAt: 0)
-                + ExerciseGrade.format(line.baseline, metric: line.metric).leftPadded(to: 11)
-                + ExerciseGrade.format(line.value, metric: line.metric).leftPadded(to: 13)
-                + "  " + (line.comparator == "at_most" ? "≤ " : "≥ ") + ExerciseGrade.format(line.target, metric: line.metric))
+                + line.metric.format(line.baseline).leftPadded(to: 11)
+                + line.metric.format(line.value).leftPadded(to: 13)
+                + "  " + (line.comparator == "at_most" ? "≤ " : "≥ ") + line.metric.format(line.target))
         }
         lines.append("")
         for line in r.grade.lines {

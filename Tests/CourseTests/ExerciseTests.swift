@@ -43,7 +43,7 @@ import Testing
         #expect(all.count >= 3)
         for result in all { _ = try result.get() }
         let e = try Exercise.find("int8-granularity", in: Self.root)
-        #expect(e.id == "02-int8-granularity" && e.number == 2 && e.methods == ["rtn"] && e.maxScore == 100)
+        #expect(e.id == "02-int8-granularity" && e.number == 2 && e.methods == [.rtn] && e.maxScore == 100)
         #expect(try Exercise.find("4", in: Self.root).id == "04-gptq-3bit")
         #expect(throws: CourseProblem.self) { try Exercise.find("2", in: Self.root) }
     }
@@ -54,13 +54,13 @@ import Testing
         let e = try Exercise.load(directory: directory)
         #expect(e.checks.map(\.name) == ["second", "first"])
         // 4.25 bits passes "at most 4.5" (40 points); 94.5% same top fails "at least 95".
-        let grade = ExerciseGrade(exercise: e, metrics: ["block_bits_per_weight": 4.25, "same_top": 94.5], baseline: ["same_top": 100])
+        let grade = ExerciseGrade(exercise: e, metrics: [.blockBitsPerWeight: 4.25, .sameTop: 94.5], baseline: [.sameTop: 100])
         #expect(grade.score == 40 && grade.maxScore == 100 && !grade.passed)
         #expect(grade.lines[0].feedback == "ok 4.250" && grade.lines[1].feedback == "f" && grade.lines[1].baseline == 100)
         // Exactly on the threshold passes; a missing or non-finite metric fails.
-        let edge = ExerciseGrade(exercise: e, metrics: ["block_bits_per_weight": 4.5, "same_top": 95], baseline: [:])
+        let edge = ExerciseGrade(exercise: e, metrics: [.blockBitsPerWeight: 4.5, .sameTop: 95], baseline: [:])
         #expect(edge.score == 100 && edge.passed)
-        let missing = ExerciseGrade(exercise: e, metrics: ["block_bits_per_weight": .nan], baseline: [:])
+        let missing = ExerciseGrade(exercise: e, metrics: [.blockBitsPerWeight: .nan], baseline: [:])
         #expect(missing.score == 0 && missing.lines[0].feedback == "over 4.500: n/a")
     }
 
@@ -71,7 +71,7 @@ import Testing
                                          baselineSeconds: 0.02, candidateSeconds: 0.02 / speedup, converged: true)
         let speed = BlockDecodeSpeed(block: "llama-7b 4096/11008", threads: 1, formats: Array(repeating: "Q8_0", count: 7),
                                      baselineBytes: 404_750_336, bytes: 215_048_192, comparison: comparison, notes: [])
-        return ExerciseMeasurement(metrics: ["block_bits_per_weight": 4, "decode_speedup": speedup], quantizationSeconds: 0,
+        return ExerciseMeasurement(metrics: [.blockBitsPerWeight: 4, .decodeSpeedup: speedup], quantizationSeconds: 0,
                                    evaluatedTokens: 1, speed: speed)
     }
 
@@ -91,7 +91,7 @@ import Testing
         #expect(above.passed && above.inconclusive == true && above.points == 60)
         #expect(!under.passed && under.inconclusive == true && under.points == 0)
         // Without an interval (a metric that is not timed) the value alone decides.
-        #expect(ExerciseGrade(exercise: e, metrics: ["decode_speedup": 1.35], baseline: [:]).lines[1].inconclusive == nil)
+        #expect(ExerciseGrade(exercise: e, metrics: [.decodeSpeedup: 1.35], baseline: [:]).lines[1].inconclusive == nil)
         // The gradebook's message flags it.
         let submission = ExerciseGradebook.Submission(student: "s", exercise: e.id, file: "s/x.toml", content: .text(""), digest: "d")
         let row = ExerciseGradebook.row(submission, exercise: e, measurement: Self.timed(1.28, 1.2, 1.32), measureSpeed: false)
@@ -156,7 +156,7 @@ import Testing
         let recipe = try ExerciseRunner.recipe(settings: "method = \"rtn\"\nbits = 8\n", file: "s.toml", exercise: plain)
         let trial = BlockDecodeSpeed.Trial(shape: .tiny, policy: .init(minimumPairs: 2, maximumPairs: 3, halfWidth: 0.05))
         let (first, cached1) = try ExerciseRunner.measure(plain, recipe: recipe, courseRoot: root, cacheDirectory: cache, speedTrial: trial, threads: 2)
-        #expect(!cached1 && first.speed == nil && first.metrics["decode_speedup"] == nil)
+        #expect(!cached1 && first.speed == nil && first.metrics[.decodeSpeedup] == nil)
 
         // The same exercise graded on measured speed.
         try Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "pass_mark = 60\nchunks = 1")
@@ -169,15 +169,15 @@ import Testing
         #expect(!cached2 && (2...3).contains(speed.comparison.pairs) && speed.threads == 1 && speed.block == "tiny 256/768")
         // RTN has no packed kernels yet: timed in F32, and the report says so.
         #expect(speed.formats == Array(repeating: "F32", count: 7) && speed.notes.count == 1)
-        #expect(second.metrics["decode_speedup"] == speed.comparison.speedup)
+        #expect(second.metrics[.decodeSpeedup] == speed.comparison.speedup)
         var rest = second.metrics
-        rest["decode_speedup"] = nil
+        rest[.decodeSpeedup] = nil
         #expect(rest == first.metrics, "the deterministic metrics do not depend on the speed measurement")
         let (third, cached3) = try ExerciseRunner.measure(plain, recipe: recipe, courseRoot: root, cacheDirectory: cache, measureSpeed: true,
                                                           speedTrial: trial, threads: 1)
         #expect(cached3 && third == second)
         let grade = ExerciseGrade(exercise: timed, metrics: third.metrics, baseline: ExerciseRunner.baseline, intervals: third.intervals)
-        #expect(grade.lines.last?.metric == "decode_speedup" && grade.lines.last?.baseline == 1 && grade.lines.last?.value == speed.comparison.speedup)
+        #expect(grade.lines.last?.metric == .decodeSpeedup && grade.lines.last?.baseline == 1 && grade.lines.last?.value == speed.comparison.speedup)
         #expect(grade.lines.last?.lower == speed.comparison.lower && grade.lines.last?.upper == speed.comparison.upper)
         #expect(third.speedSummary?.contains("timed on this machine") == true)
     }

@@ -55,7 +55,7 @@ import Testing
         #expect(evaluation == .init(chunks: 4, context: 64, line: 4))
         #expect(try QuantizationSettings.parseWithEvaluation("method = \"rtn\"\n", file: "s.toml").evaluation.isEmpty)
         // An exercise fixes its own evaluation, and says where the table is.
-        let exercise = Exercise(id: "02-demo", number: 2, slug: "demo", title: "T", module: 2, brief: "B", methods: ["rtn"], chunks: 32, passMark: 1,
+        let exercise = Exercise(id: "02-demo", number: 2, slug: "demo", title: "T", module: 2, brief: "B", methods: [.rtn], chunks: 32, passMark: 1,
                                 checks: [], directory: URL(fileURLWithPath: "/"))
         #expect(throws: CourseProblem(file: "s.toml", line: 2, message: "exercise 02-demo fixes its own evaluation (32 chunks of 256 tokens) so that every submission is graded alike; remove the [evaluation] table (it applies to quantlab eval and quantize)")) {
             try ExerciseRunner.recipe(settings: "method = \"rtn\"\n[evaluation]\nchunks = 2\n", file: "s.toml", exercise: exercise)
