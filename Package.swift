@@ -21,9 +21,13 @@ let package = Package(
         ),
         // Markdown → Swift values (the only file that calls libcmark) → styled terminal text.
         .target(name: "TerminalUI", dependencies: ["CCmark"]),
+        // SHA-256 (FIPS 180-4), for cache keys, journal keys and file digests, shared by the engine
+        // and the course. Hand-written (106 lines, tested against the FIPS vectors): swift-crypto
+        // would add about 50 s to a clean debug build and 60 s to a release one on 2 cores.
+        .target(name: "Digests"),
         // The reference engine core: GGUF files, tensor formats (dequantize), tokenizers,
         // the llama model and llama.cpp-style metrics.
-        .target(name: "QuantCore", dependencies: ["CKernels"], exclude: ["README.md"]),
+        .target(name: "QuantCore", dependencies: ["CKernels", "Digests"], exclude: ["README.md"]),
         // Hot integer kernels in C (AVX2 with run-time dispatch, each with a scalar twin), ggml's
         // block structs and the FP16/BF16 conversions, all in one header (include/ckernels.h).
         // Always optimized, debug builds included: the tests run the model through these loops.
@@ -33,20 +37,31 @@ let package = Package(
         // Quantization methods applied to a model's weights (RTN, bitsandbytes 4-bit, …), each
         // with exact storage accounting.
         .target(name: "Quantizers", dependencies: ["QuantCore"]),
-        // Lessons, quizzes, course loading and validation.
-        .target(name: "Course", dependencies: ["TerminalUI", "TOMLKit", "QuantCore", "Quantizers"]),
+        // What the course is made of: lessons, quizzes and their answers, exercise specs (with
+        // the metric and method names), the check of a course's files, and the learner records
+        // the progress store keeps. No engine.
+        .target(name: "CourseContent", dependencies: ["TerminalUI", "Digests", "TOMLKit"]),
+        // Running an exercise: settings files, the runner (quantize, evaluate, time, cache), the
+        // rubric applied to a measurement, calibration text, reference points, timed margins.
+        .target(name: "Exercises", dependencies: ["CourseContent", "Digests", "QuantCore", "Quantizers"]),
+        // Grading a class: submissions, journal, shards, merge, overrides, CSV/JSON gradebooks.
+        .target(name: "Grading", dependencies: ["CourseContent", "Exercises", "Digests"]),
+        // What the learner sees of the course: overview, lesson header, progress, the quiz session.
+        .target(name: "CourseViews", dependencies: ["CourseContent", "TerminalUI"]),
         // The learner's progress in SQLite (lessons read, quiz attempts, exercise runs), through GRDB.
-        .target(name: "LearnerProgress", dependencies: ["Course", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "LearnerProgress", dependencies: ["CourseContent", .product(name: "GRDB", package: "GRDB.swift")]),
         // The command-line interface: argument parsing and wiring only.
         .executableTarget(
             name: "quantlab",
-            dependencies: ["Course", "TerminalUI", "QuantCore", "Quantizers", "LearnerProgress", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CourseContent", "Exercises", "Grading", "CourseViews", "TerminalUI", "Digests", "QuantCore", "Quantizers", "LearnerProgress",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
-        .testTarget(name: "CourseTests", dependencies: ["Course", "TerminalUI", "QuantCore", "Quantizers"], exclude: ["Fixtures"]),
-        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "CKernels"], exclude: ["Fixtures"]),
-        .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "QuantCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "LearnerProgressTests", dependencies: ["LearnerProgress", "Course"]),
+        .testTarget(name: "CourseTests", dependencies: ["CourseContent", "Exercises", "Grading", "CourseViews", "TerminalUI", "Digests", "QuantCore", "Quantizers"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "CKernels", "Digests"], exclude: ["Fixtures"]),
+        .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "QuantCore", "Digests"], exclude: ["Fixtures"]),
+        .testTarget(name: "LearnerProgressTests", dependencies: ["LearnerProgress", "CourseContent"]),
         .testTarget(name: "quantlabTests", dependencies: ["quantlab"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,4 @@
-import Course
+import CourseContent
 import Foundation
 import GRDB
 

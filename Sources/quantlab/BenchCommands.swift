@@ -1,5 +1,5 @@
 import ArgumentParser
-import Course
+import CourseContent
 import Foundation
 import QuantCore
 

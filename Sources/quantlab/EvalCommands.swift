@@ -1,7 +1,8 @@
 import ArgumentParser
+import CourseContent
+import Digests
 import Dispatch
 import Foundation
-import Course
 import QuantCore
 import Quantizers
 

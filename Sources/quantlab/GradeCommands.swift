@@ -1,7 +1,9 @@
 import ArgumentParser
-import Course
+import CourseContent
 import Dispatch
+import Exercises
 import Foundation
+import Grading
 import QuantCore
 import Quantizers
 

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Course
+import CourseContent
 import Dispatch
+import Exercises
 import Foundation
 import QuantCore
 import Quantizers

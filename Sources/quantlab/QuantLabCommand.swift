@@ -1,5 +1,7 @@
 import ArgumentParser
-import Course
+import CourseContent
+import CourseViews
+import Exercises
 import Foundation
 import LearnerProgress
 import QuantCore

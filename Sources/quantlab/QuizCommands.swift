@@ -1,6 +1,8 @@
 import ArgumentParser
-import Course
+import CourseContent
+import CourseViews
 import Foundation
+import Grading
 import LearnerProgress
 import TerminalUI
 

@@ -1,6 +1,6 @@
+@testable import CourseContent
 import Foundation
 import Testing
-@testable import Course
 
 @Suite struct CourseTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -1,6 +1,7 @@
+@testable import CourseContent
 import Foundation
+@testable import Grading
 import Testing
-@testable import Course
 
 @Suite struct ExerciseGradebookTests {
     typealias Book = ExerciseGradebook.Book

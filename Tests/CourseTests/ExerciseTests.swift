@@ -1,8 +1,10 @@
+@testable import CourseContent
+@testable import Exercises
 import Foundation
+@testable import Grading
 import QuantCore
 import Quantizers
 import Testing
-@testable import Course
 
 @Suite struct ExerciseTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,7 +1,8 @@
+@testable import CourseContent
+@testable import CourseViews
 import Foundation
-import Testing
-@testable import Course
 @testable import TerminalUI
+import Testing
 
 /// `Fixtures/Everything.md` uses every construct a lesson may; its rendering at 40 and 100
 /// columns, plain and styled, is compared with committed files in `Fixtures/golden/`.

@@ -1,7 +1,7 @@
+@testable import CourseContent
 import Foundation
-import Testing
-@testable import Course
 @testable import TerminalUI
+import Testing
 
 @Suite struct LessonLoaderTests {
     static let header = "+++\nid = \"t\"\ntitle = \"T\"\nduration = 5\nobjectives = [\"o\"]\n+++\n"

@@ -1,8 +1,9 @@
+@testable import CourseContent
+@testable import Exercises
 import Foundation
 import QuantCore
 import Quantizers
 import Testing
-@testable import Course
 
 @Suite struct QuantizationSettingsTests {
     func parse(_ text: String) throws(CourseProblem) -> QuantizationRecipe {

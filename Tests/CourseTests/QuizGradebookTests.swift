@@ -1,7 +1,9 @@
+@testable import CourseContent
+@testable import CourseViews
 import Foundation
-import Testing
+@testable import Grading
 import TerminalUI
-@testable import Course
+import Testing
 
 @Suite struct QuizGradebookTests {
     static func answerFile(student: String, answers: [String: String], lessonID: String = "fixture") -> String {

@@ -1,6 +1,6 @@
+@testable import CourseContent
 import Foundation
 import Testing
-@testable import Course
 
 /// A lesson with one question of every type, for grading and session tests.
 enum QuizFixture {

@@ -1,7 +1,8 @@
+@testable import CourseContent
+@testable import CourseViews
 import Foundation
-import Testing
 import TerminalUI
-@testable import Course
+import Testing
 
 @Suite struct QuizSessionTests {
     /// Runs a session on scripted input lines; returns the outcome and the transcript.

@@ -1,8 +1,9 @@
+@testable import CourseContent
+@testable import CourseViews
 import Foundation
-import Testing
 import QuantCore
-@testable import Course
 @testable import TerminalUI
+import Testing
 
 /// Lesson files are untrusted input: whatever bytes they hold, loading and rendering must end with
 /// a lesson or a problem, never a crash or a line wider than the terminal.

@@ -1,6 +1,6 @@
+@testable import CourseContent
 import Foundation
 import Testing
-@testable import Course
 
 @Suite struct TOMLDocumentTests {
     @Test func valuesAndKeyLines() throws {

@@ -1,7 +1,7 @@
-import Course
+import CourseContent
 import Foundation
-import Testing
 @testable import LearnerProgress
+import Testing
 
 @Suite struct ProgressStoreTests {
     /// A fresh folder; the store path inside it.

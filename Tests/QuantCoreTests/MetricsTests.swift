@@ -1,6 +1,7 @@
+@testable import Digests
 import Foundation
-import Testing
 @testable import QuantCore
+import Testing
 
 @Suite struct MetricsTests {
     func logProbs(_ probabilities: [Double]) -> [Float] { probabilities.map { Float(log($0)) } }

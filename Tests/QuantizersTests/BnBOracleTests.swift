@@ -1,7 +1,8 @@
+import Digests
 import Foundation
-import Testing
 @testable import QuantCore
 @testable import Quantizers
+import Testing
 
 /// Our bitsandbytes bytes against bitsandbytes' own (Fixtures/bnb4bit.json, written by
 /// scripts/dev/gen-bnb-fixtures.py from bitsandbytes 0.50 on the CPU).

@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 
 /// The base model's log-probabilities at every scored position of a plan, cached on disk so

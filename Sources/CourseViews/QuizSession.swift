@@ -1,66 +1,6 @@
+import CourseContent
 import Foundation
 import TerminalUI
-
-/// One finished quiz attempt: every question answered. Only complete attempts are recorded (see
-/// lessons/README.md, "Taking a quiz").
-public struct QuizAttempt: Equatable, Sendable {
-    public struct Answer: Equatable, Sendable {
-        public var questionID: String
-        /// What the learner answered, in the syntax they type (`QuizResponse.canonical`).
-        public var answer: String
-        public var correct: Bool
-
-        public init(questionID: String, answer: String, correct: Bool) {
-            self.questionID = questionID
-            self.answer = answer
-            self.correct = correct
-        }
-    }
-
-    public var lessonID: String
-    public var module: Int
-    public var startedAt: Date
-    public var finishedAt: Date
-    /// The shuffle seed, when the questions were shuffled.
-    public var seed: UInt64?
-    /// In the order asked.
-    public var answers: [Answer]
-    /// The number of questions in the quiz.
-    public var maxScore: Int
-
-    public var score: Int { answers.filter(\.correct).count }
-
-    public init(lessonID: String, module: Int, startedAt: Date, finishedAt: Date, seed: UInt64?, answers: [Answer], maxScore: Int) {
-        self.lessonID = lessonID
-        self.module = module
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.seed = seed
-        self.answers = answers
-        self.maxScore = maxScore
-    }
-}
-
-/// A score out of a maximum, shown as "6 of 8 (75%)" with a bar.
-public struct QuizScore: Equatable, Sendable, Codable {
-    public var score: Int
-    public var max: Int
-
-    public init(score: Int, max: Int) {
-        self.score = score
-        self.max = max
-    }
-
-    public var fraction: Double { max > 0 ? Double(score) / Double(max) : 0 }
-    public var percent: Int { Int((fraction * 100).rounded()) }
-    public var text: String { "\(score) of \(max) (\(percent)%)" }
-
-    /// A bar of `width` cells: █ for each tenth reached, ░ for the rest.
-    public static func bar(_ fraction: Double, width: Int = 10) -> String {
-        let filled = Swift.max(0, Swift.min(width, Int((fraction * Double(width)).rounded())))
-        return String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-    }
-}
 
 /// Deterministic question order: SplitMix64 driving a Fisher–Yates shuffle, so a seed gives the
 /// same order on every platform and Swift version.

@@ -1,3 +1,4 @@
+import CourseContent
 import TerminalUI
 
 /// How a lesson reads in the terminal: a header with the module number, duration and objectives,

@@ -1,3 +1,4 @@
+import CourseContent
 import QuantCore
 import Quantizers
 

@@ -1,3 +1,4 @@
+import CourseContent
 import QuantCore
 import Quantizers
 
@@ -39,7 +40,7 @@ public enum QuantizationSettings {
     static let calibrationKeys = ["samples", "seq_len", "seed"]
 
     /// Bounds on what a settings file may hold, so a hostile file cannot make parsing expensive.
-    static let maximumBytes = 64 * 1024
+    public static let maximumBytes = 64 * 1024
     static let maximumOverrides = 64
 
     /// Optional `[evaluation]` settings; nil fields mean the command's defaults.

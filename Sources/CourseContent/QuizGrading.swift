@@ -33,6 +33,7 @@ public enum QuizResponse: Equatable, Sendable {
 public struct ResponseError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 /// The outcome of one answer.

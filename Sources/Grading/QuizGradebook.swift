@@ -1,3 +1,5 @@
+import CourseContent
+import Exercises
 import Foundation
 
 /// A learner's quiz answers as `quantlab quiz export` writes them and `quantlab grade quizzes`

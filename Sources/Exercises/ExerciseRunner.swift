@@ -1,3 +1,5 @@
+import CourseContent
+import Digests
 import Dispatch
 import Foundation
 import QuantCore

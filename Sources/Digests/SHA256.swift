@@ -73,7 +73,8 @@ public struct SHA256: Sendable {
     }
 
     static func hexString(_ digest: [UInt8]) -> String {
-        digest.map { String(format2: $0).lowercased() }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     private mutating func compress(block: UnsafeRawBufferPointer) {

@@ -1,3 +1,4 @@
+import CourseContent
 import QuantCore
 
 /// check-course's rule for timed checks (metric `decode_speedup`): a target must sit at least

@@ -1,3 +1,4 @@
+import CourseContent
 import Foundation
 import TerminalUI
 
@@ -78,68 +79,5 @@ public enum CourseOverview {
             }
         }
         return try JSON.encode(infos)
-    }
-}
-
-/// `quantlab check-course`.
-public enum CourseCheck {
-    public struct Report: Encodable, Sendable {
-        public var ok: Bool
-        public var lessons: Int
-        public var questions: Int
-        public var problems: [Problem]
-
-        public struct Problem: Encodable, Sendable {
-            public var file: String
-            public var line: Int?
-            public var message: String
-        }
-
-        public var text: String {
-            var out = problems.map { p in p.line.map { "\(p.file):\($0): \(p.message)" } ?? "\(p.file): \(p.message)" }
-                .joined(separator: "\n")
-            if !out.isEmpty { out += "\n" }
-            let summary = "checked \(lessons) lesson\(lessons == 1 ? "" : "s") and \(questions) quiz question\(questions == 1 ? "" : "s"): "
-            out += summary + (problems.isEmpty ? "no problems" : "\(problems.count) problem\(problems.count == 1 ? "" : "s")") + "\n"
-            return out
-        }
-
-        public func json() throws -> String { try JSON.encode(self) }
-
-        /// Records one more problem (an exercise's), keeping `ok` in step.
-        public mutating func add(_ problem: CourseProblem) {
-            problems.append(Problem(file: problem.file, line: problem.line, message: problem.message))
-            ok = false
-        }
-    }
-
-    public static func report(_ course: Course) -> Report {
-        let problems = course.problems.map { Report.Problem(file: $0.file, line: $0.line, message: $0.message) }
-        return Report(ok: problems.isEmpty, lessons: course.entries.count,
-                      questions: course.lessons.reduce(0) { $0 + $1.questions.count }, problems: problems)
-    }
-}
-
-/// The one JSON style of every `--json` output: pretty, sorted keys, NaN and infinities as
-/// strings; `compact` is the same on one line (journals, caches, worker files), and `decoder`
-/// reads either back.
-public enum JSON {
-    public static func encode<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encoder(pretty: true).encode(value), as: UTF8.self)
-    }
-
-    public static var compact: JSONEncoder { encoder(pretty: false) }
-
-    public static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return decoder
-    }
-
-    static func encoder(pretty: Bool) -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return encoder
     }
 }

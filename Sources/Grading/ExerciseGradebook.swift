@@ -1,6 +1,7 @@
+import CourseContent
+import Digests
+import Exercises
 import Foundation
-import QuantCore
-import Quantizers
 
 /// `quantlab grade exercises`: a class's exercise submissions, `DIR/<student>/<exercise-id>.toml`,
 /// graded into one row per (student, exercise) whatever a file contains. This file holds the
@@ -260,7 +261,7 @@ public enum ExerciseGradebook {
             return invalid("a symbolic link to \(resolved), outside the submissions folder; submit the file itself")
         }
         let bytes: [UInt8]
-        do {
+        do throws(CourseProblem) {
             bytes = try BoundedFile.read(path: resolved, displayPath: relative, limit: maxFileBytes, what: "settings file")
         } catch {
             return invalid(error.message)

@@ -1,3 +1,4 @@
+import CourseContent
 import Foundation
 
 /// Reference configurations measured on the reference model (32 evaluation chunks, as the

@@ -1,25 +1,6 @@
+import CourseContent
 import Foundation
 import TerminalUI
-
-/// What a learner has done, as read from the progress store: the input of the progress view.
-public struct LearnerRecord: Equatable, Sendable {
-    /// Ids of the lessons shown by `quantlab read`.
-    public var lessonsRead: Set<String>
-    /// Lesson id → best score of a complete quiz attempt.
-    public var bestQuiz: [String: QuizScore]
-    /// Lesson id → number of complete quiz attempts.
-    public var quizAttempts: [String: Int]
-    /// Module number → ids of exercises (`NN-slug`) with at least one passing run.
-    public var exercisesPassed: [Int: Set<String>]
-
-    public init(lessonsRead: Set<String> = [], bestQuiz: [String: QuizScore] = [:], quizAttempts: [String: Int] = [:],
-                exercisesPassed: [Int: Set<String>] = [:]) {
-        self.lessonsRead = lessonsRead
-        self.bestQuiz = bestQuiz
-        self.quizAttempts = quizAttempts
-        self.exercisesPassed = exercisesPassed
-    }
-}
 
 /// `quantlab progress`: per module, read or not, best quiz score, exercises passed; overall
 /// completion and the next suggested step.
