@@ -53,12 +53,6 @@ public struct QuizScore: Equatable, Sendable, Codable {
     public var fraction: Double { max > 0 ? Double(score) / Double(max) : 0 }
     public var percent: Int { Int((fraction * 100).rounded()) }
     public var text: String { "\(score) of \(max) (\(percent)%)" }
-
-    /// A bar of `width` cells: █ for each tenth reached, ░ for the rest.
-    public static func bar(_ fraction: Double, width: Int = 10) -> String {
-        let filled = Swift.max(0, Swift.min(width, Int((fraction * Double(width)).rounded())))
-        return String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-    }
 }
 
 /// What a learner has done, as read from the progress store: the input of the progress view.

@@ -69,7 +69,7 @@ public struct ProgressReport: Equatable, Sendable, Encodable {
             if m.questions == 0 {
                 quiz = "no quiz"
             } else if let best = m.quizBest {
-                quiz = "\(QuizScore.bar(best.fraction)) \(best.score)/\(best.max)" + (m.quizPassed ? " ✓" : "")
+                quiz = "\(ProgressBar.bar(best.fraction)) \(best.score)/\(best.max)" + (m.quizPassed ? " ✓" : "")
             } else {
                 quiz = "not taken"
             }
@@ -83,7 +83,7 @@ public struct ProgressReport: Equatable, Sendable, Encodable {
     /// Overall completion and the next step.
     public var footer: [Block] {
         var blocks = [Block(.paragraph([.strong([.text("Overall:")]),
-                                        .text(" \(stepsDone) of \(steps) steps done (\(percent)%) \(QuizScore.bar(Double(percent) / 100))")]), line: 1)]
+                                        .text(" \(stepsDone) of \(steps) steps done (\(percent)%) \(ProgressBar.bar(Double(percent) / 100))")]), line: 1)]
         if let command = next.command {
             blocks.append(Block(.paragraph([.strong([.text("Next:")]), .text(" "), .code(command), .text(" — \(next.text).")]), line: 1))
         } else {

@@ -114,7 +114,7 @@ public struct QuizSession {
     /// attempts before this one).
     public func summary(_ attempt: QuizAttempt, previousBest: QuizScore?) -> [StyledLine] {
         let score = QuizScore(score: attempt.score, max: attempt.maxScore)
-        var lines = [StyledLine("Score: \(score.text)  \(QuizScore.bar(score.fraction))", TextStyle(bold: true))]
+        var lines = [StyledLine("Score: \(score.text)  \(ProgressBar.bar(score.fraction))", TextStyle(bold: true))]
         let missed = questions.enumerated().filter { position, question in
             !(attempt.answers.first { $0.questionID == question.id }?.correct ?? false)
         }

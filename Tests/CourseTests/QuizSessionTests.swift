@@ -141,11 +141,7 @@ import Testing
         #expect(attempt.score == 5)
     }
 
-    @Test func scoreBar() {
-        #expect(QuizScore.bar(0) == "░░░░░░░░░░")
-        #expect(QuizScore.bar(0.75) == "████████░░")
-        #expect(QuizScore.bar(1) == "██████████")
-        #expect(QuizScore.bar(1.5) == "██████████")
+    @Test func scoreText() {
         #expect(QuizScore(score: 2, max: 3).text == "2 of 3 (67%)")
         #expect(QuizScore(score: 0, max: 0).percent == 0)
     }
