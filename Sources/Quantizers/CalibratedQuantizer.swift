@@ -12,6 +12,23 @@ public struct LayerReport: Sendable, Codable, Equatable {
     public var rtnRelativeError: Double
     /// What the method chose for this matrix (AWQ's α, GPTQ's damping).
     public var detail: String
+
+    /// One line per quantized matrix: its output error on the calibration inputs, RTN's, and
+    /// how many times smaller the method's is; then the means.
+    public static func table(_ layers: [LayerReport]) -> String {
+        var lines = ["output error on the calibration inputs, ‖XWᵀ − XŴᵀ‖² / ‖XWᵀ‖²:",
+                     "tensor                        method        RTN    RTN/method  choice"]
+        for layer in layers {
+            lines.append(layer.tensor.padding(toLength: 26, withPad: " ", startingAt: 0)
+                + String(format: "%10.6f %10.6f %10.2f×  ", layer.relativeError, layer.rtnRelativeError,
+                         layer.relativeError > 0 ? layer.rtnRelativeError / layer.relativeError : 1)
+                + layer.detail)
+        }
+        let method = layers.reduce(0) { $0 + $1.relativeError } / Double(max(layers.count, 1))
+        let rtn = layers.reduce(0) { $0 + $1.rtnRelativeError } / Double(max(layers.count, 1))
+        lines.append("mean".padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%10.6f %10.6f %10.2f×", method, rtn, method > 0 ? rtn / method : 1))
+        return lines.joined(separator: "\n") + "\n"
+    }
 }
 
 /// What a calibration-based method produced for a whole model.

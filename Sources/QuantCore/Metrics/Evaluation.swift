@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -250,5 +251,31 @@ public enum Evaluation {
             progress(chunk + 1, accumulator)
         }
         return accumulator
+    }
+}
+
+extension DivergenceStatistics {
+    /// The statistics as llama-perplexity's `--kl-divergence` run prints them.
+    public var llamaPerplexityText: String {
+        func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+        return """
+            ====== Perplexity statistics ======
+            Mean PPL(Q)                   : \(f(perplexity, 6))
+            Mean PPL(base)                : \(f(basePerplexity, 6))
+            Mean PPL(Q)/PPL(base)         : \(f(perplexityRatio, 6))
+            Mean ln(PPL(Q)/PPL(base))     : \(f(lnRatio, 6)) ± \(f(lnRatioError, 6))
+
+            ====== KL divergence statistics ======
+            Mean    KLD: \(f(meanKLD, 6)) ± \(f(meanKLDError, 6))
+            Maximum KLD: \(f(maxKLD, 6))
+            99.0%   KLD: \(f(p99KLD, 6))
+            90.0%   KLD: \(f(p90KLD, 6))
+            Median  KLD: \(f(medianKLD, 6))
+
+            ====== Token probability statistics ======
+            RMS Δp    : \(f(rmsDeltaP * 100, 3)) %
+            Same top p: \(f(sameTopRate * 100, 3)) ± \(f(sameTopError * 100, 3)) %
+
+            """
     }
 }

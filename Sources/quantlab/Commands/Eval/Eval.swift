@@ -6,10 +6,6 @@ import Foundation
 import QuantCore
 import Quantizers
 
-func seconds(since start: DispatchTime) -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-}
-
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure perplexity the way llama-perplexity does, and KL divergence against a base model.",
@@ -108,7 +104,7 @@ struct Eval: ParsableCommand {
                 Output.write("  quantized in \(f(quantizationSeconds ?? 0, 2)) s\(calibrated.map { ", \($0.calibrationTokens) calibration tokens" } ?? "")\n")
             }
             if layerTable, let calibrated {
-                Output.write(layerReport(calibrated.layers))
+                Output.write(LayerReport.table(calibrated.layers))
             }
         }
 
@@ -173,25 +169,7 @@ struct Eval: ParsableCommand {
             return
         }
         if let d = divergence {
-            Output.write("""
-                ====== Perplexity statistics ======
-                Mean PPL(Q)                   : \(f(d.perplexity, 6))
-                Mean PPL(base)                : \(f(d.basePerplexity, 6))
-                Mean PPL(Q)/PPL(base)         : \(f(d.perplexityRatio, 6))
-                Mean ln(PPL(Q)/PPL(base))     : \(f(d.lnRatio, 6)) ± \(f(d.lnRatioError, 6))
-
-                ====== KL divergence statistics ======
-                Mean    KLD: \(f(d.meanKLD, 6)) ± \(f(d.meanKLDError, 6))
-                Maximum KLD: \(f(d.maxKLD, 6))
-                99.0%   KLD: \(f(d.p99KLD, 6))
-                90.0%   KLD: \(f(d.p90KLD, 6))
-                Median  KLD: \(f(d.medianKLD, 6))
-
-                ====== Token probability statistics ======
-                RMS Δp    : \(f(d.rmsDeltaP * 100, 3)) %
-                Same top p: \(f(d.sameTopRate * 100, 3)) ± \(f(d.sameTopError * 100, 3)) %
-
-                """)
+            Output.write(d.llamaPerplexityText)
         } else {
             Output.write("Final estimate: PPL = \(f(accumulator.perplexity, 4)) +/- \(f(accumulator.perplexityError, 5))\n")
         }
@@ -204,97 +182,4 @@ struct Eval: ParsableCommand {
     private static func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
     private static func result(_ cached: Bool?) -> String { cached == true ? "from the cache" : "computed and cached" }
 
-    /// One line per quantized matrix: its output error on the calibration inputs, RTN's, and
-    /// how many times smaller the method's is.
-    static func layerReport(_ layers: [LayerReport]) -> String {
-        var lines = ["output error on the calibration inputs, ‖XWᵀ − XŴᵀ‖² / ‖XWᵀ‖²:",
-                     "tensor                        method        RTN    RTN/method  choice"]
-        for layer in layers {
-            lines.append(layer.tensor.padding(toLength: 26, withPad: " ", startingAt: 0)
-                + String(format: "%10.6f %10.6f %10.2f×  ", layer.relativeError, layer.rtnRelativeError,
-                         layer.relativeError > 0 ? layer.rtnRelativeError / layer.relativeError : 1)
-                + layer.detail)
-        }
-        let method = layers.reduce(0) { $0 + $1.relativeError } / Double(max(layers.count, 1))
-        let rtn = layers.reduce(0) { $0 + $1.rtnRelativeError } / Double(max(layers.count, 1))
-        lines.append("mean".padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%10.6f %10.6f %10.2f×", method, rtn, method > 0 ? rtn / method : 1))
-        return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-struct QuantizeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "quantize",
-        abstract: "Quantize the model with a settings file and report each matrix's error against round-to-nearest, then the model-level metrics.",
-        discussion: "For GPTQ and AWQ the table compares each matrix's output error on the calibration inputs with RTN on the same grid; every method then gets eval's perplexity, KL divergence against the unquantized model, exact memory and the time quantization took.")
-
-    @OptionGroup var options: ModelOptions
-    @Option(help: ArgumentHelp("The settings file (TOML).", valueName: "file")) var settings: String
-    @Option(help: ArgumentHelp("The text to evaluate. Default: the reference evaluation split.", valueName: "file")) var text: String?
-    @Option(help: ArgumentHelp("Evaluate at most this many chunks. Default: all full chunks.", valueName: "n")) var chunks: Int?
-    @Flag(help: "Print JSON for scripts.") var json = false
-
-    func validate() throws {
-        if let chunks, chunks < 1 { throw ValidationError("--chunks must be at least 1, got \(chunks)") }
-    }
-
-    func run() throws {
-        try Eval.evaluate(options: options, settings: settings, base: nil, text: text, ctx: nil, chunks: chunks, json: json, layerTable: true)
-    }
-}
-
-struct Generate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Continue a prompt greedily (always the most likely token), for a qualitative look.")
-
-    @OptionGroup var options: ModelOptions
-    @Option(help: ArgumentHelp("The text to continue.", valueName: "text")) var prompt: String
-    @Option(help: ArgumentHelp("How many tokens to generate (1–4096). Stops early at end of text or a full context.", valueName: "n")) var tokens = 64
-
-    func validate() throws {
-        if !(1...4096).contains(tokens) { throw ValidationError("--tokens must be between 1 and 4096, got \(tokens)") }
-    }
-
-    func run() throws {
-        let file = try openModelFile(try options.modelPath())
-        let (model, tokenizer) = try loadModel(file)
-        var ids = tokenizer.encode(prompt, addSpecial: true)
-        guard !ids.isEmpty else {
-            Output.error("quantlab: the prompt produced no tokens; give some text")
-            throw ExitCode(64)
-        }
-        let capacity = model.config.contextLength
-        guard ids.count < capacity else {
-            Output.error("quantlab: the prompt has \(ids.count) tokens; the model's context holds \(capacity)")
-            throw ExitCode(64)
-        }
-        // The cache holds only what this run can use: the prompt and the tokens asked for.
-        var cache = model.makeCache(capacity: min(capacity, ids.count + tokens))
-        Output.write(prompt)
-        var pending: [UInt8] = []
-        var batch = ids
-        for _ in 0..<tokens {
-            guard cache.count + batch.count <= capacity else { break }
-            let logits: [Float]
-            do {
-                logits = try model.forward(batch, cache: &cache, threads: options.threadCount)
-            } catch {
-                Output.error("quantlab: \(error)")
-                throw ExitCode(1)
-            }
-            var best = 0
-            for v in 1..<logits.count where logits[v] > logits[best] { best = v }
-            let next = Int32(best)
-            if next == tokenizer.eosID { break }
-            ids.append(next)
-            pending += tokenizer.pieceBytes(next)
-            // Print whole UTF-8 characters only; a piece may end inside one.
-            if let text = String(validating: pending, as: UTF8.self) {
-                Output.write(text)
-                pending.removeAll()
-            }
-            batch = [next]
-        }
-        if !pending.isEmpty { Output.write(String(decoding: pending, as: UTF8.self)) }
-        Output.write("\n")
-    }
 }

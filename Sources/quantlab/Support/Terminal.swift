@@ -1,5 +1,4 @@
 import Foundation
-import TerminalUI
 
 /// The process's terminal: where output goes, how wide it is, whether to style and page it.
 struct Terminal {

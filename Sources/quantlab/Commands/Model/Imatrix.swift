@@ -1,0 +1,34 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import QuantCore
+
+struct Imatrix: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Collect an importance matrix (mean x² of every block matrix's input columns) from calibration text, as llama-imatrix does.",
+        discussion: "Writes llama.cpp's GGUF imatrix format, so both `quantlab model convert --imatrix` and llama-quantize --imatrix read it.")
+
+    @OptionGroup var options: ModelOptions
+    @Option(help: ArgumentHelp("Calibration text. Default: the reference calibration split.", valueName: "file")) var text: String?
+    @Option(help: ArgumentHelp("Tokens per chunk (default 256).", valueName: "n")) var ctx = 256
+    @Option(help: ArgumentHelp("At most this many chunks. Default: all.", valueName: "n")) var chunks: Int?
+    @Option(name: .shortAndLong, help: ArgumentHelp("The imatrix file to write.", valueName: "file")) var output: String
+
+    func run() throws {
+        let file = try openModelFile(try options.modelPath())
+        let (model, tokenizer) = try loadModel(file)
+        let textPath = try options.resolve(text, default: ReferenceModel.calibrationTextPath, what: "calibration text")
+        let tokens = tokenizer.encode(try readText(textPath), addSpecial: true)
+        let plan = try makePlan(tokens: tokens, contextLength: ctx, chunks: chunks, tokenizer: tokenizer, model: model, textPath: textPath)
+        let collector: ImportanceCollector
+        do {
+            collector = try ImportanceCollector.collect(model: model, plan: plan, threads: options.threadCount)
+            let name = URL(fileURLWithPath: textPath).lastPathComponent
+            try collector.gguf(dataset: name, chunkCount: plan.chunkCount, chunkSize: plan.contextLength).write(to: output)
+        } catch {
+            Output.error("quantlab: \(error)")
+            throw ExitCode(dataErrorExit)
+        }
+        Output.write("wrote \(output): importance of \(collector.importance.count) matrices from \(plan.chunkCount) chunks of \(plan.contextLength) tokens of \(textPath)\n")
+    }
+}
