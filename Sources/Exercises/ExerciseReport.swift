@@ -61,4 +61,25 @@ public struct ExerciseReport: Codable, Sendable {
               let bits = measurement.metrics[.blockBitsPerWeight], let kld = measurement.metrics[.meanKLD] else { return text }
         return text + "\n" + ExercisePlot.render(references: references, submission: (bits, kld)).joined(separator: "\n") + "\n"
     }
+
+    /// The same report in Markdown, for a student's feedback file (`grade exercises --feedback-dir`).
+    public static func markdown(grade: ExerciseGrade, measurement: ExerciseMeasurement) -> String {
+        var lines = ["| check | metric | baseline | yours | target |", "|---|---|---|---|---|"]
+        for line in grade.lines {
+            lines.append("| \(line.passed ? "✓" : "✗") \(line.check) | \(line.metric.label) | \(line.metric.format(line.baseline)) | "
+                + "\(line.metric.format(line.value)) | \(line.comparator == "at_most" ? "≤" : "≥") \(line.metric.format(line.target)) |")
+        }
+        lines.append("")
+        for line in grade.lines {
+            lines.append("- \(line.passed ? "✓" : "✗") \(line.feedback)")
+            if line.inconclusive == true, let lower = line.lower, let upper = line.upper {
+                lines.append(String(format: "  (inconclusive: the 95%% interval %.2f–%.2f× straddles the target; graded on its centre)", lower, upper))
+            }
+        }
+        if let summary = measurement.speedSummary {
+            lines.append("")
+            lines.append(summary)
+        }
+        return lines.joined(separator: "\n")
+    }
 }

@@ -74,10 +74,10 @@ public enum ExerciseRunner {
         let measureSpeed = measureSpeed || needsMeasuredSpeed(exercise)
         let modelPath = courseRoot.appendingPathComponent(ReferenceModel.relativePath).path
         let textPath = courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path
+        let text = try BoundedFile.readText(path: textPath)
         let file = try GGUFFile.open(path: modelPath)
         // The caller may know the digest (grade exercises computes it once for all its workers).
-        let modelDigest = knownDigest ?? file.withBytes { SHA256.hex($0) }
-        let text = try BoundedFile.readText(path: textPath)
+        let modelDigest = knownDigest ?? ModelMeasurement.digest(file)
         let key = key(recipe: recipe, modelDigest: modelDigest, textDigest: SHA256.hex(Array(text.utf8)), chunks: exercise.chunks)
         let cacheFile = URL(fileURLWithPath: cacheDirectory).appendingPathComponent("exercise-\(key).json")
         if !fresh, let data = try? Data(contentsOf: cacheFile), let cached = try? JSON.decoder.decode(ExerciseMeasurement.self, from: data),
@@ -85,15 +85,12 @@ public enum ExerciseRunner {
             return (cached, true)
         }
 
-        let (base, tokenizer, plan) = try evaluationSetup(file, text: text, chunks: exercise.chunks)
-        let (importance, calibration) = try CalibrationText.inputs(
-            for: recipe, path: courseRoot.appendingPathComponent(ReferenceModel.calibrationTextPath).path, model: base, tokenizer: tokenizer, threads: threads)
-        let start = DispatchTime.now().uptimeNanoseconds
-        let outcome = try ModelQuantizer.quantize(recipe, file, base: base, importance: importance, calibration: calibration, threads: threads)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-
-        let baseLogProbs = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: modelDigest, plan: plan, threads: threads).values
-        let divergence = try Evaluation.divergence(model: outcome.model, baseLogProbs: baseLogProbs, plan: plan, threads: threads)
+        let setup = try ModelMeasurement.setup(file: file, text: text, textPath: textPath, chunks: exercise.chunks)
+        let outcome = try ModelMeasurement.quantize(recipe, setup, calibrationPath: courseRoot.appendingPathComponent(ReferenceModel.calibrationTextPath).path,
+                                                    threads: threads)
+        let divergence = try ModelMeasurement.divergence(outcome.model, base: setup.model, baseDigest: modelDigest, plan: setup.plan,
+                                                         cacheDirectory: cacheDirectory, threads: threads).statistics
+        let base = setup.model, seconds = outcome.seconds
         let blocks = outcome.memory.rows.filter { $0.tensor.hasPrefix("blk.") && !$0.tensor.hasSuffix("_norm.weight") }
         var metrics: [Metric: Double] = [
             .pplRatio: divergence.perplexityRatio,
@@ -134,22 +131,13 @@ public enum ExerciseRunner {
     }
 
     /// The unquantized model, its tokenizer and the exercise's evaluation plan.
-    static func evaluationSetup(_ file: GGUFFile, text: String, chunks: Int?) throws -> (LlamaModel, Tokenizer, EvaluationPlan) {
-        let base = try LlamaModel(file: file)
-        let tokenizer = try Tokenizer(TokenizerSpec(file: file))
-        let bos = tokenizer.addsBOS ? tokenizer.bosID : nil
-        let plan = try EvaluationPlan(tokens: tokenizer.encode(text, addSpecial: true), contextLength: min(256, base.config.contextLength),
-                                      maximumChunks: chunks, bos: bos, modelContext: base.config.contextLength)
-        return (base, tokenizer, plan)
-    }
-
     /// Computes (or finds) the unquantized model's log-probabilities for an exercise's
     /// evaluation in `cacheDirectory`, so that parallel graders do not all compute them.
     public static func warmBaseline(_ exercise: Exercise, courseRoot: URL, cacheDirectory: String, modelDigest: String, threads: Int) throws {
-        let file = try GGUFFile.open(path: courseRoot.appendingPathComponent(ReferenceModel.relativePath).path)
-        let text = try BoundedFile.readText(path: courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path)
-        let (base, _, plan) = try evaluationSetup(file, text: text, chunks: exercise.chunks)
-        _ = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: modelDigest, plan: plan, threads: threads)
+        let textPath = courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path
+        let setup = try ModelMeasurement.setup(modelPath: courseRoot.appendingPathComponent(ReferenceModel.relativePath).path,
+                                               text: try BoundedFile.readText(path: textPath), textPath: textPath, chunks: exercise.chunks)
+        _ = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: setup.model, baseHash: modelDigest, plan: setup.plan, threads: threads)
     }
 
     /// What a graded row depends on besides the settings: the model's and the texts' digests.

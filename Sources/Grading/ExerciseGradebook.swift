@@ -300,28 +300,7 @@ public enum ExerciseGradebook {
         return Row(student: submission.student, exercise: exercise.id, status: .ok, score: grade.score, max: grade.maxScore, passed: grade.passed,
                    metrics: metrics, file: submission.file,
                    message: message,
-                   report: markdown(exercise: exercise, grade: grade, measurement: measurement))
-    }
-
-    /// A submission's report for its feedback file.
-    public static func markdown(exercise: Exercise, grade: ExerciseGrade, measurement: ExerciseMeasurement) -> String {
-        var lines = ["| check | metric | baseline | yours | target |", "|---|---|---|---|---|"]
-        for line in grade.lines {
-            lines.append("| \(line.passed ? "✓" : "✗") \(line.check) | \(line.metric.label) | \(line.metric.format(line.baseline)) | "
-                + "\(line.metric.format(line.value)) | \(line.comparator == "at_most" ? "≤" : "≥") \(line.metric.format(line.target)) |")
-        }
-        lines.append("")
-        for line in grade.lines {
-            lines.append("- \(line.passed ? "✓" : "✗") \(line.feedback)")
-            if line.inconclusive == true, let lower = line.lower, let upper = line.upper {
-                lines.append(String(format: "  (inconclusive: the 95%% interval %.2f–%.2f× straddles the target; graded on its centre)", lower, upper))
-            }
-        }
-        if let summary = measurement.speedSummary {
-            lines.append("")
-            lines.append(summary)
-        }
-        return lines.joined(separator: "\n")
+                   report: ExerciseReport.markdown(grade: grade, measurement: measurement))
     }
 
     /// Sorted by student, then exercise: the order of every output.

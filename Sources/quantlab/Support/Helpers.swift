@@ -57,22 +57,20 @@ func readText(_ path: String) throws -> String {
     }
 }
 
-/// The llama-perplexity chunking of a text for a model, or a message naming the text and exit 65.
-func makePlan(tokens: [Int32], contextLength: Int, chunks: Int?, tokenizer: Tokenizer, model: LlamaModel, textPath: String) throws -> EvaluationPlan {
+/// Runs `body`; an error is printed (after `path` unless the message names it) and exits 65.
+func dataExit<T>(_ path: String, _ body: () throws -> T) throws -> T {
     do {
-        return try EvaluationPlan(tokens: tokens, contextLength: contextLength, maximumChunks: chunks,
-                                  bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: model.config.contextLength)
+        return try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch let problem as CourseProblem {
+        Output.error("quantlab: \(problem)")
+        throw ExitCode(dataErrorExit)
     } catch {
-        Output.error("quantlab: \(textPath): \(error)")
+        let message = "\(error)"
+        Output.error("quantlab: " + (message.contains(path) ? message : "\(path): \(message)"))
         throw ExitCode(dataErrorExit)
     }
-}
-
-/// What a recipe needs from the course's calibration text (see `CalibrationText`).
-func calibrationInputs(_ recipe: QuantizationRecipe, model: LlamaModel, tokenizer: Tokenizer,
-                       options: ModelOptions) throws -> (importance: [String: [Float]]?, calibration: CalibrationSet?) {
-    try CalibrationText.inputs(for: recipe, path: try options.resolve(nil, default: ReferenceModel.calibrationTextPath, what: "calibration text"),
-                               model: model, tokenizer: tokenizer, threads: options.threadCount)
 }
 
 /// Runs `body` with the recipe of a settings file. A problem in the file or in applying it is

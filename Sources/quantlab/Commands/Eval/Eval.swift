@@ -2,6 +2,7 @@ import ArgumentParser
 import CourseContent
 import Digests
 import Dispatch
+import Exercises
 import Foundation
 import QuantCore
 import Quantizers
@@ -58,40 +59,36 @@ struct Eval: ParsableCommand {
         try Self.evaluate(options: options, settings: settings, base: base, text: text, ctx: ctx, chunks: chunks, json: json, layerTable: false)
     }
 
-    /// eval, and quantize (which adds the per-layer table of a calibration method).
+    /// eval, and quantize (which adds the per-layer table of a calibration method): the
+    /// `ModelMeasurement` pipeline, printed.
     static func evaluate(options: ModelOptions, settings: String?, base: String?, text: String?, ctx: Int?, chunks: Int?,
                          json: Bool, layerTable: Bool) throws {
         let modelPath = try options.modelPath()
         let textPath = try options.resolve(text, default: ReferenceModel.evaluationTextPath, what: "evaluation text")
-        let file = try openModelFile(modelPath)
-        var (model, tokenizer) = try loadModel(file)
-        var memory: MemoryReport?
-        var calibrated: CalibratedResult?
-        var quantizationSeconds: Double?
-        var projected: [(ModelShape, (bytes: Int, parameters: Int, bitsPerWeight: Double))] = []
-        var ctx = ctx, chunks = chunks
+        var ctx = ctx, chunks = chunks, recipe: QuantizationRecipe?
         if let settings {
-            let start = DispatchTime.now()
-            (model, memory, calibrated, projected) = try withSettings(settings) { recipe, evaluation in
+            recipe = try withSettings(settings) { recipe, evaluation in
                 // [evaluation] in the settings file, unless --ctx or --chunks say otherwise.
                 ctx = ctx ?? evaluation.context
                 chunks = chunks ?? evaluation.chunks
-                let (importance, calibration) = try calibrationInputs(recipe, model: model, tokenizer: tokenizer, options: options)
-                let outcome = try ModelQuantizer.quantize(recipe, file, base: model, importance: importance, calibration: calibration,
-                                                          threads: options.threadCount)
-                return (outcome.model, outcome.memory, outcome.calibrated,
-                        [ModelShape.llama2_7B, .llama2_70B].map { ($0, MemoryProjection.project(recipe, onto: $0)) })
+                return recipe
             }
-            quantizationSeconds = seconds(since: start)
         }
-        let base = base ?? (settings != nil ? modelPath : nil)
         let body = try readText(textPath)
-        let tokens = tokenizer.encode(body, addSpecial: true)
-        let plan = try makePlan(tokens: tokens, contextLength: ctx ?? min(256, model.config.contextLength), chunks: chunks,
-                                tokenizer: tokenizer, model: model, textPath: textPath)
-        let threads = options.threadCount
+        let setup = try dataExit(modelPath) { try ModelMeasurement.setup(modelPath: modelPath, text: body, textPath: textPath, contextLength: ctx, chunks: chunks) }
+        let plan = setup.plan, threads = options.threadCount
+        var quantized: ModelMeasurement.Quantized?
+        var projected: [(ModelShape, (bytes: Int, parameters: Int, bitsPerWeight: Double))] = []
+        if let recipe, let settings {
+            let calibrationPath = try options.resolve(nil, default: ReferenceModel.calibrationTextPath, what: "calibration text")
+            quantized = try dataExit(settings) { try ModelMeasurement.quantize(recipe, setup, calibrationPath: calibrationPath, threads: threads) }
+            projected = [ModelShape.llama2_7B, .llama2_70B].map { ($0, MemoryProjection.project(recipe, onto: $0)) }
+        }
+        let model = quantized?.model ?? setup.model
+        let memory = quantized?.memory, calibrated = quantized?.calibrated, quantizationSeconds = quantized?.seconds
+        let base = base ?? (settings != nil ? modelPath : nil)
         if !json {
-            Output.write("model: \(modelPath)\ntext: \(textPath): \(tokens.count) tokens; \(plan.chunkCount) chunks of \(plan.contextLength), \(plan.scoredTotal) tokens scored\n")
+            Output.write("model: \(modelPath)\ntext: \(textPath): \(setup.textTokens) tokens; \(plan.chunkCount) chunks of \(plan.contextLength), \(plan.scoredTotal) tokens scored\n")
             if let memory, let settings {
                 let methods = Dictionary(grouping: memory.rows, by: \.method).map { method, rows in
                     "\(method): \(rows.count) tensors, \(rows.reduce(0) { $0 + $1.bytes }) bytes"
@@ -108,35 +105,28 @@ struct Eval: ParsableCommand {
             }
         }
 
-        var baseLogProbs: [Float]?
-        var baseCached: Bool?
+        var baseSetup: ModelMeasurement.Setup?
         if let base {
-            let baseFile = try openModelFile(base)
-            let (baseModel, baseTokenizer) = try loadModel(baseFile)
-            guard baseModel.config.vocabularySize == model.config.vocabularySize,
-                  baseTokenizer.encode(body, addSpecial: true) == tokens else {
+            let other = base == modelPath ? setup : try dataExit(base) {
+                try ModelMeasurement.setup(modelPath: base, text: body, textPath: textPath, contextLength: plan.contextLength, chunks: chunks)
+            }
+            guard other.model.config.vocabularySize == model.config.vocabularySize, other.plan == plan else {
                 Output.error("quantlab: \(base): the base model's tokenizer differs from the model's; KL divergence needs the same vocabulary and tokens")
                 throw ExitCode(dataErrorExit)
             }
-            let hash = baseFile.withBytes { SHA256.hex($0) }
-            let cache = BaseLogitsCache(directory: BaseLogitsCache.defaultDirectory())
-            do {
-                let result = try cache.logProbs(base: baseModel, baseHash: hash, plan: plan, threads: threads)
-                baseLogProbs = result.values
-                baseCached = result.cached
-            } catch {
-                Output.error("quantlab: \(base): \(error)")
-                throw ExitCode(1)
-            }
-            if !json { Output.write("base: \(base) (log-probabilities \(result(baseCached)))\n") }
+            baseSetup = other
         }
 
         let start = DispatchTime.now()
         var accumulator = PerplexityAccumulator()
         var divergence: DivergenceStatistics?
+        var baseCached: Bool?
         do {
-            if let baseLogProbs {
-                divergence = try Evaluation.divergence(model: model, baseLogProbs: baseLogProbs, plan: plan, threads: threads)
+            if let base, let baseSetup {
+                let compared = try ModelMeasurement.divergence(model, base: baseSetup.model, baseDigest: ModelMeasurement.digest(baseSetup.file), plan: plan,
+                                                               cacheDirectory: BaseLogitsCache.defaultDirectory(), threads: threads)
+                (divergence, baseCached) = (compared.statistics, compared.baseCached)
+                if !json { Output.write("base: \(base) (log-probabilities \(compared.baseCached ? "from the cache" : "computed and cached"))\n") }
             } else {
                 accumulator = try Evaluation.perplexity(model: model, plan: plan, threads: threads) { chunk, running in
                     if !json { Output.write("[\(chunk)]\(String(format: "%.4f", running.perplexity)),") }
@@ -155,7 +145,7 @@ struct Eval: ParsableCommand {
         }
         let speed = Double(plan.chunkCount * plan.contextLength) / elapsed
         let perplexity = divergence?.perplexity ?? accumulator.perplexity
-        let report = Report(model: modelPath, text: textPath, textTokens: tokens.count, contextLength: plan.contextLength,
+        let report = Report(model: modelPath, text: textPath, textTokens: setup.textTokens, contextLength: plan.contextLength,
                             chunks: plan.chunkCount, scoredTokens: plan.scoredTotal, perplexity: perplexity,
                             perplexityError: divergence == nil ? accumulator.perplexityError : nil,
                             divergence: divergence, base: base, baseCached: baseCached,
@@ -180,6 +170,5 @@ struct Eval: ParsableCommand {
     }
 
     private static func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
-    private static func result(_ cached: Bool?) -> String { cached == true ? "from the cache" : "computed and cached" }
 
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Dispatch
+import Exercises
 import Foundation
+import QuantCore
 import Quantizers
 
 struct Export: ParsableCommand {
@@ -17,7 +19,8 @@ struct Export: ParsableCommand {
             var importance: [String: [Float]]?
             if recipe.importanceMatrix {
                 let (model, tokenizer) = try loadModel(file)
-                importance = try calibrationInputs(recipe, model: model, tokenizer: tokenizer, options: options).importance
+                importance = try CalibrationText.inputs(for: recipe, path: try options.resolve(nil, default: ReferenceModel.calibrationTextPath, what: "calibration text"),
+                                                        model: model, tokenizer: tokenizer, threads: options.threadCount).importance
             }
             let writer = try ModelQuantizer.exportGGUF(recipe, from: file, importance: importance)
             try writer.write(to: output)

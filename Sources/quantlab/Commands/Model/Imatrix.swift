@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Exercises
 import Foundation
 import QuantCore
 
@@ -15,11 +16,11 @@ struct Imatrix: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("The imatrix file to write.", valueName: "file")) var output: String
 
     func run() throws {
-        let file = try openModelFile(try options.modelPath())
-        let (model, tokenizer) = try loadModel(file)
+        let modelPath = try options.modelPath()
         let textPath = try options.resolve(text, default: ReferenceModel.calibrationTextPath, what: "calibration text")
-        let tokens = tokenizer.encode(try readText(textPath), addSpecial: true)
-        let plan = try makePlan(tokens: tokens, contextLength: ctx, chunks: chunks, tokenizer: tokenizer, model: model, textPath: textPath)
+        let body = try readText(textPath)
+        let setup = try dataExit(modelPath) { try ModelMeasurement.setup(modelPath: modelPath, text: body, textPath: textPath, contextLength: ctx, chunks: chunks) }
+        let (model, plan) = (setup.model, setup.plan)
         let collector: ImportanceCollector
         do {
             collector = try ImportanceCollector.collect(model: model, plan: plan, threads: options.threadCount)

@@ -1,0 +1,72 @@
+import CourseContent
+import Digests
+import Dispatch
+import Foundation
+import QuantCore
+import Quantizers
+
+/// The one pipeline that quantizes a model with a recipe and evaluates it, as llama-perplexity
+/// does: `eval`, `quantize`, `exercise run` and the batch workers all go through it.
+public enum ModelMeasurement {
+    /// A model ready to evaluate on a text: the file, the unquantized model, its tokenizer and
+    /// the llama-perplexity chunking of the text.
+    public struct Setup: Sendable {
+        public var file: GGUFFile
+        public var model: LlamaModel
+        public var tokenizer: Tokenizer
+        public var textTokens: Int
+        public var plan: EvaluationPlan
+    }
+
+    /// Opens `modelPath` and plans `text` in chunks of `contextLength` tokens (default 256, or
+    /// the model's context if smaller), at most `chunks` of them.
+    public static func setup(modelPath: String, text: String, textPath: String, contextLength: Int? = nil, chunks: Int? = nil) throws -> Setup {
+        try setup(file: try GGUFFile.open(path: modelPath), text: text, textPath: textPath, contextLength: contextLength, chunks: chunks)
+    }
+
+    /// `setup(modelPath:…)` for a file already open.
+    public static func setup(file: GGUFFile, text: String, textPath: String, contextLength: Int? = nil, chunks: Int? = nil) throws -> Setup {
+        let model = try LlamaModel(file: file)
+        let tokenizer = try Tokenizer(TokenizerSpec(file: file))
+        let tokens = tokenizer.encode(text, addSpecial: true)
+        let plan: EvaluationPlan
+        do {
+            plan = try EvaluationPlan(tokens: tokens, contextLength: contextLength ?? min(256, model.config.contextLength), maximumChunks: chunks,
+                                      bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: model.config.contextLength)
+        } catch {
+            throw CourseProblem(file: textPath, line: nil, message: "\(error)")
+        }
+        return Setup(file: file, model: model, tokenizer: tokenizer, textTokens: tokens.count, plan: plan)
+    }
+
+    /// A quantized model with its exact storage, what calibration found, and the time it took
+    /// (timed; reported, never graded).
+    public struct Quantized: Sendable {
+        public var model: LlamaModel
+        public var memory: MemoryReport
+        public var calibrated: CalibratedResult?
+        public var seconds: Double
+    }
+
+    /// Applies `recipe` to the setup's model, reading the calibration text at `calibrationPath`
+    /// when the recipe needs it (an importance matrix, GPTQ or AWQ windows).
+    public static func quantize(_ recipe: QuantizationRecipe, _ setup: Setup, calibrationPath: String, threads: Int) throws -> Quantized {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let (importance, calibration) = try CalibrationText.inputs(for: recipe, path: calibrationPath, model: setup.model, tokenizer: setup.tokenizer,
+                                                                   threads: threads)
+        let outcome = try ModelQuantizer.quantize(recipe, setup.file, base: setup.model, importance: importance, calibration: calibration, threads: threads)
+        return Quantized(model: outcome.model, memory: outcome.memory, calibrated: outcome.calibrated,
+                         seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    /// `model` against the base model's log-probabilities on the setup's plan, computed once and
+    /// cached in `cacheDirectory` (keyed by `baseDigest` and the tokens).
+    public static func divergence(_ model: LlamaModel, base: LlamaModel, baseDigest: String, plan: EvaluationPlan, cacheDirectory: String,
+                                  threads: Int) throws -> (statistics: DivergenceStatistics, baseCached: Bool) {
+        let (baseLogProbs, cached) = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: baseDigest, plan: plan, threads: threads)
+        return (try Evaluation.divergence(model: model, baseLogProbs: baseLogProbs, plan: plan, threads: threads), cached)
+    }
+
+    /// The SHA-256 of a model file (the base log-probabilities' cache key).
+    public static func digest(_ file: GGUFFile) -> String { file.withBytes { SHA256.hex($0) } }
+}
