@@ -57,12 +57,17 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
-        .testTarget(name: "CourseTests", dependencies: ["CourseContent", "Exercises", "Grading", "CourseViews", "TerminalUI", "Digests", "QuantCore", "Quantizers"],
-                    exclude: ["Fixtures"]),
-        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "CKernels", "Digests"], exclude: ["Fixtures"]),
-        .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "QuantCore", "Digests"], exclude: ["Fixtures"]),
-        .testTarget(name: "LearnerProgressTests", dependencies: ["LearnerProgress", "CourseContent"]),
-        .testTarget(name: "quantlabTests", dependencies: ["quantlab"]),
+        // Helpers every test target shares: the repository's paths, throwaway folders and courses,
+        // the quiz fixture lesson, seeded random data.
+        .target(name: "TestSupport", dependencies: ["CourseContent", "QuantCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "CourseContentTests", dependencies: ["CourseContent", "TerminalUI", "TestSupport"]),
+        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "CourseContent", "QuantCore", "Quantizers", "TestSupport"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "CourseContent", "TerminalUI", "TestSupport"]),
+        .testTarget(name: "CourseViewsTests", dependencies: ["CourseViews", "CourseContent", "TerminalUI", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "CKernels", "Digests", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "QuantCore", "Digests", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "LearnerProgressTests", dependencies: ["LearnerProgress", "CourseContent", "TestSupport"]),
+        .testTarget(name: "quantlabTests", dependencies: ["quantlab", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -147,6 +147,7 @@ import Testing
 }
 
 import CKernels
+import TestSupport
 
 func ql_dot_f16(_ n: Int, _ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, scalar: Bool) -> Float {
     scalar ? ql_vec_dot_f16_f32_scalar(Int32(n), w, x) : ql_vec_dot_f16_f32(Int32(n), w, x)

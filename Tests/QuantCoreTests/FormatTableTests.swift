@@ -71,3 +71,4 @@ import Testing
 }
 
 import Foundation
+import TestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import QuantCore
+import TestSupport
 
 /// A small valid file: every metadata type, arrays, and three tensors of different types.
 func sampleWriter(alignment: Int = 32) throws -> GGUFWriter {

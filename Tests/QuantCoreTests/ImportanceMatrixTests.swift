@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import QuantCore
+import TestSupport
 
 /// Importance-matrix collection and imatrix-weighted quantization, against bytes llama.cpp's
 /// llama-quantize wrote from the same matrix (scripts/gen-imatrix-fixtures.py).
@@ -12,7 +13,7 @@ import Testing
         var bytes_hex: [String: String]
     }
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = TestPaths.repository
 
     static func collect(ctx: Int, chunks: Int) throws -> (GGUFFile, ImportanceCollector) {
         let file = try GGUFFile.open(path: root.appendingPathComponent(ReferenceModel.relativePath).path)

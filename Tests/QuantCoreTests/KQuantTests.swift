@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import QuantCore
+import TestSupport
 
 /// K-quant quantizers against bytes written by llama.cpp's own llama-quantize (the fixture comes
 /// from scripts/gen-kquant-fixtures.py; gguf-py has no K-quant quantizer to use instead).
@@ -11,7 +12,7 @@ import Testing
         var bytes_hex: [String: String]
     }
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = TestPaths.repository
 
     static func fixture() throws -> Fixture {
         try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: root.appendingPathComponent("Tests/QuantCoreTests/Fixtures/quantize/kquants.json")))

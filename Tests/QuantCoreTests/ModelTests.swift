@@ -1,17 +1,9 @@
 import Foundation
 import Testing
 @testable import QuantCore
+import TestSupport
 
 /// Deterministic pseudo-random numbers (SplitMix64) for test weights.
-struct SeededRandom {
-    var generator: SplitMix64
-    init(state: UInt64) { generator = SplitMix64(seed: state) }
-    mutating func next() -> UInt64 { generator.next() }
-    /// Uniform in [-scale, scale).
-    mutating func float(_ scale: Float) -> Float { (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
-    mutating func floats(_ n: Int, _ scale: Float) -> [Float] { (0..<n).map { _ in float(scale) } }
-}
-
 enum TinyModel {
     static let config = LlamaConfig(blockCount: 2, embeddingLength: 16, feedForwardLength: 24, headCount: 4, headCountKV: 2,
                                     contextLength: 32, ropeFreqBase: 10000, rmsEpsilon: 1e-5, vocabularySize: 11)

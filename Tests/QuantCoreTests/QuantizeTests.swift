@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import QuantCore
+import TestSupport
 
 @Suite struct QuantizeTests {
     struct Fixture: Decodable {

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 @testable import QuantCore
+import TestSupport
 
 /// The committed reference model against an independent numpy forward pass of the same GGUF
 /// (exercises/reference/reference_logits.py wrote the fixture with gguf-py's reader).
 @Suite struct ReferenceModelTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = TestPaths.repository
     static let modelPath = repository.appendingPathComponent(ReferenceModel.relativePath).path
 
     struct Fixture: Decodable {

@@ -1,10 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `quantlab` binary as a learner would, checking output and exit codes.
 @Suite struct CLITests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = TestPaths.repository
 
     /// The binary built next to this test bundle.
     static let binary: URL = {

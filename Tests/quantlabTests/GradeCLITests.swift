@@ -40,20 +40,41 @@ import Testing
         return subs
     }
 
-    @Test func aWholeClassIsGradedIdenticallyInOneRunInShardsAndAfterAKill() throws {
-        let dir = try ModelCLITests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let course = try ExerciseCLITests.smallCourse(in: dir, exercises: ["02-int8-granularity", "02-int4-group-budget", "04-gptq-3bit"]).path
-        let subs = try Self.makeClass(in: dir).path
-        let environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path, "QUANTLAB_COURSE": course]
+    /// The class graded once, shared by the cases below (each writes its own outputs beside it).
+    final class Graded: @unchecked Sendable {
+        let dir: URL, course: String, subs: String, environment: [String: String]
+        let first: CLITests.Result, csv: String, rows: [[String]]
+        var grade: [String] { ["grade", "exercises", "--submissions", subs, "--timeout", "6", "--jobs", "2"] }
         func out(_ name: String) -> String { dir.appendingPathComponent(name).path }
         func text(_ name: String) throws -> String { try String(contentsOfFile: out(name), encoding: .utf8) }
-        let grade = ["grade", "exercises", "--submissions", subs, "--timeout", "6", "--jobs", "2"]
 
-        let first = try CLITests.run(grade + ["--out", out("a.csv"), "--json", out("a.json"), "--feedback-dir", out("feedback")], environment: environment)
-        #expect(first.status == 0, "\(first.stderr)")
-        let csv = try text("a.csv")
-        let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        init() throws {
+            dir = try ModelCLITests.temporaryDirectory()
+            course = try ExerciseCLITests.smallCourse(in: dir, exercises: ["02-int8-granularity", "02-int4-group-budget", "04-gptq-3bit"]).path
+            subs = try GradeCLITests.makeClass(in: dir).path
+            environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path, "QUANTLAB_COURSE": course]
+            first = try CLITests.run(["grade", "exercises", "--submissions", subs, "--timeout", "6", "--jobs", "2", "--out", dir.appendingPathComponent("a.csv").path,
+                                      "--json", dir.appendingPathComponent("a.json").path, "--feedback-dir", dir.appendingPathComponent("feedback").path],
+                                     environment: environment)
+            csv = (try? String(contentsOfFile: dir.appendingPathComponent("a.csv").path, encoding: .utf8)) ?? ""
+            rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        }
+    }
+
+    nonisolated(unsafe) static var shared: Graded?
+    static func graded() throws -> Graded {
+        if let shared { return shared }
+        let made = try Graded()
+        shared = made
+        // The folder outlives every case; it goes when the test process ends.
+        atexit { if let dir = GradeCLITests.shared?.dir { try? FileManager.default.removeItem(at: dir) } }
+        return made
+    }
+
+    @Test func everyStudentAndExerciseIsOneRowWithItsStatusAndReason() throws {
+        let g = try Self.graded()
+        #expect(g.first.status == 0, "\(g.first.stderr)")
+        let rows = g.rows, csv = g.csv
         // 53 student folders × 3 exercises, each once.
         #expect(rows.count == 53 * 3)
         #expect(Set(rows.map { "\($0[0])/\($0[1])" }).count == rows.count)
@@ -72,76 +93,99 @@ import Testing
         #expect(csv.contains("not a UTF-8 text file") && csv.contains("the file is empty"))
         #expect(csv.contains("exercise 02-int4-group-budget allows method \"\"rtn\"\", not \"\"gguf\"\""))
         #expect(csv.contains("the settings do not fit the reference model: group_size 96 does not divide"))
-        #expect(first.stderr.contains("warning: README.txt: not a student folder") && first.stderr.contains("warning: s00/notes.txt: not a settings file"))
+        #expect(g.first.stderr.contains("warning: README.txt: not a student folder") && g.first.stderr.contains("warning: s00/notes.txt: not a settings file"))
         let counts = Dictionary(grouping: rows, by: { $0[2] }).mapValues(\.count)
         #expect(counts == ["ok": 50 + 1 + 40, "invalid": 8, "timeout": 1, "missing": 159 - 91 - 9])
         // 93 submissions need a measurement (91 ok, s46 whose groups do not fit, the slow one),
         // in 6 runs: identical settings are measured once.
-        #expect(first.stderr.contains("93 to measure in 6 runs"), "\(first.stderr)")
-        let feedback = try String(contentsOfFile: out("feedback/s01.md"), encoding: .utf8)
+        #expect(g.first.stderr.contains("93 to measure in 6 runs"), "\(g.first.stderr)")
+        let feedback = try String(contentsOfFile: g.out("feedback/s01.md"), encoding: .utf8)
         #expect(feedback.contains("## 02-int8-granularity: 40 / 100, not passed") && feedback.contains("## 04-gptq-3bit: no submission"))
+    }
 
-        // Graded again from scratch (no journal, no cache): byte-identical.
-        let again = try CLITests.run(grade + ["--out", out("b.csv"), "--json", out("b.json"), "--fresh"], environment: environment)
+    @Test func gradingAgainFromScratchIsByteIdentical() throws {
+        let g = try Self.graded()
+        let again = try CLITests.run(g.grade + ["--out", g.out("b.csv"), "--json", g.out("b.json"), "--fresh"], environment: g.environment)
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(try text("b.csv") == csv)
-        #expect(try text("b.json") == text("a.json"))
+        #expect(try g.text("b.csv") == g.csv && !g.csv.isEmpty)
+        #expect(try g.text("b.json") == g.text("a.json"))
+    }
 
-        // Four shards, merged: the same gradebook.
+    @Test func fourShardsMergeIntoTheSameGradebookAndAMissingShardIsRefused() throws {
+        let g = try Self.graded()
         for k in 1...4 {
-            let shard = try CLITests.run(grade + ["--out", out("s\(k).csv"), "--json", out("s\(k).json"), "--shard", "\(k)/4"], environment: environment)
+            let shard = try CLITests.run(g.grade + ["--out", g.out("s\(k).csv"), "--json", g.out("s\(k).json"), "--shard", "\(k)/4"], environment: g.environment)
             #expect(shard.status == 0, "\(shard.stderr)")
         }
-        let merged = try CLITests.run(["grade", "merge"] + (1...4).map { out("s\($0).json") } + ["--out", out("m.csv"), "--json", out("m.json")])
+        let merged = try CLITests.run(["grade", "merge"] + (1...4).map { g.out("s\($0).json") } + ["--out", g.out("m.csv"), "--json", g.out("m.json")])
         #expect(merged.status == 0, "\(merged.stderr)")
-        #expect(try text("m.csv") == csv)
-        #expect(try text("m.json") == text("a.json"))
-        let partial = try CLITests.run(["grade", "merge", out("s1.json"), out("s2.json"), out("s4.json"), "--out", out("x.csv")])
+        #expect(try g.text("m.csv") == g.csv && !g.csv.isEmpty)
+        #expect(try g.text("m.json") == g.text("a.json"))
+        let partial = try CLITests.run(["grade", "merge", g.out("s1.json"), g.out("s2.json"), g.out("s4.json"), "--out", g.out("x.csv")])
         #expect(partial.status == 65 && partial.stderr.contains("missing shard 3/4"))
+    }
 
-        // A worker past the memory cap is that row's error, not the batch's: 1024 calibration
-        // windows do not fit in 256 MiB of address space.
-        let capped = try CLITests.run(["grade", "exercises", "--submissions", subs, "--exercise", "gptq-3bit", "--memory-limit", "256", "--timeout", "60",
-                                       "--out", out("cap.csv")], environment: environment)
+    /// A worker past the memory cap is that row's error, not the batch's: 1024 calibration
+    /// windows do not fit in 256 MiB of address space.
+    @Test func aWorkerPastTheMemoryCapIsAnErrorRowAndTheRunExits70() throws {
+        let g = try Self.graded()
+        let capped = try CLITests.run(["grade", "exercises", "--submissions", g.subs, "--exercise", "gptq-3bit", "--memory-limit", "256", "--timeout", "60",
+                                       "--out", g.out("cap.csv")], environment: g.environment)
         // Every row is written, and the run exits 70 because one of them is a tool failure.
         #expect(capped.status == 70 && capped.stderr.contains("1 row is status error (grading failed, not the students' fault)"), "\(capped.stderr)")
-        let cappedRow = try text("cap.csv").split(separator: "\n").first { $0.hasPrefix("s50,") }.map(String.init) ?? ""
+        let cappedRow = try g.text("cap.csv").split(separator: "\n").first { $0.hasPrefix("s50,") }.map(String.init) ?? ""
         #expect(cappedRow.hasPrefix("s50,04-gptq-3bit,error,") && cappedRow.contains("(it may have reached the 256 MiB memory cap)"), "\(cappedRow)")
+    }
 
-        // Killed (SIGKILL) once some rows are journaled, then rerun: complete and identical.
+    /// Killed (SIGKILL) once some rows are journaled, then rerun: complete and identical.
+    @Test func aKilledRunResumesFromItsJournal() throws {
+        let g = try Self.graded()
         let process = Process()
         process.executableURL = CLITests.binary
-        process.arguments = grade + ["--out", out("k.csv"), "--json", out("k.json"), "--fresh"]
+        process.arguments = g.grade + ["--out", g.out("k.csv"), "--json", g.out("k.json"), "--fresh"]
         var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
+        for (k, v) in g.environment { env[k] = v }
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(120)
-        func journaled() -> Int { ((try? text("k.csv.journal")) ?? "").filter { $0 == "\n" }.count }
+        func journaled() -> Int { ((try? g.text("k.csv.journal")) ?? "").filter { $0 == "\n" }.count }
         while Date() < deadline, journaled() < 2 { Thread.sleep(forTimeInterval: 0.05) }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        let journal = try text("k.csv.journal")
+        let journal = try g.text("k.csv.journal")
         // Complete lines, less the timeout and error rows a rerun tries again.
         let done = journal.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
             .filter { !$0.contains("\"status\":\"timeout\"") && !$0.contains("\"status\":\"error\"") }.count
-        #expect(journaled() >= 2 && !FileManager.default.fileExists(atPath: out("k.csv")))
-        let resumed = try CLITests.run(grade + ["--out", out("k.csv"), "--json", out("k.json")], environment: environment)
+        #expect(journaled() >= 2 && !FileManager.default.fileExists(atPath: g.out("k.csv")))
+        let resumed = try CLITests.run(g.grade + ["--out", g.out("k.csv"), "--json", g.out("k.json")], environment: g.environment)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("\(done) already graded (journal)"), "\(resumed.stderr)")
-        #expect(try text("k.csv") == csv)
-        #expect(try text("k.json") == text("a.json"))
+        #expect(try g.text("k.csv") == g.csv && !g.csv.isEmpty)
+        #expect(try g.text("k.json") == g.text("a.json"))
+    }
 
-        // The rubric changes (the accuracy target of 02-int8-granularity is relaxed): that
-        // exercise's journaled rows no longer count, and its grades follow the new rubric.
-        let spec = URL(fileURLWithPath: course).appendingPathComponent("exercises/02-int8-granularity/exercise.toml")
+    /// The rubric changes (the accuracy target of 02-int8-granularity is relaxed): that
+    /// exercise's journaled rows no longer count, and its grades follow the new rubric. On a
+    /// copy of the course, so that the other cases keep theirs.
+    @Test func aChangedRubricRegradesOnlyItsExercise() throws {
+        let g = try Self.graded()
+        let copy = g.dir.appendingPathComponent("course-copy")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: g.course), to: copy)
+        let environment = ["QUANTLAB_CACHE": g.environment["QUANTLAB_CACHE"]!, "QUANTLAB_COURSE": copy.path]
+        let grade = ["grade", "exercises", "--submissions", g.subs, "--exercise", "int8-granularity", "--exercise", "int4-group-budget", "--out", g.out("r.csv")]
+        let before = try CLITests.run(grade, environment: environment)
+        let firstText = try g.text("r.csv")
+        #expect(before.status == 0 && firstText.contains("\ns01,02-int8-granularity,ok,40,100,no,"), "\(before.stderr)")
+        let spec = copy.appendingPathComponent("exercises/02-int8-granularity/exercise.toml")
         try String(contentsOf: spec, encoding: .utf8).replacingOccurrences(of: "at_most = 0.00006", with: "at_most = 1.0")
             .write(to: spec, atomically: true, encoding: .utf8)
-        let regraded = try CLITests.run(grade + ["--out", out("a.csv")], environment: environment)
+        let regraded = try CLITests.run(grade, environment: environment)
+        // 02-int4-group-budget's 41 measured rows (40 ok, and s46 whose groups do not fit) stay.
         #expect(regraded.stderr.contains("41 already graded (journal)"), "\(regraded.stderr)")
-        #expect(try text("a.csv").contains("\ns01,02-int8-granularity,ok,100,100,yes,"))
+        #expect(try g.text("r.csv").contains("\ns01,02-int8-granularity,ok,100,100,yes,"))
     }
 
     /// A course file that cannot be used is the course's fault: grading stops before any row is

@@ -1,15 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The engine commands on the reference model (small contexts: tests run in debug builds).
 @Suite struct ModelCLITests {
     static let reference = CLITests.repository.appendingPathComponent("exercises/reference/storyteller-2m-f32.gguf").path
 
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryDirectory() throws -> URL { try TestPaths.temporaryFolder("quantlab-cli") }
 
     static func json(_ text: String) throws -> [String: Any] {
         try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])

@@ -8,7 +8,7 @@
 #
 # What it does, in order:
 #   1. builds quantlab in release;
-#   2. rewrites the golden renderings (Tests/CourseTests/Fixtures/golden) with the debug test build;
+#   2. rewrites the golden renderings (Tests/CourseViewsTests/Fixtures/golden) with the debug test build;
 #   3. rewrites exercises/reference-points.json (quantlab exercise references --write);
 #   4. checks every figure the lessons quote as computed by QuantLab (check-lesson-numbers.py),
 #      listing every figure that moved with its new value (edit the lessons to match; the prose

@@ -4,6 +4,7 @@ import Foundation
 @testable import Grading
 import TerminalUI
 import Testing
+import TestSupport
 
 @Suite struct QuizGradebookTests {
     static func answerFile(student: String, answers: [String: String], lessonID: String = "fixture") -> String {
@@ -94,9 +95,9 @@ import Testing
 
 @Suite struct ProgressReportTests {
     static func course() throws -> Course {
-        let root = try CourseTests.makeCourse([
-            "01-a.md": CourseTests.lesson(id: "a", title: "A") + "\n```quiz\nid = \"q\"\ntype = \"truefalse\"\nprompt = \"p\"\nanswer = true\nexplain = \"e\"\n```\n",
-            "02-b.md": CourseTests.lesson(id: "b", title: "B"),
+        let root = try TestCourse.make([
+            "01-a.md": TestCourse.lesson(id: "a", title: "A") + "\n```quiz\nid = \"q\"\ntype = \"truefalse\"\nprompt = \"p\"\nanswer = true\nexplain = \"e\"\n```\n",
+            "02-b.md": TestCourse.lesson(id: "b", title: "B"),
         ])
         defer { try? FileManager.default.removeItem(at: root) }
         return try Course.load(root: root)
@@ -130,7 +131,7 @@ import Testing
     }
 
     @Test func passMarkBoundary() throws {
-        let course = try CourseTests.makeCourse(["01-a.md": CourseTests.lesson(id: "a") + (1...10).map {
+        let course = try TestCourse.make(["01-a.md": TestCourse.lesson(id: "a") + (1...10).map {
             "\n```quiz\nid = \"q\($0)\"\ntype = \"truefalse\"\nprompt = \"p\"\nanswer = true\nexplain = \"e\"\n```\n"
         }.joined()])
         defer { try? FileManager.default.removeItem(at: course) }

@@ -4,33 +4,12 @@ import Foundation
 import QuantCore
 @testable import TerminalUI
 import Testing
+import TestSupport
 
 /// Lesson files are untrusted input: whatever bytes they hold, loading and rendering must end with
 /// a lesson or a problem, never a crash or a line wider than the terminal.
 @Suite struct RobustnessTests {
-    /// A small deterministic generator, so a failure reproduces.
-    typealias SplitMix = SplitMix64
-
-    /// Fuzz knobs for development: QUANTLAB_FUZZ_ITERATIONS and QUANTLAB_FUZZ_SEED widen the
-    /// search; QUANTLAB_FUZZ_DUMP names a file that holds the current input, to recover one that
-    /// aborts the process.
-    struct FuzzOptions {
-        var iterations: Int
-        var rng: SplitMix
-        let dumpPath: String?
-
-        init(iterations: Int, seed: UInt64) {
-            let environment = ProcessInfo.processInfo.environment
-            self.iterations = environment["QUANTLAB_FUZZ_ITERATIONS"].flatMap(Int.init) ?? iterations
-            rng = SplitMix(seed: environment["QUANTLAB_FUZZ_SEED"].flatMap(UInt64.init) ?? seed)
-            dumpPath = environment["QUANTLAB_FUZZ_DUMP"]
-        }
-
-        func dump(_ input: String) {
-            if let dumpPath { try? input.write(toFile: dumpPath, atomically: false, encoding: .utf8) }
-        }
-    }
-
+    /// (The fuzz knobs, `FuzzOptions`, are in TestSupport.)
     static let fragments = ["+++", "```", "```quiz", "```table", "|", "\n", "\n\n", "> ", "- ", "1. ", "💡 Tip:", "❗ Misconception:",
                             "answer = ", "type = \"single\"", "choices = [", "\"", "[feedback]", "量", "🦙", "\u{301}", "*", "`", "#", "\t", "> > > > > ", "    - ", "  1. "]
 
@@ -70,7 +49,7 @@ import Testing
     }
 
     @Test func theCourseRendersWithinEveryWidth() throws {
-        let course = try Course.load(root: CourseTests.repository)
+        let course = try Course.load(root: TestPaths.repository)
         for lesson in course.lessons {
             for width in [40, 80, 120] {
                 let lines = LessonView.render(lesson, with: MarkdownRenderer(width: width, style: .terminal))

@@ -1,82 +1,8 @@
 @testable import CourseContent
 import Foundation
 import Testing
+import TestSupport
 
-/// A lesson with one question of every type, for grading and session tests.
-enum QuizFixture {
-    static let text = """
-        +++
-        id = "fixture"
-        title = "Fixture"
-        duration = 5
-        objectives = ["o"]
-        +++
-
-        ## Bytes
-
-        ```quiz
-        id = "pick-one"
-        type = "single"
-        prompt = "Which is 8 bits?"
-        choices = ["Q4_0", "Q8_0", "F16"]
-        answer = 2
-        explain = "Q8_0 stores 8-bit codes."
-        [feedback]
-        "1" = "Q4_0 is 4-bit."
-        ```
-
-        ## Metrics
-
-        ```quiz
-        id = "pick-many"
-        type = "multiple"
-        prompt = "Which compare predictions?"
-        choices = ["KLD", "PPL ratio", "File size", "Speed"]
-        answer = [1, 2]
-        explain = "KLD and the PPL ratio compare predictions."
-        [feedback]
-        "3" = "Size is what you gain."
-        ```
-
-        ```quiz
-        id = "tf"
-        type = "truefalse"
-        prompt = "KLD is never negative."
-        answer = true
-        explain = "Gibbs' inequality."
-        [feedback]
-        "false" = "It is at least 0."
-        ```
-
-        ```quiz
-        id = "num"
-        type = "numeric"
-        prompt = "GiB of 14e9 bytes?"
-        answer = 13.04
-        tolerance = 0.05
-        unit = "GiB"
-        explain = "14e9 / 2^30."
-        ```
-
-        ```quiz
-        id = "words"
-        type = "text"
-        prompt = "Name the integer that stands for 0.0."
-        answer = ["zero point"]
-        explain = "The zero point z."
-        ```
-        """
-
-    static func lesson() throws -> Lesson {
-        let lesson = try LessonLoader.parse(text, file: "lessons/01-fixture.md", number: 1, slug: "fixture")
-        precondition(lesson.problems.isEmpty, "\(lesson.problems)")
-        return lesson
-    }
-
-    static func question(_ id: String) throws -> QuizQuestion {
-        try #require(try lesson().questions.first { $0.id == id })
-    }
-}
 
 @Suite struct QuizGradingTests {
     func grade(_ id: String, _ input: String) throws -> Bool {
@@ -207,7 +133,7 @@ enum QuizFixture {
 
     @Test func everyLessonQuestionAcceptsItsOwnAnswer() throws {
         // The course's own keys, answered with the canonical form of the right answer.
-        let course = try Course.load(root: CourseTests.repository)
+        let course = try Course.load(root: TestPaths.repository)
         for lesson in course.lessons {
             for question in lesson.questions {
                 let right: QuizResponse

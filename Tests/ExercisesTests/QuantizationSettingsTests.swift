@@ -4,6 +4,7 @@ import Foundation
 import QuantCore
 import Quantizers
 import Testing
+import TestSupport
 
 @Suite struct QuantizationSettingsTests {
     func parse(_ text: String) throws(CourseProblem) -> QuantizationRecipe {
@@ -125,7 +126,7 @@ import Testing
         let original = "method = \"rtn\"\nbits = 4\ngranularity = \"group\"\ngroup_size = 64\nclip_search = true\n[overrides]\n\"output.weight\" = \"q8_0\"\n"
         let fragments = ["[", "]", "[[", "]]", "{", "}", "=", "\"", "'", "\n", "#", "method = \"bnb_4bit\"", "method = \"gguf\"", "preset = \"q4_k_m\"",
                          "threshold = 1e400", "bits = -9223372036854775808", "group_size = 99999999999", "[overrides]", "\"*\" = \"keep\"", "ü", "\u{0}"]
-        var fuzz = RobustnessTests.FuzzOptions(iterations: 500, seed: 7)
+        var fuzz = FuzzOptions(iterations: 500, seed: 7)
         var parsed = 0, refused = 0
         for _ in 0..<fuzz.iterations {
             var chars = Array(original)

@@ -2,16 +2,13 @@
 import Foundation
 @testable import Grading
 import Testing
+import TestSupport
 
 @Suite struct ExerciseGradebookTests {
     typealias Book = ExerciseGradebook.Book
     typealias Row = ExerciseGradebook.Row
 
-    static func temporary() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-gradebook-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporary() throws -> URL { try TestPaths.temporaryFolder("quantlab-gradebook") }
 
     @Test func studentIdsAreSanitizedForFileNamesAndCells() {
         #expect(ExerciseGradebook.sanitize("j.doe@uni") == "j.doe@uni")
@@ -129,7 +126,7 @@ import Testing
         let dir = try Self.temporary()
         defer { try? FileManager.default.removeItem(at: dir) }
         let exercises = try ["02-int8-granularity", "02-int4-group-budget"].map {
-            try Exercise.load(directory: ExerciseTests.root.appendingPathComponent("exercises/\($0)"))
+            try Exercise.load(directory: TestPaths.repository.appendingPathComponent("exercises/\($0)"))
         }
         let subs = dir.appendingPathComponent("subs")
         let fm = FileManager.default

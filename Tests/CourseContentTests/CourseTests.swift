@@ -1,23 +1,13 @@
 @testable import CourseContent
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct CourseTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = TestPaths.repository
 
-    /// A throwaway course folder with the given lesson files.
-    static func makeCourse(_ files: [String: String]) throws -> URL {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-course-\(UUID().uuidString)")
-        let lessons = root.appendingPathComponent("lessons")
-        try FileManager.default.createDirectory(at: lessons, withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(to: lessons.appendingPathComponent(name), atomically: true, encoding: .utf8) }
-        return root
-    }
-
-    static func lesson(id: String, title: String = "T") -> String {
-        "+++\nid = \"\(id)\"\ntitle = \"\(title)\"\nduration = 10\nobjectives = [\"o\"]\n+++\n\n# \(title)\n"
-    }
+    static func makeCourse(_ files: [String: String]) throws -> URL { try TestCourse.make(files) }
+    static func lesson(id: String, title: String = "T") -> String { TestCourse.lesson(id: id, title: title) }
 
     @Test func theCourseItselfPassesItsChecks() throws {
         let course = try Course.load(root: Self.repository)

@@ -3,6 +3,7 @@
 import Foundation
 import TerminalUI
 import Testing
+import TestSupport
 
 @Suite struct QuizSessionTests {
     /// Runs a session on scripted input lines; returns the outcome and the transcript.

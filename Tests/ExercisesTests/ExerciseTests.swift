@@ -5,9 +5,10 @@ import Foundation
 import QuantCore
 import Quantizers
 import Testing
+import TestSupport
 
 @Suite struct ExerciseTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = TestPaths.repository
 
     /// Writes `exercises/NN-slug/exercise.toml` in a fresh course folder.
     func spec(_ text: String, folder: String = "02-demo") throws -> (URL, URL) {

@@ -1,6 +1,7 @@
 @testable import CourseContent
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct TOMLDocumentTests {
     @Test func valuesAndKeyLines() throws {
@@ -48,7 +49,7 @@ import Testing
     @Test func mutatedTOMLNeverAbortsTheProcess() {
         let original = "id = \"q\"\ntype = \"single\"\nchoices = [\"a\", 'b', \"\"\"c\"\"\"]\nanswer = [1, 2]\n[feedback]\n\"1\" = \"x\"\n[[t.u]]\nv = { w = 1.5e3 }\n"
         let fragments = ["[", "[[", "]", "+", "@", ".", "\"", "'", "\"\"\"", "'''", "\n", " ", "=", "{", "}", "#", "\\", ",", "\t", "x"]
-        var fuzz = RobustnessTests.FuzzOptions(iterations: 3000, seed: 2026)
+        var fuzz = FuzzOptions(iterations: 3000, seed: 2026)
         let iterations = fuzz.iterations
         var parsed = 0
         for _ in 0..<iterations {
