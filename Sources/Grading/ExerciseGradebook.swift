@@ -318,8 +318,8 @@ public enum ExerciseGradebook {
     /// student,exercise,status,score,max,passed,<metrics…>,override_score,override_note,file,message
     public static func csv(_ rows: [Row]) -> String {
         let metrics = metricColumns(rows)
-        var out = (["student", "exercise", "status", "score", "max", "passed"] + metrics.map(\.rawValue) + ["override_score", "override_note", "file", "message"])
-            .joined(separator: ",") + "\n"
+        var out = CSVFormat.line(["student", "exercise", "status", "score", "max", "passed"] + metrics.map(\.rawValue)
+                                 + ["override_score", "override_note", "file", "message"])
         for row in rows {
             let score: String = row.score.map(String.init) ?? "", max: String = row.max.map(String.init) ?? ""
             let passed: String = row.passed.map { $0 ? "yes" : "no" } ?? ""
@@ -327,7 +327,7 @@ public enum ExerciseGradebook {
             for metric in metrics { fields.append(row.metrics[metric].map { "\($0)" } ?? "") }
             fields.append(row.overrideScore.map(String.init) ?? "")
             fields += [row.overrideNote ?? "", row.file, row.message]
-            out += fields.map(QuizGradebook.csvField).joined(separator: ",") + "\n"
+            out += CSVFormat.line(fields)
         }
         return out
     }
@@ -373,14 +373,14 @@ public enum ExerciseGradebook {
     public static func overrides(_ text: String, file: String) throws(CourseProblem) -> [String: (score: Int, note: String?)] {
         var result: [String: (Int, String?)] = [:]
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        guard let header = lines.first, let columns = try? csvRecord(String(header)),
+        guard let header = lines.first, let columns = try? CSVFormat.record(String(header)),
               columns.prefix(3) == ["student", "exercise", "score"], columns.count <= 4, columns.count == 3 || columns[3] == "note" else {
             throw CourseProblem(file: file, line: 1, message: "the first line must be the header student,exercise,score (optionally ,note)")
         }
         for (index, line) in lines.enumerated().dropFirst() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             let fields: [String]
             do {
-                fields = try csvRecord(String(line))
+                fields = try CSVFormat.record(String(line))
             } catch {
                 throw CourseProblem(file: file, line: index + 1, message: error.message)
             }
@@ -460,36 +460,6 @@ public enum ExerciseGradebook {
         guard absent.isEmpty else {
             throw CourseProblem(file: "grade merge", line: nil, message: "missing shard\(absent.count == 1 ? "" : "s") \(absent.map { "\($0)/\(count)" }.joined(separator: ", ")); grade them first")
         }
-    }
-
-    /// One RFC 4180 record on one line.
-    static func csvRecord(_ line: String) throws(ResponseError) -> [String] {
-        var fields: [String] = [], field = "", quoted = false, index = line.startIndex
-        var atStart = true
-        while index < line.endIndex {
-            let c = line[index]
-            if quoted {
-                if c == "\"" {
-                    let next = line.index(after: index)
-                    if next < line.endIndex && line[next] == "\"" { field.append("\""); index = next } else { quoted = false }
-                } else {
-                    field.append(c)
-                }
-            } else if c == "\"" && atStart {
-                quoted = true
-            } else if c == "," {
-                fields.append(field); field = ""; atStart = true
-                index = line.index(after: index)
-                continue
-            } else {
-                field.append(c)
-            }
-            atStart = false
-            index = line.index(after: index)
-        }
-        guard !quoted else { throw ResponseError(message: "a quoted field is not closed") }
-        fields.append(field)
-        return fields.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     // MARK: The journal

@@ -249,22 +249,14 @@ public enum QuizGradebook {
     /// student,module,lesson_id,status,score,max,questions,file,message; `questions` is
     /// `id=1;id=0;id=-` (right, wrong, unanswered) in the key's order.
     public static func csv(_ rows: [Row]) -> String {
-        var out = "student,module,lesson_id,status,score,max,questions,file,message\n"
+        var out = CSVFormat.line(["student", "module", "lesson_id", "status", "score", "max", "questions", "file", "message"])
         for row in rows {
             let questions = row.questions.map { "\($0.id)=\($0.correct.map { $0 ? "1" : "0" } ?? "-")" }.joined(separator: ";")
             let fields = [row.student, row.module.map(String.init) ?? "", row.lessonID ?? "", row.status.rawValue,
                           row.score.map(String.init) ?? "", row.max.map(String.init) ?? "", questions, row.file, row.message]
-            out += fields.map(csvField).joined(separator: ",") + "\n"
+            out += CSVFormat.line(fields)
         }
         return out
-    }
-
-    /// RFC 4180 quoting; a leading = + - @ is prefixed with ' so spreadsheets do not run it as a formula.
-    static func csvField(_ value: String) -> String {
-        var value = value
-        if let first = value.first, "=+-@".contains(first), Double(value) == nil { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     public static func json(_ rows: [Row]) throws -> String { try JSON.encode(rows) + "\n" }
