@@ -5,7 +5,7 @@ let package = Package(
     name: "QuantLab",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "quantlab", targets: ["quantlab"]),
+        .executable(name: "quantlab", targets: ["quantlab"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,8 +53,10 @@ let package = Package(
         // The command-line interface: argument parsing and wiring only.
         .executableTarget(
             name: "quantlab",
-            dependencies: ["CourseContent", "Exercises", "Grading", "CourseViews", "TerminalUI", "Digests", "QuantCore", "Quantizers", "LearnerProgress",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "CourseContent", "Exercises", "Grading", "CourseViews", "TerminalUI", "Digests", "QuantCore", "Quantizers", "LearnerProgress",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         // Helpers every test target shares: the repository's paths, throwaway folders and courses,

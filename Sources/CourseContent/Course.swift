@@ -59,7 +59,9 @@ public struct Course: Sendable {
         for name in names where name.hasSuffix(".md") && name != "README.md" {
             let display = displayPrefix + name
             guard let (number, slug) = parseFileName(name) else {
-                problems.append(CourseProblem(file: display, line: nil, message: "lesson files are named NN-slug.md (two digits, a dash, lowercase words), e.g. 01-why-quantize.md"))
+                problems.append(
+                    CourseProblem(
+                        file: display, line: nil, message: "lesson files are named NN-slug.md (two digits, a dash, lowercase words), e.g. 01-why-quantize.md"))
                 continue
             }
             let path = lessonsDir.appendingPathComponent(name).path
@@ -82,7 +84,8 @@ public struct Course: Sendable {
             numbers[entry.number] = entry.file
             if let id = entry.id {
                 if let other = ids[id] {
-                    problems.append(CourseProblem(file: entry.file, line: 2, message: "lesson id `\(id)` is also used by \(other); ids must be unique in the course"))
+                    problems.append(
+                        CourseProblem(file: entry.file, line: 2, message: "lesson id `\(id)` is also used by \(other); ids must be unique in the course"))
                 }
                 ids[id] = entry.file
             }
@@ -100,7 +103,8 @@ public struct Course: Sendable {
         let digits = stem[..<dash]
         let slug = String(stem[stem.index(after: dash)...])
         guard (2...3).contains(digits.count), digits.allSatisfy(\.isASCII), let number = Int(digits),
-              QuizParser.isSlug(slug) else { return nil }
+            QuizParser.isSlug(slug)
+        else { return nil }
         return (number, slug)
     }
 
@@ -130,8 +134,10 @@ public struct Course: Sendable {
 
     /// Where the course is: `explicit` (--course), else $QUANTLAB_COURSE, else the nearest folder
     /// with a `lessons` folder above the executable, else above the working directory.
-    public static func locateRoot(explicit: String?, environment: [String: String], executable: String,
-                                  workingDirectory: String) throws(CourseProblem) -> URL {
+    public static func locateRoot(
+        explicit: String?, environment: [String: String], executable: String,
+        workingDirectory: String
+    ) throws(CourseProblem) -> URL {
         func isCourse(_ url: URL) -> Bool {
             var isDir: ObjCBool = false
             return FileManager.default.fileExists(atPath: url.appendingPathComponent("lessons").path, isDirectory: &isDir) && isDir.boolValue
@@ -140,7 +146,9 @@ public struct Course: Sendable {
             guard let given, !given.isEmpty else { continue }
             let url = URL(fileURLWithPath: given, relativeTo: URL(fileURLWithPath: workingDirectory)).standardizedFileURL
             guard isCourse(url) else {
-                throw CourseProblem(file: given, line: nil, message: "\(source) names a folder without a lessons/ folder; point it at the QuantLab course (the folder holding lessons/ and exercises/)")
+                throw CourseProblem(
+                    file: given, line: nil,
+                    message: "\(source) names a folder without a lessons/ folder; point it at the QuantLab course (the folder holding lessons/ and exercises/)")
             }
             return url
         }
@@ -154,6 +162,8 @@ public struct Course: Sendable {
                 dir = parent
             }
         }
-        throw CourseProblem(file: workingDirectory, line: nil, message: "cannot find the course (a folder holding lessons/): run quantlab inside the QuantLab folder, pass --course DIR, or set QUANTLAB_COURSE")
+        throw CourseProblem(
+            file: workingDirectory, line: nil,
+            message: "cannot find the course (a folder holding lessons/): run quantlab inside the QuantLab folder, pass --course DIR, or set QUANTLAB_COURSE")
     }
 }

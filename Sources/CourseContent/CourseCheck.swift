@@ -34,7 +34,8 @@ public enum CourseCheck {
 
     public static func report(_ course: Course) -> Report {
         let problems = course.problems.map { Report.Problem(file: $0.file, line: $0.line, message: $0.message) }
-        return Report(ok: problems.isEmpty, lessons: course.entries.count,
-                      questions: course.lessons.reduce(0) { $0 + $1.questions.count }, problems: problems)
+        return Report(
+            ok: problems.isEmpty, lessons: course.entries.count,
+            questions: course.lessons.reduce(0) { $0 + $1.questions.count }, problems: problems)
     }
 }

@@ -21,7 +21,10 @@ import Foundation
 /// ```
 public struct Exercise: Sendable, Equatable {
     public struct Check: Sendable, Equatable, Codable {
-        public enum Comparator: String, Sendable, Codable { case atMost = "at_most", atLeast = "at_least" }
+        public enum Comparator: String, Sendable, Codable {
+            case atMost = "at_most"
+            case atLeast = "at_least"
+        }
         public var name: String
         public var metric: Metric
         public var comparator: Comparator
@@ -51,8 +54,10 @@ public struct Exercise: Sendable, Equatable {
     public var digest = ""
     public var maxScore: Int { checks.reduce(0) { $0 + $1.points } }
 
-    public init(id: String, number: Int, slug: String, title: String, module: Int, brief: String, methods: [QuantizationMethod],
-                chunks: Int?, passMark: Int, checks: [Check], directory: URL, digest: String = "") {
+    public init(
+        id: String, number: Int, slug: String, title: String, module: Int, brief: String, methods: [QuantizationMethod],
+        chunks: Int?, passMark: Int, checks: [Check], directory: URL, digest: String = ""
+    ) {
         self.id = id
         self.number = number
         self.slug = slug
@@ -77,7 +82,8 @@ public struct Exercise: Sendable, Equatable {
         guard let dash = name.firstIndex(of: "-"), let number = Int(name[..<dash]), name.count > 3 else {
             throw CourseProblem(file: directory.path, line: nil, message: "an exercise folder is named NN-slug (e.g. 02-int8-granularity), got \(name)")
         }
-        let text: String, digest: String
+        let text: String
+        let digest: String
         do {
             let bytes = try BoundedFile.read(path: file, displayPath: file, limit: 256 * 1024, what: "exercise file")
             guard let decoded = String(validating: bytes, as: UTF8.self) else {
@@ -155,15 +161,20 @@ public struct Exercise: Sendable, Equatable {
             guard case .string(let pass)? = fields["pass"], case .string(let fail)? = fields["fail"] else {
                 throw problem("pass", "[\(section)] needs `pass` and `fail` feedback strings", section: section)
             }
-            checks.append((document.line(of: "metric", in: section),
-                           Check(name: checkName, metric: metric, comparator: comparator, threshold: threshold, points: points,
-                                 passFeedback: pass, failFeedback: fail)))
+            checks.append(
+                (
+                    document.line(of: "metric", in: section),
+                    Check(
+                        name: checkName, metric: metric, comparator: comparator, threshold: threshold, points: points,
+                        passFeedback: pass, failFeedback: fail)
+                ))
         }
         let chunks: Int? = root["chunks"] == nil ? nil : try integer("chunks", 1...1000)
-        let exercise = Exercise(id: name, number: number, slug: String(name[name.index(after: dash)...]), title: try string("title"),
-                                module: try integer("module", 1...99), brief: try string("brief"), methods: methods, chunks: chunks,
-                                passMark: try integer("pass_mark", 1...100_000), checks: checks.sorted { $0.line < $1.line }.map(\.check),
-                                directory: directory, digest: digest)
+        let exercise = Exercise(
+            id: name, number: number, slug: String(name[name.index(after: dash)...]), title: try string("title"),
+            module: try integer("module", 1...99), brief: try string("brief"), methods: methods, chunks: chunks,
+            passMark: try integer("pass_mark", 1...100_000), checks: checks.sorted { $0.line < $1.line }.map(\.check),
+            directory: directory, digest: digest)
         guard exercise.passMark <= exercise.maxScore else {
             throw problem("pass_mark", "`pass_mark` is \(exercise.passMark) but the checks give at most \(exercise.maxScore) points")
         }
@@ -188,14 +199,18 @@ public struct Exercise: Sendable, Equatable {
         let byNumber = loaded.filter { Int(reference) == $0.number }
         if byNumber.count == 1 { return byNumber[0] }
         if byNumber.count > 1 {
-            throw CourseProblem(file: reference, line: nil, message: "exercise number \(reference) is ambiguous: \(byNumber.map(\.id).joined(separator: ", ")); use the folder name or the slug")
+            throw CourseProblem(
+                file: reference, line: nil,
+                message: "exercise number \(reference) is ambiguous: \(byNumber.map(\.id).joined(separator: ", ")); use the folder name or the slug")
         }
         if let broken = candidates.first(where: { if case .failure(let p) = $0 { return p.file.contains("/\(reference)") } else { return false } }),
-           case .failure(let problem) = broken {
+            case .failure(let problem) = broken
+        {
             throw problem
         }
         let known = candidates.compactMap { try? $0.get().id }
-        throw CourseProblem(file: reference, line: nil,
-                            message: "no exercise \"\(reference)\"; choose one of \(known.joined(separator: ", ")) (or its number or slug)")
+        throw CourseProblem(
+            file: reference, line: nil,
+            message: "no exercise \"\(reference)\"; choose one of \(known.joined(separator: ", ")) (or its number or slug)")
     }
 }

@@ -66,8 +66,10 @@ public struct LearnerRecord: Equatable, Sendable {
     /// Module number → ids of exercises (`NN-slug`) with at least one passing run.
     public var exercisesPassed: [Int: Set<String>]
 
-    public init(lessonsRead: Set<String> = [], bestQuiz: [String: QuizScore] = [:], quizAttempts: [String: Int] = [:],
-                exercisesPassed: [Int: Set<String>] = [:]) {
+    public init(
+        lessonsRead: Set<String> = [], bestQuiz: [String: QuizScore] = [:], quizAttempts: [String: Int] = [:],
+        exercisesPassed: [Int: Set<String>] = [:]
+    ) {
         self.lessonsRead = lessonsRead
         self.bestQuiz = bestQuiz
         self.quizAttempts = quizAttempts

@@ -80,7 +80,11 @@ public enum LessonLoader {
                 break loop
             case .error:
                 let byte = body[body.startIndex + offset]
-                throw CourseProblem(file: file, line: line, message: "not valid UTF-8: byte 0x\(String(byte, radix: 16, uppercase: true)) at byte offset \(offset + (bytes.count - body.count)) cannot start or continue a character; save the file as UTF-8")
+                throw CourseProblem(
+                    file: file, line: line,
+                    message:
+                        "not valid UTF-8: byte 0x\(String(byte, radix: 16, uppercase: true)) at byte offset \(offset + (bytes.count - body.count)) cannot start or continue a character; save the file as UTF-8"
+                )
             }
         }
         throw CourseProblem(file: file, line: nil, message: "not valid UTF-8; save the file as UTF-8")
@@ -91,10 +95,15 @@ public enum LessonLoader {
         let text = rawText.replacingOccurrences(of: "\r\n", with: "\n")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard let first = lines.first, first.trimming(" ") == "+++" else {
-            throw CourseProblem(file: file, line: 1, message: "a lesson starts with TOML front matter between two lines of +++ (id, title, duration, objectives); the first line is `\(lines.first.map { String($0.prefix(40)) } ?? "")`")
+            throw CourseProblem(
+                file: file, line: 1,
+                message:
+                    "a lesson starts with TOML front matter between two lines of +++ (id, title, duration, objectives); the first line is `\(lines.first.map { String($0.prefix(40)) } ?? "")`"
+            )
         }
         guard let close = lines.indices.dropFirst().first(where: { lines[$0].trimming(" ") == "+++" }) else {
-            throw CourseProblem(file: file, line: 1, message: "the front matter opened by +++ on line 1 is never closed: add a line with only +++ after the TOML")
+            throw CourseProblem(
+                file: file, line: 1, message: "the front matter opened by +++ on line 1 is never closed: add a line with only +++ after the TOML")
         }
         let frontMatter = try parseFrontMatter(lines[1..<close].joined(separator: "\n"), file: file)
         let body = lines[(close + 1)...].joined(separator: "\n")
@@ -108,8 +117,9 @@ public enum LessonLoader {
         let blocks = walker.transform(extended)
         problems += walker.problems
         problems.sort { ($0.line ?? 0) < ($1.line ?? 0) }
-        return Lesson(number: number, slug: slug, file: file, frontMatter: frontMatter, blocks: blocks,
-                      questions: walker.questions, problems: problems)
+        return Lesson(
+            number: number, slug: slug, file: file, frontMatter: frontMatter, blocks: blocks,
+            questions: walker.questions, problems: problems)
     }
 
     static func parseFrontMatter(_ toml: String, file: String) throws(CourseProblem) -> FrontMatter {
@@ -179,7 +189,10 @@ struct QuizWalker {
                 return Block(.callout(.warning, [note]), line: block.line)
             }
             if let earlier = idLines[question.id] {
-                problems.append(CourseProblem(file: file, line: block.line, message: "duplicate quiz id `\(question.id)`: already used on line \(earlier); ids must be unique in a module"))
+                problems.append(
+                    CourseProblem(
+                        file: file, line: block.line,
+                        message: "duplicate quiz id `\(question.id)`: already used on line \(earlier); ids must be unique in a module"))
             }
             idLines[question.id] = block.line
             questions.append(question)
@@ -214,7 +227,11 @@ public enum BoundedFile {
             throw CourseProblem(file: displayPath, line: nil, message: "not a regular file; a \(what) must be a plain text file")
         }
         guard Int(info.st_size) <= limit else {
-            throw CourseProblem(file: displayPath, line: nil, message: "file is \(info.st_size) bytes; a \(what) may be at most \(limit) bytes (\(limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB")): split it up")
+            throw CourseProblem(
+                file: displayPath, line: nil,
+                message:
+                    "file is \(info.st_size) bytes; a \(what) may be at most \(limit) bytes (\(limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB")): split it up"
+            )
         }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CourseProblem(file: displayPath, line: nil, message: "cannot open \(what) for reading")

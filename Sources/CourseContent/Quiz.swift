@@ -50,8 +50,9 @@ public struct QuizQuestion: Equatable, Sendable {
     public func card(number: Int) -> QuestionCard {
         var hint = kind.hint
         if kind == .numeric, let unit { hint += ", in \(unit)" }
-        return QuestionCard(number: number, hint: hint, prompt: CmarkParser.parseInlines(prompt),
-                            choices: choices.map(CmarkParser.parseInlines))
+        return QuestionCard(
+            number: number, hint: hint, prompt: CmarkParser.parseInlines(prompt),
+            choices: choices.map(CmarkParser.parseInlines))
     }
 }
 
@@ -61,15 +62,19 @@ enum QuizParser {
 
     /// `fenceLine` is the file line of the opening ``` fence; the TOML starts on the next line.
     /// Returns the question, or nil with every problem found appended to `problems`.
-    static func parse(_ toml: String, fenceLine: Int, section: String, file: String,
-                      problems: inout [CourseProblem]) -> QuizQuestion? {
+    static func parse(
+        _ toml: String, fenceLine: Int, section: String, file: String,
+        problems: inout [CourseProblem]
+    ) -> QuizQuestion? {
         let start = problems.count
         let document: TOMLDocument
         do {
             document = try TOMLDocument(parsing: toml)
         } catch {
-            problems.append(CourseProblem(file: file, line: fenceLine + error.line,
-                                          message: "quiz block is not valid TOML: \(error.message) (column \(error.column))"))
+            problems.append(
+                CourseProblem(
+                    file: file, line: fenceLine + error.line,
+                    message: "quiz block is not valid TOML: \(error.message) (column \(error.column))"))
             return nil
         }
         let root = document.root
@@ -225,7 +230,10 @@ enum QuizParser {
                     } else if hasChoices, let n = Int(key), (1...max(choices.count, 1)).contains(n) {
                         feedback[n - 1] = message
                     } else {
-                        let allowed = kind == .truefalse ? "\"true\" or \"false\"" : hasChoices ? "a choice number from 1 to \(choices.count)" : "nothing: \(kind.rawValue) questions take no per-choice feedback"
+                        let allowed =
+                            kind == .truefalse
+                            ? "\"true\" or \"false\""
+                            : hasChoices ? "a choice number from 1 to \(choices.count)" : "nothing: \(kind.rawValue) questions take no per-choice feedback"
                         fail(key, "feedback key `\(key)` must be \(allowed)", section: "feedback")
                     }
                 }
@@ -235,8 +243,9 @@ enum QuizParser {
         }
 
         guard problems.count == start, let id, let prompt, let explain, let answer else { return nil }
-        return QuizQuestion(id: id, kind: kind, prompt: prompt, choices: choices, answer: answer, unit: unit,
-                            explain: explain, feedback: feedback, line: fenceLine, section: section)
+        return QuizQuestion(
+            id: id, kind: kind, prompt: prompt, choices: choices, answer: answer, unit: unit,
+            explain: explain, feedback: feedback, line: fenceLine, section: section)
     }
 
     static func isSlug(_ s: String) -> Bool {

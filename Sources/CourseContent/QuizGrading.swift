@@ -90,7 +90,8 @@ extension QuizQuestion {
                 return fail("“\(trimmed)”: write the decimal point as a dot, e.g. \(text.replacingOccurrences(of: ",", with: ".")).")
             }
             guard let value = Double(text), value.isFinite,
-                  text.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.eE".contains($0)) }) else {
+                text.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.eE".contains($0)) })
+            else {
                 return fail("“\(trimmed)” is not a number: \(answerHint).")
             }
             return .success(.number(value))
@@ -132,9 +133,10 @@ extension QuizQuestion {
         case (.choice(let right), .choice(let chosen)):
             return QuizGrade(correct: right == chosen, feedback: feedback[chosen].map { [$0] } ?? [])
         case (.choices(let right), .choices(let chosen)):
-            return QuizGrade(correct: right == chosen, missed: right.subtracting(chosen).sorted(),
-                             wronglySelected: chosen.subtracting(right).sorted(),
-                             feedback: chosen.sorted().compactMap { feedback[$0] })
+            return QuizGrade(
+                correct: right == chosen, missed: right.subtracting(chosen).sorted(),
+                wronglySelected: chosen.subtracting(right).sorted(),
+                feedback: chosen.sorted().compactMap { feedback[$0] })
         case (.truth(let right), .truth(let chosen)):
             return QuizGrade(correct: right == chosen, feedback: feedback[chosen ? 1 : 0].map { [$0] } ?? [])
         case (.number(let right, let tolerance), .number(let given)):

@@ -121,7 +121,7 @@ enum TOMLHeaderGuard {
         let chars = Array(text.unicodeScalars)
         var i = 0
         var line = 1
-        var lineStart = true   // only whitespace so far on this line
+        var lineStart = true  // only whitespace so far on this line
         var open: [Unicode.Scalar] = []  // brackets opened inside a value
         func isKeyStart(_ c: Unicode.Scalar) -> Bool {
             ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "_" || c == "-" || c == "\"" || c == "'"
@@ -175,8 +175,9 @@ enum TOMLHeaderGuard {
                     throw TOMLSyntaxError(line: line, column: j - i + 1, message: "a table header starts with a key on the same line, e.g. [feedback]")
                 }
                 if chars[j] != "]" && !isKeyStart(chars[j]) {
-                    throw TOMLSyntaxError(line: line, column: j - i + 1,
-                                          message: "a table header starts with a key (letters, digits, _ or -, or a quoted string), saw '\(chars[j])'")
+                    throw TOMLSyntaxError(
+                        line: line, column: j - i + 1,
+                        message: "a table header starts with a key (letters, digits, _ or -, or a quoted string), saw '\(chars[j])'")
                 }
                 lineStart = false
                 i = j
@@ -187,8 +188,9 @@ enum TOMLHeaderGuard {
             case "]", "}":
                 let expected: Unicode.Scalar = c == "]" ? "[" : "{"
                 if let last = open.last, last != expected {
-                    throw TOMLSyntaxError(line: line, column: 1,
-                                          message: "'\(c)' closes a '\(last)': close arrays with ] and inline tables with }")
+                    throw TOMLSyntaxError(
+                        line: line, column: 1,
+                        message: "'\(c)' closes a '\(last)': close arrays with ] and inline tables with }")
                 }
                 if !open.isEmpty { open.removeLast() }
                 lineStart = false

@@ -42,10 +42,11 @@ public struct ProgressReport: Equatable, Sendable, Encodable {
             let best = record.bestQuiz[lesson.id]
             let passed = lesson.questions.isEmpty || (best.map { $0.fraction >= Self.passMark - 1e-9 } ?? false)
             let read = record.lessonsRead.contains(lesson.id)
-            return Module(number: lesson.number, id: lesson.id, title: lesson.title, read: read,
-                          questions: lesson.questions.count, quizBest: best, quizAttempts: record.quizAttempts[lesson.id] ?? 0,
-                          quizPassed: passed && !lesson.questions.isEmpty,
-                          exercisesPassed: (record.exercisesPassed[lesson.number] ?? []).sorted(), complete: read && passed)
+            return Module(
+                number: lesson.number, id: lesson.id, title: lesson.title, read: read,
+                questions: lesson.questions.count, quizBest: best, quizAttempts: record.quizAttempts[lesson.id] ?? 0,
+                quizPassed: passed && !lesson.questions.isEmpty,
+                exercisesPassed: (record.exercisesPassed[lesson.number] ?? []).sorted(), complete: read && passed)
         }
         steps = modules.reduce(0) { $0 + 1 + ($1.questions > 0 ? 1 : 0) }
         stepsDone = modules.reduce(0) { $0 + ($1.read ? 1 : 0) + ($1.quizPassed ? 1 : 0) }
@@ -54,8 +55,9 @@ public struct ProgressReport: Equatable, Sendable, Encodable {
             if !module.read {
                 next = Step(command: "quantlab read \(module.number)", text: "read “\(module.title)”")
             } else {
-                next = Step(command: "quantlab quiz \(module.number)",
-                            text: "take the quiz of “\(module.title)” (passed from \(Int(Self.passMark * 100))%)")
+                next = Step(
+                    command: "quantlab quiz \(module.number)",
+                    text: "take the quiz of “\(module.title)” (passed from \(Int(Self.passMark * 100))%)")
             }
         } else {
             next = Step(command: nil, text: "Every module is read and its quiz passed. Retake a quiz to improve your best score.")
@@ -73,17 +75,27 @@ public struct ProgressReport: Equatable, Sendable, Encodable {
             } else {
                 quiz = "not taken"
             }
-            return [[.text(String(m.number))], [.text(m.title)], [.text(m.read ? "✓" : "·")], [.text(quiz)],
-                    [.text(m.exercisesPassed.isEmpty ? "–" : String(m.exercisesPassed.count))]]
+            return [
+                [.text(String(m.number))], [.text(m.title)], [.text(m.read ? "✓" : "·")], [.text(quiz)],
+                [.text(m.exercisesPassed.isEmpty ? "–" : String(m.exercisesPassed.count))],
+            ]
         }
-        return Block(.table(TableBlock(header: [[.text("#")], [.text("Module")], [.text("Read")], [.text("Best quiz")], [.text("Exercises")]],
-                                       alignments: [.right, .left, .center, .left, .right], rows: rows)), line: 1)
+        return Block(
+            .table(
+                TableBlock(
+                    header: [[.text("#")], [.text("Module")], [.text("Read")], [.text("Best quiz")], [.text("Exercises")]],
+                    alignments: [.right, .left, .center, .left, .right], rows: rows)), line: 1)
     }
 
     /// Overall completion and the next step.
     public var footer: [Block] {
-        var blocks = [Block(.paragraph([.strong([.text("Overall:")]),
-                                        .text(" \(stepsDone) of \(steps) steps done (\(percent)%) \(ProgressBar.bar(Double(percent) / 100))")]), line: 1)]
+        var blocks = [
+            Block(
+                .paragraph([
+                    .strong([.text("Overall:")]),
+                    .text(" \(stepsDone) of \(steps) steps done (\(percent)%) \(ProgressBar.bar(Double(percent) / 100))"),
+                ]), line: 1)
+        ]
         if let command = next.command {
             blocks.append(Block(.paragraph([.strong([.text("Next:")]), .text(" "), .code(command), .text(" — \(next.text).")]), line: 1))
         } else {

@@ -62,9 +62,12 @@ public struct QuizSession {
         let questions = self.questions
         var intro = "Quiz: \(lesson.title) (module \(lesson.number)), \(questions.count) question\(questions.count == 1 ? "" : "s")"
         if let seed { intro += ", shuffled with seed \(seed)" }
-        write(serialize([StyledLine(intro, TextStyle(bold: true)),
-                         StyledLine("Answer each question and press Enter. Ctrl-D or Ctrl-C quits; an unfinished attempt is not recorded.", Self.mutedStyle),
-                         StyledLine()]))
+        write(
+            serialize([
+                StyledLine(intro, TextStyle(bold: true)),
+                StyledLine("Answer each question and press Enter. Ctrl-D or Ctrl-C quits; an unfinished attempt is not recorded.", Self.mutedStyle),
+                StyledLine(),
+            ]))
         var answers: [QuizAttempt.Answer] = []
         for (position, question) in questions.enumerated() {
             write(serialize(renderer.question(question.card(number: position + 1), width: renderer.width)))
@@ -86,8 +89,10 @@ public struct QuizSession {
             answers.append(QuizAttempt.Answer(questionID: question.id, answer: response.canonical, correct: grade.correct))
             write(serialize(verdict(for: question, grade: grade) + [StyledLine()]))
         }
-        return .completed(QuizAttempt(lessonID: lesson.id, module: lesson.number, startedAt: started, finishedAt: now(),
-                                      seed: seed, answers: answers, maxScore: questions.count))
+        return .completed(
+            QuizAttempt(
+                lessonID: lesson.id, module: lesson.number, startedAt: started, finishedAt: now(),
+                seed: seed, answers: answers, maxScore: questions.count))
     }
 
     /// Right or wrong, the feedback the answer triggered, and the explanation.
@@ -100,7 +105,9 @@ public struct QuizSession {
             if !grade.missed.isEmpty || !grade.wronglySelected.isEmpty {
                 var parts: [String] = []
                 if !grade.missed.isEmpty { parts.append("missed \(grade.missed.map(MarkdownRenderer.choiceLabel).joined(separator: ", "))") }
-                if !grade.wronglySelected.isEmpty { parts.append("should not have chosen \(grade.wronglySelected.map(MarkdownRenderer.choiceLabel).joined(separator: ", "))") }
+                if !grade.wronglySelected.isEmpty {
+                    parts.append("should not have chosen \(grade.wronglySelected.map(MarkdownRenderer.choiceLabel).joined(separator: ", "))")
+                }
                 head.append(Span(" You " + parts.joined(separator: " and ") + "."))
             }
             lines += TextWrapper.wrap(head, width: renderer.width)

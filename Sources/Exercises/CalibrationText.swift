@@ -6,8 +6,10 @@ import Quantizers
 /// (256-token chunks, as `quantlab imatrix` collects it by default) and the windows GPTQ and AWQ
 /// draw. The text is read and tokenized only when the recipe needs either.
 public enum CalibrationText {
-    public static func inputs(for recipe: QuantizationRecipe, path: String, model: LlamaModel, tokenizer: Tokenizer,
-                              threads: Int) throws -> (importance: [String: [Float]]?, calibration: CalibrationSet?) {
+    public static func inputs(
+        for recipe: QuantizationRecipe, path: String, model: LlamaModel, tokenizer: Tokenizer,
+        threads: Int
+    ) throws -> (importance: [String: [Float]]?, calibration: CalibrationSet?) {
         let windows = ModelQuantizer.calibrationSettings(recipe)
         guard recipe.importanceMatrix || windows != nil else { return (nil, nil) }
         let tokens = tokenizer.encode(try BoundedFile.readText(path: path), addSpecial: true)

@@ -13,8 +13,10 @@ public enum CourseVerification {
     }
 
     /// `run` wraps each exercise run, given a label (the command shows a spinner around it).
-    public static func check(_ course: Course, skipRuns: Bool, cacheDirectory: String, threads: Int,
-                             around run: (String, () throws -> ExerciseReport) throws -> ExerciseReport = { try $1() }) -> Result {
+    public static func check(
+        _ course: Course, skipRuns: Bool, cacheDirectory: String, threads: Int,
+        around run: (String, () throws -> ExerciseReport) throws -> ExerciseReport = { try $1() }
+    ) -> Result {
         var report = CourseCheck.report(course)
         var ran: [String] = []
         let exercises = Exercise.all(in: course.root)
@@ -33,16 +35,25 @@ public enum CourseVerification {
                     let recipe = try ExerciseRunner.recipe(settings: settings, file: path, exercise: exercise)
                     guard !skipRuns else { continue }
                     let graded = try run("quantizing and evaluating for \(exercise.id)") {
-                        try ExerciseReport.run(exercise, recipe: recipe, settingsPath: path, courseRoot: course.root, cacheDirectory: cacheDirectory,
-                                               threads: threads, fresh: false)
+                        try ExerciseReport.run(
+                            exercise, recipe: recipe, settingsPath: path, courseRoot: course.root, cacheDirectory: cacheDirectory,
+                            threads: threads, fresh: false)
                     }
-                    ran.append("\(exercise.id)/\(name).toml: \(graded.grade.score)/\(graded.grade.maxScore)" + (graded.measurement.speed.map {
-                        String(format: " (decode %.2f× F16, timed, 95%% interval %.2f–%.2f×, %d pairs)", $0.comparison.speedup, $0.comparison.lower, $0.comparison.upper, $0.comparison.pairs)
-                    } ?? ""))
+                    ran.append(
+                        "\(exercise.id)/\(name).toml: \(graded.grade.score)/\(graded.grade.maxScore)"
+                            + (graded.measurement.speed.map {
+                                String(
+                                    format: " (decode %.2f× F16, timed, 95%% interval %.2f–%.2f×, %d pairs)", $0.comparison.speedup, $0.comparison.lower,
+                                    $0.comparison.upper, $0.comparison.pairs)
+                            } ?? ""))
                     if graded.passed != mustPass {
-                        report.add(CourseProblem(file: path, line: nil, message: mustPass
-                            ? "the solution must pass exercise \(exercise.id) but scores \(graded.grade.score) of \(graded.grade.maxScore) (pass mark \(exercise.passMark))"
-                            : "the starter must fail exercise \(exercise.id) but scores \(graded.grade.score) of \(graded.grade.maxScore) (pass mark \(exercise.passMark))"))
+                        report.add(
+                            CourseProblem(
+                                file: path, line: nil,
+                                message: mustPass
+                                    ? "the solution must pass exercise \(exercise.id) but scores \(graded.grade.score) of \(graded.grade.maxScore) (pass mark \(exercise.passMark))"
+                                    : "the starter must fail exercise \(exercise.id) but scores \(graded.grade.score) of \(graded.grade.maxScore) (pass mark \(exercise.passMark))"
+                            ))
                     }
                     // Timed checks: the target must sit well away from what was measured.
                     for problem in TimedCheckMargin.problems(exercise, role: name, file: path, measurement: graded.measurement) { report.add(problem) }
@@ -58,8 +69,10 @@ public enum CourseVerification {
             do {
                 let measured = try ReferencePoint.measure(courseRoot: course.root, cacheDirectory: cacheDirectory, threads: threads)
                 if ReferencePoint.load(courseRoot: course.root) != measured {
-                    report.add(CourseProblem(file: ReferencePoint.file(in: course.root).path, line: nil,
-                                             message: "missing or stale: it differs from what the engine measures now; run quantlab exercise references --write"))
+                    report.add(
+                        CourseProblem(
+                            file: ReferencePoint.file(in: course.root).path, line: nil,
+                            message: "missing or stale: it differs from what the engine measures now; run quantlab exercise references --write"))
                 }
             } catch {
                 report.add(CourseProblem(file: ReferencePoint.file(in: course.root).path, line: nil, message: "\(error)"))

@@ -32,8 +32,10 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
     /// A timed metric with a 95% interval in `intervals` passes when the interval clears the
     /// target, fails when it lies wholly on the wrong side, and otherwise is graded on its value
     /// (the geometric mean, the interval's centre) and marked inconclusive.
-    public init(exercise: Exercise, metrics: [Metric: Double], baseline: [Metric: Double],
-                intervals: [Metric: (lower: Double, upper: Double)] = [:]) {
+    public init(
+        exercise: Exercise, metrics: [Metric: Double], baseline: [Metric: Double],
+        intervals: [Metric: (lower: Double, upper: Double)] = [:]
+    ) {
         lines = exercise.checks.map { check in
             let value = metrics[check.metric] ?? .nan
             var passed = value.isFinite && check.passes(value)
@@ -41,8 +43,10 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
             let interval = intervals[check.metric]
             if let interval, value.isFinite {
                 let (lower, upper) = interval
-                switch check.comparator == .atLeast ? SpeedComparison.verdict(lower: lower, upper: upper, atLeast: check.threshold)
-                    : SpeedComparison.verdict(lower: lower, upper: upper, atMost: check.threshold) {
+                switch check.comparator == .atLeast
+                    ? SpeedComparison.verdict(lower: lower, upper: upper, atLeast: check.threshold)
+                    : SpeedComparison.verdict(lower: lower, upper: upper, atMost: check.threshold)
+                {
                 case .pass: passed = true
                 case .fail: passed = false
                 case .inconclusive: inconclusive = true
@@ -51,10 +55,11 @@ public struct ExerciseGrade: Sendable, Equatable, Codable {
             let feedback = (passed ? check.passFeedback : check.failFeedback)
                 .replacingOccurrences(of: "{value}", with: check.metric.format(value))
                 .replacingOccurrences(of: "{target}", with: check.metric.format(check.threshold))
-            return Line(check: check.name, metric: check.metric, baseline: baseline[check.metric] ?? .nan, value: value,
-                        comparator: check.comparator.rawValue, target: check.threshold, passed: passed,
-                        points: passed ? check.points : 0, maxPoints: check.points, feedback: feedback,
-                        inconclusive: inconclusive, lower: interval?.lower, upper: interval?.upper)
+            return Line(
+                check: check.name, metric: check.metric, baseline: baseline[check.metric] ?? .nan, value: value,
+                comparator: check.comparator.rawValue, target: check.threshold, passed: passed,
+                points: passed ? check.points : 0, maxPoints: check.points, feedback: feedback,
+                inconclusive: inconclusive, lower: interval?.lower, upper: interval?.upper)
         }
         score = lines.reduce(0) { $0 + $1.points }
         maxScore = exercise.maxScore

@@ -34,14 +34,16 @@ public struct ReferencePoint: Sendable, Equatable, Codable {
 
     /// Measures every configuration through the exercise runner (and its cache).
     public static func measure(courseRoot: URL, cacheDirectory: String, threads: Int) throws -> [ReferencePoint] {
-        let exercise = Exercise(id: "00-references", number: 0, slug: "references", title: "references", module: 0, brief: "",
-                                methods: QuantizationMethod.allCases, chunks: chunks, passMark: 1, checks: [],
-                                directory: courseRoot.appendingPathComponent("exercises"))
+        let exercise = Exercise(
+            id: "00-references", number: 0, slug: "references", title: "references", module: 0, brief: "",
+            methods: QuantizationMethod.allCases, chunks: chunks, passMark: 1, checks: [],
+            directory: courseRoot.appendingPathComponent("exercises"))
         return try configurations.map { label, settings in
             let recipe = try QuantizationSettings.parse(settings, file: label)
             let (m, _) = try ExerciseRunner.measure(exercise, recipe: recipe, courseRoot: courseRoot, cacheDirectory: cacheDirectory, threads: threads)
-            return ReferencePoint(label: label, settings: settings, blockBitsPerWeight: m.metrics[.blockBitsPerWeight] ?? .nan,
-                                  meanKLD: m.metrics[.meanKLD] ?? .nan, pplRatio: m.metrics[.pplRatio] ?? .nan)
+            return ReferencePoint(
+                label: label, settings: settings, blockBitsPerWeight: m.metrics[.blockBitsPerWeight] ?? .nan,
+                meanKLD: m.metrics[.meanKLD] ?? .nan, pplRatio: m.metrics[.pplRatio] ?? .nan)
         }
     }
 
@@ -52,12 +54,13 @@ public struct ReferencePoint: Sendable, Equatable, Codable {
 
     /// Indices of the points no other point beats on both bits and KL divergence.
     public static func frontier(_ points: [(bits: Double, kld: Double)]) -> Set<Int> {
-        Set(points.indices.filter { i in
-            !points.indices.contains { j in
-                j != i && points[j].bits <= points[i].bits && points[j].kld <= points[i].kld
-                    && (points[j].bits < points[i].bits || points[j].kld < points[i].kld)
-            }
-        })
+        Set(
+            points.indices.filter { i in
+                !points.indices.contains { j in
+                    j != i && points[j].bits <= points[i].bits && points[j].kld <= points[i].kld
+                        && (points[j].bits < points[i].bits || points[j].kld < points[i].kld)
+                }
+            })
     }
 }
 
@@ -69,9 +72,12 @@ public enum ExercisePlot {
     public static func render(references: [ReferencePoint], submission: (bits: Double, kld: Double), width: Int = 56, height: Int = 12) -> [String] {
         let all = references.map { (bits: $0.blockBitsPerWeight, kld: max($0.meanKLD, 1e-7)) } + [(bits: submission.bits, kld: max(submission.kld, 1e-7))]
         let frontier = ReferencePoint.frontier(Array(all.dropLast()))
-        let xs = all.map(\.bits), ys = all.map { log10($0.kld) }
-        let xMin = floor(xs.min()!) , xMax = ceil(xs.max()!)
-        let yMin = floor(ys.min()!), yMax = ceil(ys.max()!)
+        let xs = all.map(\.bits)
+        let ys = all.map { log10($0.kld) }
+        let xMin = floor(xs.min()!)
+        let xMax = ceil(xs.max()!)
+        let yMin = floor(ys.min()!)
+        let yMax = ceil(ys.max()!)
         var grid = Array(repeating: Array(repeating: Character(" "), count: width), count: height)
         func cell(_ bits: Double, _ kld: Double) -> (Int, Int) {
             let x = Int(((bits - xMin) / max(xMax - xMin, 1e-9) * Double(width - 1)).rounded())
@@ -91,15 +97,19 @@ public enum ExercisePlot {
             lines.append(label + " │" + String(cells))
         }
         lines.append(String(repeating: " ", count: 9) + "└" + String(repeating: "─", count: width))
-        let left = String(format: "%.0f", xMin), right = String(format: "%.0f bits", xMax)
+        let left = String(format: "%.0f", xMin)
+        let right = String(format: "%.0f bits", xMax)
         lines.append(String(repeating: " ", count: 10) + left + String(repeating: " ", count: max(1, width - left.count - right.count)) + right)
         let onFrontier = references.indices.filter { frontier.contains($0) }.map { references[$0].label }
         lines.append("★ yours   ◆ Pareto frontier (\(onFrontier.joined(separator: ", ")))   · other references")
         // Where the submission stands: the best reference with no more bits.
         if let better = references.filter({ $0.blockBitsPerWeight <= submission.bits + 1e-9 && $0.meanKLD < submission.kld })
-            .min(by: { $0.meanKLD < $1.meanKLD }) {
-            lines.append(String(format: "%@ reaches mean KLD %.6f with %.2f bits per weight: your settings are behind the frontier.",
-                                better.label, better.meanKLD, better.blockBitsPerWeight))
+            .min(by: { $0.meanKLD < $1.meanKLD })
+        {
+            lines.append(
+                String(
+                    format: "%@ reaches mean KLD %.6f with %.2f bits per weight: your settings are behind the frontier.",
+                    better.label, better.meanKLD, better.blockBitsPerWeight))
         } else {
             lines.append("No reference configuration is both smaller and more accurate: your settings are on the frontier.")
         }

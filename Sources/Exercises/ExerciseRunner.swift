@@ -28,10 +28,12 @@ public struct ExerciseMeasurement: Sendable, Equatable, Codable {
     public var speedSummary: String? {
         guard let s = speed else { return nil }
         let c = s.comparison
-        var text = String(format: "Decode speed, timed on this machine through one %@ block on %d thread (thread CPU time, %d alternating pairs): F16 %.1f tok/s, yours %.1f tok/s, %.2f× (95%% interval %.2f–%.2f×%@; wall clock %.2f×). Block matrices (q, k, v, o, gate, up, down): %@; %.0f MB against %.0f MB in F16.",
-                          s.block, s.threads, c.pairs, s.baselineTokensPerSecond, s.tokensPerSecond, c.speedup, c.lower, c.upper,
-                          c.converged ? "" : ", wider than ±5% after the 30-pair cap", c.wallSpeedup, s.formats.joined(separator: ", "),
-                          Double(s.bytes) / 1e6, Double(s.baselineBytes) / 1e6)
+        var text = String(
+            format:
+                "Decode speed, timed on this machine through one %@ block on %d thread (thread CPU time, %d alternating pairs): F16 %.1f tok/s, yours %.1f tok/s, %.2f× (95%% interval %.2f–%.2f×%@; wall clock %.2f×). Block matrices (q, k, v, o, gate, up, down): %@; %.0f MB against %.0f MB in F16.",
+            s.block, s.threads, c.pairs, s.baselineTokensPerSecond, s.tokensPerSecond, c.speedup, c.lower, c.upper,
+            c.converged ? "" : ", wider than ±5% after the 30-pair cap", c.wallSpeedup, s.formats.joined(separator: ", "),
+            Double(s.bytes) / 1e6, Double(s.baselineBytes) / 1e6)
         for note in s.notes { text += " " + note }
         return text
     }
@@ -55,8 +57,10 @@ public enum ExerciseRunner {
     /// speed metrics compare with the same weights in F16).
     public static var baseline: [Metric: Double] {
         let f16 = MemoryProjection.project(QuantizationRecipe(method: .keep), onto: .llama2_7B)
-        return [.pplRatio: 1, .meanKLD: 0, .sameTop: 100, .bitsPerWeight: 32, .blockBitsPerWeight: 32,
-                .llama2_7bGB: Double(f16.bytes) / 1e9, .outlierColumns: 0, .decodeSpeedupEstimate: 1, .decodeSpeedup: 1]
+        return [
+            .pplRatio: 1, .meanKLD: 0, .sameTop: 100, .bitsPerWeight: 32, .blockBitsPerWeight: 32,
+            .llama2_7bGB: Double(f16.bytes) / 1e9, .outlierColumns: 0, .decodeSpeedupEstimate: 1, .decodeSpeedup: 1,
+        ]
     }
 
     /// Whether grading the exercise needs the measured decode speed.
@@ -68,9 +72,11 @@ public enum ExerciseRunner {
     /// (unless `fresh`). Decode speed is measured when `measureSpeed` is set or the rubric
     /// grades it; a cached result without it is then recomputed. Returns the measurement and
     /// whether it came from the cache.
-    public static func measure(_ exercise: Exercise, recipe: QuantizationRecipe, courseRoot: URL, cacheDirectory: String,
-                               fresh: Bool = false, measureSpeed: Bool = false, speedTrial: BlockDecodeSpeed.Trial = .standard,
-                               modelDigest knownDigest: String? = nil, threads: Int) throws -> (ExerciseMeasurement, cached: Bool) {
+    public static func measure(
+        _ exercise: Exercise, recipe: QuantizationRecipe, courseRoot: URL, cacheDirectory: String,
+        fresh: Bool = false, measureSpeed: Bool = false, speedTrial: BlockDecodeSpeed.Trial = .standard,
+        modelDigest knownDigest: String? = nil, threads: Int
+    ) throws -> (ExerciseMeasurement, cached: Bool) {
         let measureSpeed = measureSpeed || needsMeasuredSpeed(exercise)
         let modelPath = courseRoot.appendingPathComponent(ReferenceModel.relativePath).path
         let textPath = courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path
@@ -81,16 +87,21 @@ public enum ExerciseRunner {
         let key = key(recipe: recipe, modelDigest: modelDigest, textDigest: SHA256.hex(Array(text.utf8)), chunks: exercise.chunks)
         let cacheFile = URL(fileURLWithPath: cacheDirectory).appendingPathComponent("exercise-\(key).json")
         if !fresh, let data = try? Data(contentsOf: cacheFile), let cached = try? JSON.decoder.decode(ExerciseMeasurement.self, from: data),
-           cached.speed != nil || !measureSpeed {
+            cached.speed != nil || !measureSpeed
+        {
             return (cached, true)
         }
 
         let setup = try ModelMeasurement.setup(file: file, text: text, textPath: textPath, chunks: exercise.chunks)
-        let outcome = try ModelMeasurement.quantize(recipe, setup, calibrationPath: courseRoot.appendingPathComponent(ReferenceModel.calibrationTextPath).path,
-                                                    threads: threads)
-        let divergence = try ModelMeasurement.divergence(outcome.model, base: setup.model, baseDigest: modelDigest, plan: setup.plan,
-                                                         cacheDirectory: cacheDirectory, threads: threads).statistics
-        let base = setup.model, seconds = outcome.seconds
+        let outcome = try ModelMeasurement.quantize(
+            recipe, setup, calibrationPath: courseRoot.appendingPathComponent(ReferenceModel.calibrationTextPath).path,
+            threads: threads)
+        let divergence = try ModelMeasurement.divergence(
+            outcome.model, base: setup.model, baseDigest: modelDigest, plan: setup.plan,
+            cacheDirectory: cacheDirectory, threads: threads
+        ).statistics
+        let base = setup.model
+        let seconds = outcome.seconds
         let blocks = outcome.memory.rows.filter { $0.tensor.hasPrefix("blk.") && !$0.tensor.hasSuffix("_norm.weight") }
         var metrics: [Metric: Double] = [
             .pplRatio: divergence.perplexityRatio,
@@ -123,8 +134,9 @@ public enum ExerciseRunner {
             speed = try BlockDecodeSpeed.measure(recipe, trial: speedTrial, threads: threads)
             metrics[.decodeSpeedup] = speed?.comparison.speedup
         }
-        let measurement = ExerciseMeasurement(metrics: metrics, quantizationSeconds: seconds, evaluatedTokens: divergence.tokens,
-                                              calibrationTokens: outcome.calibrated?.calibrationTokens, layers: outcome.calibrated?.layers, speed: speed)
+        let measurement = ExerciseMeasurement(
+            metrics: metrics, quantizationSeconds: seconds, evaluatedTokens: divergence.tokens,
+            calibrationTokens: outcome.calibrated?.calibrationTokens, layers: outcome.calibrated?.layers, speed: speed)
         try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         if let data = try? JSON.compact.encode(measurement) { try? data.write(to: cacheFile, options: .atomic) }
         return (measurement, false)
@@ -135,8 +147,9 @@ public enum ExerciseRunner {
     /// evaluation in `cacheDirectory`, so that parallel graders do not all compute them.
     public static func warmBaseline(_ exercise: Exercise, courseRoot: URL, cacheDirectory: String, modelDigest: String, threads: Int) throws {
         let textPath = courseRoot.appendingPathComponent(ReferenceModel.evaluationTextPath).path
-        let setup = try ModelMeasurement.setup(modelPath: courseRoot.appendingPathComponent(ReferenceModel.relativePath).path,
-                                               text: try BoundedFile.readText(path: textPath), textPath: textPath, chunks: exercise.chunks)
+        let setup = try ModelMeasurement.setup(
+            modelPath: courseRoot.appendingPathComponent(ReferenceModel.relativePath).path,
+            text: try BoundedFile.readText(path: textPath), textPath: textPath, chunks: exercise.chunks)
         _ = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: setup.model, baseHash: modelDigest, plan: setup.plan, threads: threads)
     }
 
@@ -161,12 +174,17 @@ public enum ExerciseRunner {
     public static func recipe(settings text: String, file: String, exercise: Exercise) throws(CourseProblem) -> QuantizationRecipe {
         let (recipe, evaluation) = try QuantizationSettings.parseWithEvaluation(text, file: file)
         guard evaluation.isEmpty else {
-            throw CourseProblem(file: file, line: evaluation.line,
-                                message: "exercise \(exercise.id) fixes its own evaluation (\(exercise.chunks.map { "\($0) chunks" } ?? "every chunk") of 256 tokens) so that every submission is graded alike; remove the [evaluation] table (it applies to quantlab eval and quantize)")
+            throw CourseProblem(
+                file: file, line: evaluation.line,
+                message:
+                    "exercise \(exercise.id) fixes its own evaluation (\(exercise.chunks.map { "\($0) chunks" } ?? "every chunk") of 256 tokens) so that every submission is graded alike; remove the [evaluation] table (it applies to quantlab eval and quantize)"
+            )
         }
         guard let method = QuantizationSettings.method(of: recipe), exercise.methods.contains(method) else {
             let used = QuantizationSettings.method(of: recipe).map { "\"\($0)\"" } ?? "no method"
-            throw CourseProblem(file: file, line: 1, message: "exercise \(exercise.id) allows method \(QuantizationSettings.quoted(exercise.methods.map(\.rawValue))), not \(used)")
+            throw CourseProblem(
+                file: file, line: 1,
+                message: "exercise \(exercise.id) allows method \(QuantizationSettings.quoted(exercise.methods.map(\.rawValue))), not \(used)")
         }
         return recipe
     }

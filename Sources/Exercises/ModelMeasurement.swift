@@ -31,8 +31,9 @@ public enum ModelMeasurement {
         let tokens = tokenizer.encode(text, addSpecial: true)
         let plan: EvaluationPlan
         do {
-            plan = try EvaluationPlan(tokens: tokens, contextLength: contextLength ?? min(256, model.config.contextLength), maximumChunks: chunks,
-                                      bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: model.config.contextLength)
+            plan = try EvaluationPlan(
+                tokens: tokens, contextLength: contextLength ?? min(256, model.config.contextLength), maximumChunks: chunks,
+                bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: model.config.contextLength)
         } catch {
             throw CourseProblem(file: textPath, line: nil, message: "\(error)")
         }
@@ -52,17 +53,21 @@ public enum ModelMeasurement {
     /// when the recipe needs it (an importance matrix, GPTQ or AWQ windows).
     public static func quantize(_ recipe: QuantizationRecipe, _ setup: Setup, calibrationPath: String, threads: Int) throws -> Quantized {
         let start = DispatchTime.now().uptimeNanoseconds
-        let (importance, calibration) = try CalibrationText.inputs(for: recipe, path: calibrationPath, model: setup.model, tokenizer: setup.tokenizer,
-                                                                   threads: threads)
+        let (importance, calibration) = try CalibrationText.inputs(
+            for: recipe, path: calibrationPath, model: setup.model, tokenizer: setup.tokenizer,
+            threads: threads)
         let outcome = try ModelQuantizer.quantize(recipe, setup.file, base: setup.model, importance: importance, calibration: calibration, threads: threads)
-        return Quantized(model: outcome.model, memory: outcome.memory, calibrated: outcome.calibrated,
-                         seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        return Quantized(
+            model: outcome.model, memory: outcome.memory, calibrated: outcome.calibrated,
+            seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
     /// `model` against the base model's log-probabilities on the setup's plan, computed once and
     /// cached in `cacheDirectory` (keyed by `baseDigest` and the tokens).
-    public static func divergence(_ model: LlamaModel, base: LlamaModel, baseDigest: String, plan: EvaluationPlan, cacheDirectory: String,
-                                  threads: Int) throws -> (statistics: DivergenceStatistics, baseCached: Bool) {
+    public static func divergence(
+        _ model: LlamaModel, base: LlamaModel, baseDigest: String, plan: EvaluationPlan, cacheDirectory: String,
+        threads: Int
+    ) throws -> (statistics: DivergenceStatistics, baseCached: Bool) {
         let (baseLogProbs, cached) = try BaseLogitsCache(directory: cacheDirectory).logProbs(base: base, baseHash: baseDigest, plan: plan, threads: threads)
         return (try Evaluation.divergence(model: model, baseLogProbs: baseLogProbs, plan: plan, threads: threads), cached)
     }

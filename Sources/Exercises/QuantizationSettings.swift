@@ -88,8 +88,12 @@ public enum QuantizationSettings {
         for key in root.keys.sorted() where !["method", "overrides", "evaluation"].contains(key) && !allowed.contains(key) {
             var message = "unknown key `\(key)` for method \"\(method)\""
             if let guess = Suggestions.closest(to: key, in: allowed + ["overrides", "evaluation"]) { message += "; did you mean `\(guess)`?" }
-            throw problem(key, message + (allowed.isEmpty ? " (this method takes no settings; only [overrides] and [evaluation])"
-                                                          : " (allowed: \(allowed.joined(separator: ", ")), overrides, evaluation)"))
+            throw problem(
+                key,
+                message
+                    + (allowed.isEmpty
+                        ? " (this method takes no settings; only [overrides] and [evaluation])"
+                        : " (allowed: \(allowed.joined(separator: ", ")), overrides, evaluation)"))
         }
         var evaluation = EvaluationOptions()
         if let node = root["evaluation"] {
@@ -102,9 +106,11 @@ public enum QuantizationSettings {
                 if let guess = Suggestions.closest(to: key, in: evaluationKeys) { message += "; did you mean `\(guess)`?" }
                 throw CourseProblem(file: file, line: document.line(of: key, in: "evaluation"), message: message + " (allowed: chunks, context)")
             }
-            let reader = Reader(root: table, problem: { key, message in
-                CourseProblem(file: file, line: document.line(of: key, in: "evaluation"), message: "[evaluation] " + message)
-            })
+            let reader = Reader(
+                root: table,
+                problem: { key, message in
+                    CourseProblem(file: file, line: document.line(of: key, in: "evaluation"), message: "[evaluation] " + message)
+                })
             if table["chunks"] != nil { evaluation.chunks = try reader.integer("chunks", default: 0, range: 1...1000, defaultText: "all") }
             if table["context"] != nil { evaluation.context = try reader.integer("context", default: 256, range: 8...4096) }
         }
@@ -128,20 +134,23 @@ public enum QuantizationSettings {
             }
             let actOrder = try values.bool("act_order", default: false)
             let staticGroups = try values.bool("static_groups", default: false)
-            recipeMethod = .gptq(GPTQRecipe(
-                matrix: GPTQSettings(bits: bits, groupSize: try values.groupSize("group_size", default: 128), actOrder: actOrder,
-                                     staticGroups: staticGroups, symmetric: try values.bool("sym", default: true), dampPercent: damp),
-                trueSequential: try values.bool("true_sequential", default: true),
-                calibration: try values.calibration()))
+            recipeMethod = .gptq(
+                GPTQRecipe(
+                    matrix: GPTQSettings(
+                        bits: bits, groupSize: try values.groupSize("group_size", default: 128), actOrder: actOrder,
+                        staticGroups: staticGroups, symmetric: try values.bool("sym", default: true), dampPercent: damp),
+                    trueSequential: try values.bool("true_sequential", default: true),
+                    calibration: try values.calibration()))
         case .awq:
-            recipeMethod = .awq(AWQSettings(
-                bits: try values.integer("w_bit", default: 4, range: 2...8),
-                groupSize: try values.groupSize("q_group_size", default: 128),
-                zeroPoint: try values.bool("zero_point", default: true),
-                grid: try values.integer("n_grid", default: 20, range: 1...100),
-                duoScaling: try values.bool("duo_scaling", default: true),
-                clip: try values.bool("clip", default: true),
-                calibration: try values.calibration(defaults: AWQSettings.defaultCalibration)))
+            recipeMethod = .awq(
+                AWQSettings(
+                    bits: try values.integer("w_bit", default: 4, range: 2...8),
+                    groupSize: try values.groupSize("q_group_size", default: 128),
+                    zeroPoint: try values.bool("zero_point", default: true),
+                    grid: try values.integer("n_grid", default: 20, range: 1...100),
+                    duoScaling: try values.bool("duo_scaling", default: true),
+                    clip: try values.bool("clip", default: true),
+                    calibration: try values.calibration(defaults: AWQSettings.defaultCalibration)))
         case .bnbInt8:
             let threshold = try values.number("threshold", default: 6.0, range: 0...1000)
             recipeMethod = .int8(perRow: true)
@@ -162,12 +171,16 @@ public enum QuantizationSettings {
             let presets = LlamaQuantize.Preset.allCases.map(\.rawValue)
             switch (root["type"] != nil, root["preset"] != nil) {
             case (false, false):
-                throw CourseProblem(file: file, line: 1, message: "method \"gguf\" needs `type`, one of \(quoted(names)), or `preset`, one of \(quoted(presets))")
+                throw CourseProblem(
+                    file: file, line: 1, message: "method \"gguf\" needs `type`, one of \(quoted(names)), or `preset`, one of \(quoted(presets))")
             case (true, true):
-                throw problem("preset", "set either `type` (one type for every matrix, like llama-quantize --pure) or `preset` (a llama-quantize mixture), not both")
+                throw problem(
+                    "preset", "set either `type` (one type for every matrix, like llama-quantize --pure) or `preset` (a llama-quantize mixture), not both")
             case (true, false):
                 if root["pure"] != nil {
-                    throw problem("pure", "`pure` applies to a `preset` (every matrix at the preset's base type, like llama-quantize --pure); a single `type` is already pure")
+                    throw problem(
+                        "pure",
+                        "`pure` applies to a `preset` (every matrix at the preset's base type, like llama-quantize --pure); a single `type` is already pure")
                 }
                 let type = try values.choice("type", default: nil, allowed: names)
                 recipeMethod = .ggml(TensorType(name: type)!)
@@ -185,7 +198,10 @@ public enum QuantizationSettings {
             let quantType = try values.choice("quant_type", default: "fp4", allowed: ["nf4", "fp4"])
             let blocksize = try values.integer("blocksize", default: 64, range: 32...4096)
             guard BnB4BitSettings.allowedBlocksizes.contains(blocksize) else {
-                throw problem("blocksize", "blocksize = \(blocksize) is not allowed; use one of \(BnB4BitSettings.allowedBlocksizes.map(String.init).joined(separator: ", ")) (default 64)")
+                throw problem(
+                    "blocksize",
+                    "blocksize = \(blocksize) is not allowed; use one of \(BnB4BitSettings.allowedBlocksizes.map(String.init).joined(separator: ", ")) (default 64)"
+                )
             }
             let double = try values.bool("double_quant", default: false)
             recipeMethod = .bnb4bit(BnB4BitSettings(quantType: quantType == "nf4" ? .nf4 : .fp4, blocksize: blocksize, doubleQuant: double))
@@ -241,7 +257,8 @@ public enum QuantizationSettings {
             guard let node = root[key] else { return value }
             let shown = defaultText ?? String(value)
             guard case .integer(let given) = node else {
-                throw problem(key, "`\(key)` must be an integer from \(range.lowerBound) to \(range.upperBound) (default \(shown)); got \(node.typeNameWithArticle)")
+                throw problem(
+                    key, "`\(key)` must be an integer from \(range.lowerBound) to \(range.upperBound) (default \(shown)); got \(node.typeNameWithArticle)")
             }
             guard range.contains(given) else {
                 throw problem(key, "`\(key)` = \(given) is out of range; use \(range.lowerBound) to \(range.upperBound) (default \(shown))")
@@ -261,15 +278,17 @@ public enum QuantizationSettings {
         /// samples (1…1024, default 32 for GPTQ, 16 for AWQ), seq_len (2…4096, default 256; the
         /// model's context is checked when quantizing) and seed (default 0).
         func calibration(defaults: CalibrationSettings = CalibrationSettings()) throws(CourseProblem) -> CalibrationSettings {
-            return CalibrationSettings(samples: try integer("samples", default: defaults.samples, range: 1...CalibrationSettings.maximumSamples),
-                                       sequenceLength: try integer("seq_len", default: defaults.sequenceLength, range: 2...4096),
-                                       seed: UInt64(try integer("seed", default: 0, range: 0...Int(Int32.max))))
+            return CalibrationSettings(
+                samples: try integer("samples", default: defaults.samples, range: 1...CalibrationSettings.maximumSamples),
+                sequenceLength: try integer("seq_len", default: defaults.sequenceLength, range: 2...4096),
+                seed: UInt64(try integer("seed", default: 0, range: 0...Int(Int32.max))))
         }
 
         func number(_ key: String, default value: Double, range: ClosedRange<Double>) throws(CourseProblem) -> Double {
             guard let node = root[key] else { return value }
             guard let given = node.number, given.isFinite else {
-                throw problem(key, "`\(key)` must be a number from \(range.lowerBound) to \(range.upperBound) (default \(value)); got \(node.typeNameWithArticle)")
+                throw problem(
+                    key, "`\(key)` must be a number from \(range.lowerBound) to \(range.upperBound) (default \(value)); got \(node.typeNameWithArticle)")
             }
             guard range.contains(given) else {
                 throw problem(key, "`\(key)` = \(given) is out of range; use \(range.lowerBound) to \(range.upperBound) (default \(value))")

@@ -16,9 +16,12 @@ public enum TimedCheckMargin {
             let distance = abs(check.threshold - value) / value
             guard distance < minimum else { return nil }
             let interval = measurement.intervals[check.metric].map { String(format: " (95%% interval %.2f–%.2f×)", $0.lower, $0.upper) } ?? ""
-            return CourseProblem(file: file, line: nil, message: String(
-                format: "the %@ of exercise %@ is timed at %.2f×%@ on [check.%@] `%@`, %.0f%% from its target %.2f×; a timed target must sit at least %.0f%% from the timed speed-up of both the starter and the solution, so that timing noise cannot turn their grades: move the target or change the %@",
-                role, exercise.id, value, interval, check.name, check.metric.rawValue, distance * 100, check.threshold, minimum * 100, role))
+            return CourseProblem(
+                file: file, line: nil,
+                message: String(
+                    format:
+                        "the %@ of exercise %@ is timed at %.2f×%@ on [check.%@] `%@`, %.0f%% from its target %.2f×; a timed target must sit at least %.0f%% from the timed speed-up of both the starter and the solution, so that timing noise cannot turn their grades: move the target or change the %@",
+                    role, exercise.id, value, interval, check.name, check.metric.rawValue, distance * 100, check.threshold, minimum * 100, role))
         }
     }
 }

@@ -23,15 +23,29 @@ public enum CSVFormat {
     /// The fields of one record written on one line; spaces around a field are dropped. A quote
     /// that is not closed, or text after a closing quote, is refused.
     public static func record(_ line: String) throws(ResponseError) -> [String] {
-        var fields: [String] = [], field = "", quoted = false, closed = false, atStart = true
+        var fields: [String] = []
+        var field = ""
+        var quoted = false
+        var closed = false
+        var atStart = true
         for c in line {
             if quoted {
-                if c == "\"" { quoted = false; closed = true } else { field.append(c) }
+                if c == "\"" {
+                    quoted = false
+                    closed = true
+                } else {
+                    field.append(c)
+                }
             } else if c == "\"" && closed {
                 // "" inside a quoted field: a literal quote, and the field goes on.
-                field.append("\""); quoted = true; closed = false
+                field.append("\"")
+                quoted = true
+                closed = false
             } else if c == "," {
-                fields.append(field); field = ""; atStart = true; closed = false
+                fields.append(field)
+                field = ""
+                atStart = true
+                closed = false
                 continue
             } else if c == "\"" && atStart {
                 quoted = true

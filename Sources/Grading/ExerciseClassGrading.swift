@@ -28,8 +28,10 @@ public enum ExerciseClassGrading {
         public var timeout: Int
         public var memoryLimitMiB: Int
 
-        public init(courseRoot: URL, submissions: URL, exercises: [String], out: String, measureSpeed: Bool, shard: ExerciseGradebook.Shard?,
-                    overrides: String?, fresh: Bool, jobs: Int?, timeout: Int, memoryLimitMiB: Int) {
+        public init(
+            courseRoot: URL, submissions: URL, exercises: [String], out: String, measureSpeed: Bool, shard: ExerciseGradebook.Shard?,
+            overrides: String?, fresh: Bool, jobs: Int?, timeout: Int, memoryLimitMiB: Int
+        ) {
             self.courseRoot = courseRoot
             self.submissions = submissions
             self.exercises = exercises
@@ -85,7 +87,8 @@ public enum ExerciseClassGrading {
     /// (`Fault.course`); a student's file never does.
     public static func run(_ request: Request, report: @escaping (Event) -> Void) throws(Fault) -> Outcome {
         let root = request.courseRoot
-        var exercises: [Exercise] = [], broken: [CourseProblem] = []
+        var exercises: [Exercise] = []
+        var broken: [CourseProblem] = []
         for result in Exercise.all(in: root) {
             switch result {
             case .success(let e): exercises.append(e)
@@ -93,8 +96,10 @@ public enum ExerciseClassGrading {
             }
         }
         if !broken.isEmpty {
-            throw .course(broken.map(\.description).joined(separator: "\nquantlab: ")
-                + "\nquantlab: the course has \(broken.count) broken exercise file\(broken.count == 1 ? "" : "s") (quantlab check-course lists every problem); nothing was graded")
+            throw .course(
+                broken.map(\.description).joined(separator: "\nquantlab: ")
+                    + "\nquantlab: the course has \(broken.count) broken exercise file\(broken.count == 1 ? "" : "s") (quantlab check-course lists every problem); nothing was graded"
+            )
         }
         var only: [String]?
         for reference in request.exercises {
@@ -167,7 +172,8 @@ public enum ExerciseClassGrading {
                 do throws(CourseProblem) {
                     let recipe = try ExerciseRunner.recipe(settings: text, file: s.file, exercise: e)
                     // The measurement cache's key, and whether speed is measured: what one worker run answers.
-                    let jobKey = ExerciseRunner.key(recipe: recipe, modelDigest: digests.model, textDigest: digests.context, chunks: e.chunks)
+                    let jobKey =
+                        ExerciseRunner.key(recipe: recipe, modelDigest: digests.model, textDigest: digests.context, chunks: e.chunks)
                         + "\(request.measureSpeed || ExerciseRunner.needsMeasuredSpeed(e))"
                     let unit = Unit(submission: s, exercise: e, journalKey: key)
                     if let job = jobTable[jobKey] {
@@ -177,8 +183,10 @@ public enum ExerciseClassGrading {
                         order.append(jobKey)
                     }
                 } catch {
-                    rows.append(.init(student: s.student, exercise: e.id, status: .invalid, file: s.file,
-                                      message: error.line.map { "line \($0): \(error.message)" } ?? error.message))
+                    rows.append(
+                        .init(
+                            student: s.student, exercise: e.id, status: .invalid, file: s.file,
+                            message: error.line.map { "line \($0): \(error.message)" } ?? error.message))
                 }
             }
         }
@@ -204,9 +212,10 @@ public enum ExerciseClassGrading {
                     throw .course("the reference model cannot be evaluated: \(error); nothing was graded")
                 }
             }
-            let template = WorkerJob(course: root.path, exercise: "", settings: "", file: "", measureSpeed: request.measureSpeed,
-                                     threads: max(1, cores / workers), cache: cache, fresh: request.fresh,
-                                     memoryLimitMiB: request.memoryLimitMiB, modelDigest: digests.model)
+            let template = WorkerJob(
+                course: root.path, exercise: "", settings: "", file: "", measureSpeed: request.measureSpeed,
+                threads: max(1, cores / workers), cache: cache, fresh: request.fresh,
+                memoryLimitMiB: request.memoryLimitMiB, modelDigest: digests.model)
             var journalError: CourseProblem?
             var done = 0
             WorkerPool(jobs: pending, workers: workers, timeout: request.timeout, template: template).run { job, outcome, seconds in
@@ -234,8 +243,9 @@ public enum ExerciseClassGrading {
             }
             if let journalError { throw .input(journalError) }
         }
-        var book = ExerciseGradebook.Book(engine: engine, submissions: ExerciseGradebook.fingerprint(found), shard: request.shard,
-                                          rows: ExerciseGradebook.sorted(rows))
+        var book = ExerciseGradebook.Book(
+            engine: engine, submissions: ExerciseGradebook.fingerprint(found), shard: request.shard,
+            rows: ExerciseGradebook.sorted(rows))
         if let overrideTable, let path = request.overrides {
             do throws(CourseProblem) { book.rows = try ExerciseGradebook.apply(overrideTable, to: book.rows, file: path) } catch { throw .input(error) }
         }
@@ -244,8 +254,10 @@ public enum ExerciseClassGrading {
 
     /// Counts by status, a histogram of the scores (percent of the maximum) and the slowest runs.
     public static func summary(_ rows: [ExerciseGradebook.Row], slowest: [(String, Double)], out: String) -> String {
-        var lines = ["Graded \(Set(rows.map(\.student)).count) students, \(rows.count) rows → \(out)",
-                     "  " + ExerciseGradebook.Status.allCases.map { s in "\(rows.filter { $0.status == s }.count) \(s.rawValue)" }.joined(separator: ", ")]
+        var lines = [
+            "Graded \(Set(rows.map(\.student)).count) students, \(rows.count) rows → \(out)",
+            "  " + ExerciseGradebook.Status.allCases.map { s in "\(rows.filter { $0.status == s }.count) \(s.rawValue)" }.joined(separator: ", "),
+        ]
         let percents = rows.compactMap { r -> Int? in
             guard r.status == .ok, let score = r.score, let max = r.max, max > 0 else { return nil }
             return min(9, score * 10 / max)

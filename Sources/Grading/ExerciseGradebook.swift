@@ -50,8 +50,10 @@ public enum ExerciseGradebook {
         public var overrideScore: Int?
         public var overrideNote: String?
 
-        public init(student: String, exercise: String, status: Status, score: Int? = nil, max: Int? = nil, passed: Bool? = nil,
-                    metrics: [Metric: Double] = [:], file: String, message: String, report: String = "") {
+        public init(
+            student: String, exercise: String, status: Status, score: Int? = nil, max: Int? = nil, passed: Bool? = nil,
+            metrics: [Metric: Double] = [:], file: String, message: String, report: String = ""
+        ) {
             self.student = student
             self.exercise = exercise
             self.status = status
@@ -143,9 +145,10 @@ public enum ExerciseGradebook {
     }
 
     public static func sanitize(_ name: String) -> String {
-        var id = String(name.unicodeScalars.map { s -> Character in
-            s.isASCII && (CharacterSet.alphanumerics.contains(s) || "._@-".unicodeScalars.contains(s)) ? Character(s) : "_"
-        })
+        var id = String(
+            name.unicodeScalars.map { s -> Character in
+                s.isASCII && (CharacterSet.alphanumerics.contains(s) || "._@-".unicodeScalars.contains(s)) ? Character(s) : "_"
+            })
         if id.isEmpty || id.hasPrefix(".") || id.hasPrefix("-") { id = "_" + id }
         return String(id.prefix(100))
     }
@@ -155,13 +158,16 @@ public enum ExerciseGradebook {
     /// skipped silently). Without `only`, the run covers every exercise some student submitted.
     /// Every student gets a submission for every exercise of the run (missing when absent).
     /// Junk (top-level files, hidden entries, files that are not `.toml`) is skipped with a warning.
-    public static func scan(directory: URL, exercises: [Exercise], only: [String]? = nil) throws(CourseProblem) -> (submissions: [Submission], warnings: [String]) {
+    public static func scan(directory: URL, exercises: [Exercise], only: [String]? = nil) throws(CourseProblem) -> (
+        submissions: [Submission], warnings: [String]
+    ) {
         let only = only.map { Array(Set($0)).sorted() }
         let fm = FileManager.default
         let root = directory.resolvingSymlinksInPath().standardizedFileURL.path
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CourseProblem(file: directory.path, line: nil, message: "not a folder; --submissions names a folder of student folders (DIR/<student>/<exercise-id>.toml)")
+            throw CourseProblem(
+                file: directory.path, line: nil, message: "not a folder; --submissions names a folder of student folders (DIR/<student>/<exercise-id>.toml)")
         }
         let names: [String]
         do {
@@ -223,10 +229,13 @@ public enum ExerciseGradebook {
                 if ids.contains(stem) {
                     if only == nil || only!.contains(stem) { files[stem] = relative }
                 } else if only == nil {
-                    let guess = exercises.first { $0.slug == stem || String($0.number) == stem }.map { "; name it \($0.id).toml" }
+                    let guess =
+                        exercises.first { $0.slug == stem || String($0.number) == stem }.map { "; name it \($0.id).toml" }
                         ?? Suggestions.closest(to: stem, in: exercises.map(\.id)).map { "; did you mean \($0).toml?" } ?? ""
-                    unknown.append(Submission(student: student, exercise: stem, file: relative,
-                                              content: .invalid("no exercise \"\(stem)\" in the course\(guess)"), digest: ""))
+                    unknown.append(
+                        Submission(
+                            student: student, exercise: stem, file: relative,
+                            content: .invalid("no exercise \"\(stem)\" in the course\(guess)"), digest: ""))
                 }
             }
             found.append((student, files, nil))
@@ -268,11 +277,14 @@ public enum ExerciseGradebook {
         }
         let digest = SHA256.hex(bytes)
         guard !bytes.isEmpty else {
-            return Submission(student: student, exercise: exercise, file: relative, content: .invalid("the file is empty; it needs at least method = \"...\""), digest: digest)
+            return Submission(
+                student: student, exercise: exercise, file: relative, content: .invalid("the file is empty; it needs at least method = \"...\""), digest: digest
+            )
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            return Submission(student: student, exercise: exercise, file: relative,
-                              content: .invalid("not a UTF-8 text file (a settings file is TOML text; was a binary or another encoding submitted?)"), digest: digest)
+            return Submission(
+                student: student, exercise: exercise, file: relative,
+                content: .invalid("not a UTF-8 text file (a settings file is TOML text; was a binary or another encoding submitted?)"), digest: digest)
         }
         return Submission(student: student, exercise: exercise, file: relative, content: .text(text), digest: digest)
     }
@@ -297,10 +309,11 @@ public enum ExerciseGradebook {
         if !inconclusive.isEmpty {
             message += (message.isEmpty ? "" : "; ") + "inconclusive (timed, graded on the interval's centre): \(inconclusive.joined(separator: ", "))"
         }
-        return Row(student: submission.student, exercise: exercise.id, status: .ok, score: grade.score, max: grade.maxScore, passed: grade.passed,
-                   metrics: metrics, file: submission.file,
-                   message: message,
-                   report: ExerciseReport.markdown(grade: grade, measurement: measurement))
+        return Row(
+            student: submission.student, exercise: exercise.id, status: .ok, score: grade.score, max: grade.maxScore, passed: grade.passed,
+            metrics: metrics, file: submission.file,
+            message: message,
+            report: ExerciseReport.markdown(grade: grade, measurement: measurement))
     }
 
     /// Sorted by student, then exercise: the order of every output.
@@ -318,10 +331,12 @@ public enum ExerciseGradebook {
     /// student,exercise,status,score,max,passed,<metrics…>,override_score,override_note,file,message
     public static func csv(_ rows: [Row]) -> String {
         let metrics = metricColumns(rows)
-        var out = CSVFormat.line(["student", "exercise", "status", "score", "max", "passed"] + metrics.map(\.rawValue)
-                                 + ["override_score", "override_note", "file", "message"])
+        var out = CSVFormat.line(
+            ["student", "exercise", "status", "score", "max", "passed"] + metrics.map(\.rawValue)
+                + ["override_score", "override_note", "file", "message"])
         for row in rows {
-            let score: String = row.score.map(String.init) ?? "", max: String = row.max.map(String.init) ?? ""
+            let score: String = row.score.map(String.init) ?? ""
+            let max: String = row.max.map(String.init) ?? ""
             let passed: String = row.passed.map { $0 ? "yes" : "no" } ?? ""
             var fields: [String] = [row.student, row.exercise, row.status.rawValue, score, max, passed]
             for metric in metrics { fields.append(row.metrics[metric].map { "\($0)" } ?? "") }
@@ -374,7 +389,8 @@ public enum ExerciseGradebook {
         var result: [String: (Int, String?)] = [:]
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         guard let header = lines.first, let columns = try? CSVFormat.record(String(header)),
-              columns.prefix(3) == ["student", "exercise", "score"], columns.count <= 4, columns.count == 3 || columns[3] == "note" else {
+            columns.prefix(3) == ["student", "exercise", "score"], columns.count <= 4, columns.count == 3 || columns[3] == "note"
+        else {
             throw CourseProblem(file: file, line: 1, message: "the first line must be the header student,exercise,score (optionally ,note)")
         }
         for (index, line) in lines.enumerated().dropFirst() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -385,7 +401,8 @@ public enum ExerciseGradebook {
                 throw CourseProblem(file: file, line: index + 1, message: error.message)
             }
             guard fields.count == columns.count else {
-                throw CourseProblem(file: file, line: index + 1, message: "expected \(columns.count) fields (\(columns.joined(separator: ","))), got \(fields.count)")
+                throw CourseProblem(
+                    file: file, line: index + 1, message: "expected \(columns.count) fields (\(columns.joined(separator: ","))), got \(fields.count)")
             }
             guard let score = Int(fields[2]), (0...100_000).contains(score) else {
                 throw CourseProblem(file: file, line: index + 1, message: "score must be a whole number from 0 to 100000, got \"\(fields[2])\"")
@@ -424,7 +441,10 @@ public enum ExerciseGradebook {
         try checkShards(books.map { ($0.file, $0.book.shard, $0.book.engine) })
         let first = books[0]
         for (file, book) in books where book.submissions != first.book.submissions {
-            throw CourseProblem(file: file, line: nil, message: "this shard found other submissions than \(first.file) (the folder changed between the runs); grade every shard of one state of the folder")
+            throw CourseProblem(
+                file: file, line: nil,
+                message:
+                    "this shard found other submissions than \(first.file) (the folder changed between the runs); grade every shard of one state of the folder")
         }
         var rows: [Row] = []
         var keys: Set<String> = []
@@ -448,17 +468,21 @@ public enum ExerciseGradebook {
         var seen: [Int: String] = [:]
         for (file, shard, engine) in shards {
             guard let shard, shard.count == count else {
-                throw CourseProblem(file: file, line: nil, message: "shard \(shard?.description ?? "none") does not belong to a run split \(count) ways (\(first.file))")
+                throw CourseProblem(
+                    file: file, line: nil, message: "shard \(shard?.description ?? "none") does not belong to a run split \(count) ways (\(first.file))")
             }
             guard engine == first.engine else {
-                throw CourseProblem(file: file, line: nil, message: "graded by \(engine ?? "?"), \(first.file) by \(first.engine ?? "?"); regrade with one quantlab")
+                throw CourseProblem(
+                    file: file, line: nil, message: "graded by \(engine ?? "?"), \(first.file) by \(first.engine ?? "?"); regrade with one quantlab")
             }
             if let other = seen[shard.index] { throw CourseProblem(file: file, line: nil, message: "shard \(shard) is also \(other)") }
             seen[shard.index] = file
         }
         let absent = (1...count).filter { seen[$0] == nil }
         guard absent.isEmpty else {
-            throw CourseProblem(file: "grade merge", line: nil, message: "missing shard\(absent.count == 1 ? "" : "s") \(absent.map { "\($0)/\(count)" }.joined(separator: ", ")); grade them first")
+            throw CourseProblem(
+                file: "grade merge", line: nil,
+                message: "missing shard\(absent.count == 1 ? "" : "s") \(absent.map { "\($0)/\(count)" }.joined(separator: ", ")); grade them first")
         }
     }
 
@@ -472,7 +496,10 @@ public enum ExerciseGradebook {
         public private(set) var entries: [String: Row] = [:]
         private var handle: FileHandle?
 
-        struct Entry: Codable { var key: String; var row: Row }
+        struct Entry: Codable {
+            var key: String
+            var row: Row
+        }
 
         /// The key of a submission's row: who, which exercise, the file's bytes, the engine and
         /// whether speed is measured.

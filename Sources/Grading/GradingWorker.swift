@@ -47,8 +47,8 @@ public enum GradingWorker {
     /// a worker of a killed `grade exercises` does not keep running.
     public static func confine(memoryLimitMiB: Int) {
         #if os(Linux)
-        var limit = rlimit(rlim_cur: rlim_t(memoryLimitMiB) << 20, rlim_max: rlim_t(memoryLimitMiB) << 20)
-        _ = setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)
+            var limit = rlimit(rlim_cur: rlim_t(memoryLimitMiB) << 20, rlim_max: rlim_t(memoryLimitMiB) << 20)
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)
         #endif
         let parent = getppid()
         Thread {
@@ -65,8 +65,9 @@ public enum GradingWorker {
             let root = URL(fileURLWithPath: job.course)
             let exercise = try Exercise.find(job.exercise, in: root)
             let recipe = try ExerciseRunner.recipe(settings: job.settings, file: job.file, exercise: exercise)
-            let (measurement, _) = try ExerciseRunner.measure(exercise, recipe: recipe, courseRoot: root, cacheDirectory: job.cache, fresh: job.fresh,
-                                                              measureSpeed: job.measureSpeed, modelDigest: job.modelDigest, threads: job.threads)
+            let (measurement, _) = try ExerciseRunner.measure(
+                exercise, recipe: recipe, courseRoot: root, cacheDirectory: job.cache, fresh: job.fresh,
+                measureSpeed: job.measureSpeed, modelDigest: job.modelDigest, threads: job.threads)
             return WorkerResult(measurement: measurement)
         } catch let problem as CourseProblem where problem.file == job.file {
             // A problem in the submission's own file is the learner's (status invalid) …

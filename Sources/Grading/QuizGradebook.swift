@@ -19,7 +19,10 @@ public struct QuizAnswerFile: Codable, Equatable, Sendable {
         public var answers: [String: String]
 
         enum CodingKeys: String, CodingKey {
-            case module, lessonID = "lesson_id", finishedAt = "finished_at", score, max, answers
+            case module
+            case lessonID = "lesson_id"
+            case finishedAt = "finished_at"
+            case score, max, answers
         }
 
         public init(module: Int, lessonID: String, finishedAt: String, score: Int, max: Int, answers: [String: String]) {
@@ -39,7 +42,9 @@ public struct QuizAnswerFile: Codable, Equatable, Sendable {
     public var modules: [Module]
 
     enum CodingKeys: String, CodingKey {
-        case format, version, student, exportedAt = "exported_at", modules
+        case format, version, student
+        case exportedAt = "exported_at"
+        case modules
     }
 
     public init(student: String, exportedAt: String, modules: [Module]) {
@@ -74,7 +79,8 @@ public struct QuizAnswerFile: Codable, Equatable, Sendable {
             throw ResponseError(message: "not a quiz answer file: it needs \"format\": \"\(formatName)\" (write it with `quantlab quiz export`)")
         }
         guard let version = root["version"] as? Int, version == currentVersion else {
-            throw ResponseError(message: "answer file version \(root["version"].map { "\($0)" } ?? "missing") is not supported; this quantlab reads version \(currentVersion)")
+            throw ResponseError(
+                message: "answer file version \(root["version"].map { "\($0)" } ?? "missing") is not supported; this quantlab reads version \(currentVersion)")
         }
         do {
             let file = try JSONDecoder().decode(QuizAnswerFile.self, from: Data(data))
@@ -85,7 +91,8 @@ public struct QuizAnswerFile: Codable, Equatable, Sendable {
         } catch let DecodingError.keyNotFound(key, context) {
             throw ResponseError(message: "missing \"\(key.stringValue)\"\(path(context))")
         } catch let DecodingError.typeMismatch(type, context) {
-            throw ResponseError(message: "\(path(context, leading: false)) must be \(type == String.self ? "a string" : type == Int.self ? "an integer" : "\(type)")")
+            throw ResponseError(
+                message: "\(path(context, leading: false)) must be \(type == String.self ? "a string" : type == Int.self ? "an integer" : "\(type)")")
         } catch {
             throw ResponseError(message: "unreadable answer file: \(error)")
         }
@@ -168,7 +175,8 @@ public enum QuizGradebook {
 
     /// Files in the order a run grades them: top-level name, then the name inside a folder.
     static func fileOrder(_ a: String, _ b: String) -> Bool {
-        let x = a.split(separator: "/", maxSplits: 1).map(String.init), y = b.split(separator: "/", maxSplits: 1).map(String.init)
+        let x = a.split(separator: "/", maxSplits: 1).map(String.init)
+        let y = b.split(separator: "/", maxSplits: 1).map(String.init)
         return x.lexicographicallyPrecedes(y)
     }
 
@@ -181,8 +189,9 @@ public enum QuizGradebook {
             let fallbackID = owner(relative)
             let file: QuizAnswerFile
             do {
-                let bytes = try BoundedFile.read(path: directory.appendingPathComponent(relative).path, displayPath: relative,
-                                                 limit: maxFileBytes, what: "quiz answer file")
+                let bytes = try BoundedFile.read(
+                    path: directory.appendingPathComponent(relative).path, displayPath: relative,
+                    limit: maxFileBytes, what: "quiz answer file")
                 file = try QuizAnswerFile.decode(bytes)
             } catch let problem as CourseProblem {
                 rows.append(invalid(fallbackID, relative, problem.message, decoded: false))
@@ -206,7 +215,8 @@ public enum QuizGradebook {
     }
 
     static func invalid(_ student: String, _ file: String, _ message: String, decoded: Bool = true) -> Row {
-        Row(student: student, file: file, module: nil, lessonID: nil, status: .invalid, score: nil, max: nil, questions: [], message: message,
+        Row(
+            student: student, file: file, module: nil, lessonID: nil, status: .invalid, score: nil, max: nil, questions: [], message: message,
             decoded: decoded)
     }
 
@@ -216,10 +226,12 @@ public enum QuizGradebook {
         for lesson in key where !lesson.questions.isEmpty {
             let matches = file.modules.filter { $0.lessonID == lesson.id }
             guard let module = matches.last else {
-                rows.append(Row(student: file.student, file: path, module: lesson.number, lessonID: lesson.id, status: .missing,
-                                score: 0, max: lesson.questions.count,
-                                questions: lesson.questions.map { QuestionResult(id: $0.id, answer: nil, correct: nil) },
-                                message: "no answers for module \(lesson.number) (`\(lesson.id)`)"))
+                rows.append(
+                    Row(
+                        student: file.student, file: path, module: lesson.number, lessonID: lesson.id, status: .missing,
+                        score: 0, max: lesson.questions.count,
+                        questions: lesson.questions.map { QuestionResult(id: $0.id, answer: nil, correct: nil) },
+                        message: "no answers for module \(lesson.number) (`\(lesson.id)`)"))
                 continue
             }
             var notes: [String] = []
@@ -234,14 +246,18 @@ public enum QuizGradebook {
             if !unknown.isEmpty { notes.append("ignored answers to questions the key does not have: \(unknown.joined(separator: ", "))") }
             let unanswered = results.filter { $0.correct == nil }.count
             if unanswered > 0 { notes.append("\(unanswered) question\(unanswered == 1 ? "" : "s") unanswered") }
-            rows.append(Row(student: file.student, file: path, module: lesson.number, lessonID: lesson.id, status: .ok,
-                            score: results.filter { $0.correct == true }.count, max: results.count, questions: results,
-                            message: notes.joined(separator: "; ")))
+            rows.append(
+                Row(
+                    student: file.student, file: path, module: lesson.number, lessonID: lesson.id, status: .ok,
+                    score: results.filter { $0.correct == true }.count, max: results.count, questions: results,
+                    message: notes.joined(separator: "; ")))
         }
         let keyIDs = Set(key.map(\.id))
         for module in file.modules where !keyIDs.contains(module.lessonID) {
-            rows.append(Row(student: file.student, file: path, module: module.module, lessonID: module.lessonID, status: .invalid,
-                            score: nil, max: nil, questions: [], message: "module `\(module.lessonID)` is not in the key"))
+            rows.append(
+                Row(
+                    student: file.student, file: path, module: module.module, lessonID: module.lessonID, status: .invalid,
+                    score: nil, max: nil, questions: [], message: "module `\(module.lessonID)` is not in the key"))
         }
         return rows
     }
@@ -252,8 +268,10 @@ public enum QuizGradebook {
         var out = CSVFormat.line(["student", "module", "lesson_id", "status", "score", "max", "questions", "file", "message"])
         for row in rows {
             let questions = row.questions.map { "\($0.id)=\($0.correct.map { $0 ? "1" : "0" } ?? "-")" }.joined(separator: ";")
-            let fields = [row.student, row.module.map(String.init) ?? "", row.lessonID ?? "", row.status.rawValue,
-                          row.score.map(String.init) ?? "", row.max.map(String.init) ?? "", questions, row.file, row.message]
+            let fields = [
+                row.student, row.module.map(String.init) ?? "", row.lessonID ?? "", row.status.rawValue,
+                row.score.map(String.init) ?? "", row.max.map(String.init) ?? "", questions, row.file, row.message,
+            ]
             out += CSVFormat.line(fields)
         }
         return out

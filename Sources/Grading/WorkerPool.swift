@@ -52,7 +52,10 @@ final class WorkerPool: @unchecked Sendable {
                 defer { group.leave() }
                 while true {
                     lock.lock()
-                    guard next < jobs.count else { lock.unlock(); return }
+                    guard next < jobs.count else {
+                        lock.unlock()
+                        return
+                    }
                     let job = jobs[next]
                     next += 1
                     lock.unlock()
@@ -72,13 +75,15 @@ final class WorkerPool: @unchecked Sendable {
     private func runWorker(_ job: ExerciseClassGrading.Job, scratch: URL) -> Outcome {
         let fm = FileManager.default
         try? fm.createDirectory(at: scratch, withIntermediateDirectories: true)
-        let jobFile = scratch.appendingPathComponent("job.json"), resultFile = scratch.appendingPathComponent("result.json")
+        let jobFile = scratch.appendingPathComponent("job.json")
+        let resultFile = scratch.appendingPathComponent("result.json")
         let errorFile = scratch.appendingPathComponent("stderr.txt")
         try? fm.removeItem(at: resultFile)
         var spec = template
         (spec.exercise, spec.settings, spec.file) = (job.exercise.id, job.settings, job.units[0].submission.file)
         guard let data = try? JSONEncoder().encode(spec), (try? data.write(to: jobFile)) != nil,
-              fm.createFile(atPath: errorFile.path, contents: nil), let errors = FileHandle(forWritingAtPath: errorFile.path) else {
+            fm.createFile(atPath: errorFile.path, contents: nil), let errors = FileHandle(forWritingAtPath: errorFile.path)
+        else {
             return .failed(.error, "cannot write the worker's files in \(scratch.path)")
         }
         defer { try? errors.close() }
@@ -99,11 +104,15 @@ final class WorkerPool: @unchecked Sendable {
         if ended.wait(timeout: .now() + .seconds(timeout)) == .timedOut {
             kill(process.processIdentifier, SIGKILL)
             ended.wait()
-            return .failed(.timeout, "stopped after the \(timeout) s limit; settings that need this long (e.g. many calibration samples) cannot be graded in this run")
+            return .failed(
+                .timeout, "stopped after the \(timeout) s limit; settings that need this long (e.g. many calibration samples) cannot be graded in this run")
         }
         if process.terminationReason == .uncaughtSignal {
             let signal = process.terminationStatus
-            return .failed(.error, "the worker was killed by signal \(signal)\([SIGKILL, SIGABRT, SIGTRAP, SIGSEGV, SIGILL, SIGBUS].contains(signal) ? " (it may have reached the \(template.memoryLimitMiB) MiB memory cap)" : "")")
+            return .failed(
+                .error,
+                "the worker was killed by signal \(signal)\([SIGKILL, SIGABRT, SIGTRAP, SIGSEGV, SIGILL, SIGBUS].contains(signal) ? " (it may have reached the \(template.memoryLimitMiB) MiB memory cap)" : "")"
+            )
         }
         guard let bytes = try? Data(contentsOf: resultFile), let result = try? JSON.decoder.decode(WorkerResult.self, from: bytes) else {
             let stderr = (try? String(contentsOf: errorFile, encoding: .utf8))?.split(separator: "\n").last.map(String.init) ?? ""

@@ -38,7 +38,8 @@ public struct ProgressStoreError: Error, Equatable, Sendable, CustomStringConver
         case .cannotOpen:
             return "\(path): cannot open the progress store: \(detail); check the folder's permissions, or set QUANTLAB_HOME to another folder"
         case .corrupt:
-            return "\(path): not a readable progress database (\(detail)). Nothing was changed. Your progress in it cannot be read: restore the file from a backup, or \(aside)"
+            return
+                "\(path): not a readable progress database (\(detail)). Nothing was changed. Your progress in it cannot be read: restore the file from a backup, or \(aside)"
         case .foreign:
             return "\(path): an SQLite database that is not QuantLab's progress store (\(detail)). Nothing was changed: \(aside)"
         case .newerVersion:
@@ -63,8 +64,10 @@ public struct ExerciseRun: Equatable, Sendable {
     public var passed: Bool
     public var ranAt: Date
 
-    public init(exerciseID: String, settingsHash: String, metrics: [String: Double], score: Double, maxScore: Double,
-                passed: Bool, ranAt: Date = Date()) {
+    public init(
+        exerciseID: String, settingsHash: String, metrics: [String: Double], score: Double, maxScore: Double,
+        passed: Bool, ranAt: Date = Date()
+    ) {
         self.exerciseID = exerciseID
         self.settingsHash = settingsHash
         self.metrics = metrics
@@ -118,47 +121,48 @@ public final class ProgressStore: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                PRAGMA application_id = \(applicationID);
-                CREATE TABLE lesson_read (
-                    lesson_id TEXT PRIMARY KEY NOT NULL,
-                    module INTEGER NOT NULL,
-                    first_read_at DATETIME NOT NULL,
-                    last_read_at DATETIME NOT NULL,
-                    times INTEGER NOT NULL
-                );
-                CREATE TABLE quiz_attempt (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    lesson_id TEXT NOT NULL,
-                    module INTEGER NOT NULL,
-                    started_at DATETIME NOT NULL,
-                    finished_at DATETIME NOT NULL,
-                    score INTEGER NOT NULL,
-                    max_score INTEGER NOT NULL,
-                    seed INTEGER
-                );
-                CREATE INDEX quiz_attempt_lesson ON quiz_attempt(lesson_id, finished_at);
-                CREATE TABLE quiz_answer (
-                    attempt_id INTEGER NOT NULL REFERENCES quiz_attempt(id) ON DELETE CASCADE,
-                    position INTEGER NOT NULL,
-                    question_id TEXT NOT NULL,
-                    answer TEXT NOT NULL,
-                    correct BOOLEAN NOT NULL,
-                    PRIMARY KEY (attempt_id, position)
-                );
-                CREATE TABLE exercise_run (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    exercise_id TEXT NOT NULL,
-                    module INTEGER,
-                    settings_hash TEXT NOT NULL,
-                    metrics TEXT NOT NULL,
-                    score REAL NOT NULL,
-                    max_score REAL NOT NULL,
-                    passed BOOLEAN NOT NULL,
-                    ran_at DATETIME NOT NULL
-                );
-                CREATE INDEX exercise_run_exercise ON exercise_run(exercise_id);
-                """)
+            try db.execute(
+                sql: """
+                    PRAGMA application_id = \(applicationID);
+                    CREATE TABLE lesson_read (
+                        lesson_id TEXT PRIMARY KEY NOT NULL,
+                        module INTEGER NOT NULL,
+                        first_read_at DATETIME NOT NULL,
+                        last_read_at DATETIME NOT NULL,
+                        times INTEGER NOT NULL
+                    );
+                    CREATE TABLE quiz_attempt (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        lesson_id TEXT NOT NULL,
+                        module INTEGER NOT NULL,
+                        started_at DATETIME NOT NULL,
+                        finished_at DATETIME NOT NULL,
+                        score INTEGER NOT NULL,
+                        max_score INTEGER NOT NULL,
+                        seed INTEGER
+                    );
+                    CREATE INDEX quiz_attempt_lesson ON quiz_attempt(lesson_id, finished_at);
+                    CREATE TABLE quiz_answer (
+                        attempt_id INTEGER NOT NULL REFERENCES quiz_attempt(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        question_id TEXT NOT NULL,
+                        answer TEXT NOT NULL,
+                        correct BOOLEAN NOT NULL,
+                        PRIMARY KEY (attempt_id, position)
+                    );
+                    CREATE TABLE exercise_run (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        exercise_id TEXT NOT NULL,
+                        module INTEGER,
+                        settings_hash TEXT NOT NULL,
+                        metrics TEXT NOT NULL,
+                        score REAL NOT NULL,
+                        max_score REAL NOT NULL,
+                        passed BOOLEAN NOT NULL,
+                        ran_at DATETIME NOT NULL
+                    );
+                    CREATE INDEX exercise_run_exercise ON exercise_run(exercise_id);
+                    """)
         }
         return migrator
     }
@@ -213,7 +217,8 @@ public final class ProgressStore: Sendable {
                 let migrator = Self.migrator
                 if try migrator.hasBeenSuperseded(db) {
                     let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
-                    throw ProgressStoreError(.newerVersion, path: path, detail: "schema migrations \(unknown.joined(separator: ", ")) are unknown to this version")
+                    throw ProgressStoreError(
+                        .newerVersion, path: path, detail: "schema migrations \(unknown.joined(separator: ", ")) are unknown to this version")
                 }
             }
             try Self.migrator.migrate(queue)
@@ -251,10 +256,11 @@ public final class ProgressStore: Sendable {
     public func markRead(lessonID: String, module: Int, at date: Date = Date()) throws(ProgressStoreError) {
         try guarded {
             try queue.write { db in
-                try db.execute(sql: """
-                    INSERT INTO lesson_read (lesson_id, module, first_read_at, last_read_at, times) VALUES (?, ?, ?, ?, 1)
-                    ON CONFLICT(lesson_id) DO UPDATE SET module = excluded.module, last_read_at = excluded.last_read_at, times = times + 1
-                    """, arguments: [lessonID, module, date, date])
+                try db.execute(
+                    sql: """
+                        INSERT INTO lesson_read (lesson_id, module, first_read_at, last_read_at, times) VALUES (?, ?, ?, ?, 1)
+                        ON CONFLICT(lesson_id) DO UPDATE SET module = excluded.module, last_read_at = excluded.last_read_at, times = times + 1
+                        """, arguments: [lessonID, module, date, date])
             }
         }
     }
@@ -264,15 +270,20 @@ public final class ProgressStore: Sendable {
     public func record(_ attempt: QuizAttempt) throws(ProgressStoreError) -> Int64 {
         try guarded {
             try queue.write { db in
-                try db.execute(sql: """
-                    INSERT INTO quiz_attempt (lesson_id, module, started_at, finished_at, score, max_score, seed)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [attempt.lessonID, attempt.module, attempt.startedAt, attempt.finishedAt, attempt.score,
-                                     attempt.maxScore, attempt.seed.map { Int64(bitPattern: $0) }])
+                try db.execute(
+                    sql: """
+                        INSERT INTO quiz_attempt (lesson_id, module, started_at, finished_at, score, max_score, seed)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        attempt.lessonID, attempt.module, attempt.startedAt, attempt.finishedAt, attempt.score,
+                        attempt.maxScore, attempt.seed.map { Int64(bitPattern: $0) },
+                    ])
                 let id = db.lastInsertedRowID
                 for (position, answer) in attempt.answers.enumerated() {
-                    try db.execute(sql: "INSERT INTO quiz_answer (attempt_id, position, question_id, answer, correct) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [id, position, answer.questionID, answer.answer, answer.correct])
+                    try db.execute(
+                        sql: "INSERT INTO quiz_answer (attempt_id, position, question_id, answer, correct) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [id, position, answer.questionID, answer.answer, answer.correct])
                 }
                 return id
             }
@@ -290,10 +301,11 @@ public final class ProgressStore: Sendable {
         }
         try guarded {
             try queue.write { db in
-                try db.execute(sql: """
-                    INSERT INTO exercise_run (exercise_id, module, settings_hash, metrics, score, max_score, passed, ran_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run.exerciseID, run.module, run.settingsHash, metrics, run.score, run.maxScore, run.passed, run.ranAt])
+                try db.execute(
+                    sql: """
+                        INSERT INTO exercise_run (exercise_id, module, settings_hash, metrics, score, max_score, passed, ran_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [run.exerciseID, run.module, run.settingsHash, metrics, run.score, run.maxScore, run.passed, run.ranAt])
             }
         }
     }
@@ -306,10 +318,15 @@ public final class ProgressStore: Sendable {
             try queue.write { db in
                 var deleted = 0
                 if let module {
-                    deleted += try Int.fetchOne(db, sql: "SELECT count(*) FROM quiz_answer WHERE attempt_id IN (SELECT id FROM quiz_attempt WHERE lesson_id = ?)", arguments: [module.lessonID]) ?? 0
-                    for (table, column, value) in [("lesson_read", "lesson_id", module.lessonID as any DatabaseValueConvertible),
-                                                   ("quiz_attempt", "lesson_id", module.lessonID),
-                                                   ("exercise_run", "module", module.number)] {
+                    deleted +=
+                        try Int.fetchOne(
+                            db, sql: "SELECT count(*) FROM quiz_answer WHERE attempt_id IN (SELECT id FROM quiz_attempt WHERE lesson_id = ?)",
+                            arguments: [module.lessonID]) ?? 0
+                    for (table, column, value) in [
+                        ("lesson_read", "lesson_id", module.lessonID as any DatabaseValueConvertible),
+                        ("quiz_attempt", "lesson_id", module.lessonID),
+                        ("exercise_run", "module", module.number),
+                    ] {
                         try db.execute(sql: "DELETE FROM \(table) WHERE \(column) = ?", arguments: [value])
                         deleted += db.changesCount
                     }
@@ -334,14 +351,17 @@ public final class ProgressStore: Sendable {
                 var record = LearnerRecord()
                 record.lessonsRead = Set(try String.fetchAll(db, sql: "SELECT lesson_id FROM lesson_read"))
                 // The best attempt: highest share of right answers, then the most recent.
-                for row in try Row.fetchAll(db, sql: """
-                    SELECT lesson_id, score, max_score, n FROM (
-                        SELECT lesson_id, score, max_score, count(*) OVER (PARTITION BY lesson_id) AS n,
-                               row_number() OVER (PARTITION BY lesson_id
-                                   ORDER BY CAST(score AS REAL) / max(max_score, 1) DESC, finished_at DESC, id DESC) AS rank
-                        FROM quiz_attempt)
-                    WHERE rank = 1
-                    """) {
+                for row in try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT lesson_id, score, max_score, n FROM (
+                            SELECT lesson_id, score, max_score, count(*) OVER (PARTITION BY lesson_id) AS n,
+                                   row_number() OVER (PARTITION BY lesson_id
+                                       ORDER BY CAST(score AS REAL) / max(max_score, 1) DESC, finished_at DESC, id DESC) AS rank
+                            FROM quiz_attempt)
+                        WHERE rank = 1
+                        """)
+                {
                     let id: String = row["lesson_id"]
                     record.bestQuiz[id] = QuizScore(score: row["score"], max: row["max_score"])
                     record.quizAttempts[id] = row["n"]
@@ -358,9 +378,11 @@ public final class ProgressStore: Sendable {
     public func attempts(lessonID: String) throws(ProgressStoreError) -> [(finishedAt: Date, score: QuizScore)] {
         try guarded {
             try queue.read { db in
-                try Row.fetchAll(db, sql: "SELECT finished_at, score, max_score FROM quiz_attempt WHERE lesson_id = ? ORDER BY finished_at DESC, id DESC",
-                                 arguments: [lessonID])
-                    .map { (finishedAt: $0["finished_at"], score: QuizScore(score: $0["score"], max: $0["max_score"])) }
+                try Row.fetchAll(
+                    db, sql: "SELECT finished_at, score, max_score FROM quiz_attempt WHERE lesson_id = ? ORDER BY finished_at DESC, id DESC",
+                    arguments: [lessonID]
+                )
+                .map { (finishedAt: $0["finished_at"], score: QuizScore(score: $0["score"], max: $0["max_score"])) }
             }
         }
     }
@@ -369,19 +391,22 @@ public final class ProgressStore: Sendable {
     public func latestAnswers() throws(ProgressStoreError) -> [LatestAnswers] {
         try guarded {
             try queue.read { db in
-                let attempts = try Row.fetchAll(db, sql: """
-                    SELECT id, lesson_id, module, finished_at, score, max_score FROM (
-                        SELECT *, row_number() OVER (PARTITION BY lesson_id ORDER BY finished_at DESC, id DESC) AS rank FROM quiz_attempt)
-                    WHERE rank = 1 ORDER BY module, lesson_id
-                    """)
+                let attempts = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, lesson_id, module, finished_at, score, max_score FROM (
+                            SELECT *, row_number() OVER (PARTITION BY lesson_id ORDER BY finished_at DESC, id DESC) AS rank FROM quiz_attempt)
+                        WHERE rank = 1 ORDER BY module, lesson_id
+                        """)
                 return try attempts.map { row in
                     let id: Int64 = row["id"]
                     var answers: [String: String] = [:]
                     for answer in try Row.fetchAll(db, sql: "SELECT question_id, answer FROM quiz_answer WHERE attempt_id = ?", arguments: [id]) {
                         answers[answer["question_id"]] = answer["answer"]
                     }
-                    return LatestAnswers(module: row["module"], lessonID: row["lesson_id"], finishedAt: row["finished_at"],
-                                         score: row["score"], maxScore: row["max_score"], answers: answers)
+                    return LatestAnswers(
+                        module: row["module"], lessonID: row["lesson_id"], finishedAt: row["finished_at"],
+                        score: row["score"], maxScore: row["max_score"], answers: answers)
                 }
             }
         }
@@ -392,12 +417,15 @@ public final class ProgressStore: Sendable {
         try guarded {
             try queue.read { db in
                 let filter = exerciseID == nil ? "" : "WHERE exercise_id = ?"
-                return try Row.fetchAll(db, sql: "SELECT * FROM exercise_run \(filter) ORDER BY ran_at DESC, id DESC",
-                                        arguments: StatementArguments(exerciseID.map { [$0] } ?? [])).map { row in
+                return try Row.fetchAll(
+                    db, sql: "SELECT * FROM exercise_run \(filter) ORDER BY ran_at DESC, id DESC",
+                    arguments: StatementArguments(exerciseID.map { [$0] } ?? [])
+                ).map { row in
                     let metricsText: String = row["metrics"]
                     let metrics = (try? JSONDecoder().decode([String: Double].self, from: Data(metricsText.utf8))) ?? [:]
-                    return ExerciseRun(exerciseID: row["exercise_id"], settingsHash: row["settings_hash"], metrics: metrics,
-                                       score: row["score"], maxScore: row["max_score"], passed: row["passed"], ranAt: row["ran_at"])
+                    return ExerciseRun(
+                        exerciseID: row["exercise_id"], settingsHash: row["settings_hash"], metrics: metrics,
+                        score: row["score"], maxScore: row["max_score"], passed: row["passed"], ranAt: row["ran_at"])
                 }
             }
         }

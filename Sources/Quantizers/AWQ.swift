@@ -1,3 +1,4 @@
+import Foundation
 import QuantCore
 
 /// AWQ settings, with AutoAWQ's defaults (`quant_config`: w_bit 4, q_group_size 128,
@@ -17,8 +18,10 @@ public struct AWQSettings: Sendable, Equatable, Codable {
     /// about 20× a forward pass; 16 × 256 keeps the reference model under 15 s on two cores.
     public static let defaultCalibration = CalibrationSettings(samples: 16)
 
-    public init(bits: Int = 4, groupSize: Int = 128, zeroPoint: Bool = true, grid: Int = 20, duoScaling: Bool = true,
-                clip: Bool = true, calibration: CalibrationSettings = AWQSettings.defaultCalibration) {
+    public init(
+        bits: Int = 4, groupSize: Int = 128, zeroPoint: Bool = true, grid: Int = 20, duoScaling: Bool = true,
+        clip: Bool = true, calibration: CalibrationSettings = AWQSettings.defaultCalibration
+    ) {
         self.bits = bits
         self.groupSize = groupSize
         self.zeroPoint = zeroPoint
@@ -72,12 +75,14 @@ public enum AWQ {
     public static func pseudoQuantize(_ w: [Float], rows: Int, columns: Int, groupSize: Int, bits: Int, zeroPoint: Bool) -> Quantized {
         let g = groupSize == -1 ? columns : groupSize
         let groups = rows * columns / g
-        var result = Quantized(values: [Float](repeating: 0, count: w.count), codes: [Int32](repeating: 0, count: w.count),
-                               scales: [Float](repeating: 0, count: groups), zeros: [Int32](repeating: 0, count: groups))
+        var result = Quantized(
+            values: [Float](repeating: 0, count: w.count), codes: [Int32](repeating: 0, count: w.count),
+            scales: [Float](repeating: 0, count: groups), zeros: [Int32](repeating: 0, count: groups))
         w.withUnsafeBufferPointer { w in
             for group in 0..<groups {
-                let (scale, zero) = quantizeGroup(w.baseAddress! + group * g, count: g, bits: bits, zeroPoint: zeroPoint,
-                                                  values: &result.values, codes: &result.codes, at: group * g)
+                let (scale, zero) = quantizeGroup(
+                    w.baseAddress! + group * g, count: g, bits: bits, zeroPoint: zeroPoint,
+                    values: &result.values, codes: &result.codes, at: group * g)
                 result.scales[group] = scale
                 result.zeros[group] = zero
             }
@@ -86,11 +91,17 @@ public enum AWQ {
     }
 
     @inline(__always)
-    static func quantizeGroup(_ w: UnsafePointer<Float>, count g: Int, bits: Int, zeroPoint: Bool,
-                              values: inout [Float], codes: inout [Int32], at offset: Int) -> (scale: Float, zero: Int32) {
+    static func quantizeGroup(
+        _ w: UnsafePointer<Float>, count g: Int, bits: Int, zeroPoint: Bool,
+        values: inout [Float], codes: inout [Int32], at offset: Int
+    ) -> (scale: Float, zero: Int32) {
         if zeroPoint {
-            var lo = w[0], hi = w[0]
-            for j in 1..<g { lo = min(lo, w[j]); hi = max(hi, w[j]) }
+            var lo = w[0]
+            var hi = w[0]
+            for j in 1..<g {
+                lo = min(lo, w[j])
+                hi = max(hi, w[j])
+            }
             let maxInt = Float((1 << bits) - 1)
             let scale = max(hi - lo, 1e-5) / maxInt
             let zero = min(max(-(lo / scale).rounded(.toNearestOrEven), 0), maxInt)
@@ -103,7 +114,8 @@ public enum AWQ {
         }
         var amax: Float = 0
         for j in 0..<g { amax = max(amax, abs(w[j])) }
-        let maxInt = Float((1 << (bits - 1)) - 1), minInt = -Float(1 << (bits - 1))
+        let maxInt = Float((1 << (bits - 1)) - 1)
+        let minInt = -Float(1 << (bits - 1))
         let scale = amax / maxInt
         for j in 0..<g {
             let q = scale > 0 ? min(max((w[j] / scale).rounded(.toNearestOrEven), minInt), maxInt) : 0
@@ -119,8 +131,10 @@ public enum AWQ {
     static func parts(rows: Int, columns: Int, settings: AWQSettings) -> [QuantizedMatrix.Part] {
         let groupsPerRow = settings.groupSize == -1 ? 1 : (columns + settings.groupSize - 1) / settings.groupSize
         let words = { (values: Int) in (values * settings.bits + 31) / 32 * 4 }
-        var parts = [QuantizedMatrix.Part(name: "qweight (\(settings.bits)-bit in int32)", bytes: columns * words(rows)),
-                     QuantizedMatrix.Part(name: "scales (FP16)", bytes: groupsPerRow * rows * 2)]
+        var parts = [
+            QuantizedMatrix.Part(name: "qweight (\(settings.bits)-bit in int32)", bytes: columns * words(rows)),
+            QuantizedMatrix.Part(name: "scales (FP16)", bytes: groupsPerRow * rows * 2),
+        ]
         if settings.zeroPoint { parts.append(.init(name: "qzeros (\(settings.bits)-bit in int32)", bytes: groupsPerRow * words(rows))) }
         return parts
     }
@@ -182,8 +196,10 @@ public enum AWQ {
 
     /// AutoAWQ's `_compute_best_scale`: the grid ratio whose scales give the lowest mean squared
     /// error of `inspect(candidate layers)` against `reference`. Returns the scales and α.
-    static func searchScales(layers: [[Float]], columns: Int, inputMean: [Float], settings: AWQSettings,
-                             reference: [Float], inspect: ([[Float]]) -> [Float]) throws(QuantizerError) -> (scales: [Float], ratio: Float, loss: Double) {
+    static func searchScales(
+        layers: [[Float]], columns: Int, inputMean: [Float], settings: AWQSettings,
+        reference: [Float], inspect: ([[Float]]) -> [Float]
+    ) throws(QuantizerError) -> (scales: [Float], ratio: Float, loss: Double) {
         let weightMean = settings.duoScaling ? weightMean(layers, columns: columns, groupSize: settings.groupSize) : nil
         var best: (scales: [Float], ratio: Float, loss: Double)?
         for step in 0..<settings.grid {
@@ -191,7 +207,10 @@ public enum AWQ {
             let s = candidateScales(ratio: ratio, inputMean: inputMean, weightMean: weightMean)
             let output = inspect(layers.map { scaledQuantized($0, columns: columns, scales: s, settings: settings) })
             var sum = 0.0
-            for i in output.indices { let d = Double(reference[i] - output[i]); sum += d * d }
+            for i in output.indices {
+                let d = Double(reference[i] - output[i])
+                sum += d * d
+            }
             let loss = sum / Double(max(output.count, 1))
             if loss.isFinite && loss < (best?.loss ?? .infinity) { best = (s, ratio, loss) }
         }
@@ -205,7 +224,8 @@ public enum AWQ {
     /// max·(1 − i/grid), i < grid·0.5, whose quantized group output on (a sample of) the layer's
     /// inputs is closest to the unquantized one. Returns the clamped weights. x: [tokens, columns].
     static func clip(_ w: [Float], columns: Int, input x: [Float], settings: AWQSettings, threads: Int = 2) -> [Float] {
-        let rows = w.count / columns, tokens = x.count / columns
+        let rows = w.count / columns
+        let tokens = x.count / columns
         let g = settings.groupSize == -1 ? columns : settings.groupSize
         let step = max(1, tokens / AWQSettings.clipTokens)
         // xs: [sampled tokens, columns], every step-th calibration token (AutoAWQ's input_feat[:, 0::step]).
@@ -220,7 +240,8 @@ public enum AWQ {
                 // Rows are independent: splitting them over threads cannot change a value.
                 Kernels.parallelFor(rows, threads: threads) { range in
                     var original = [Float](repeating: 0, count: sampled.count)
-                    var clamped = [Float](repeating: 0, count: g), values = clamped
+                    var clamped = [Float](repeating: 0, count: g)
+                    var values = clamped
                     var codes = [Int32](repeating: 0, count: g)
                     for r in range {
                         for start in stride(from: 0, to: columns, by: g) {
@@ -228,13 +249,15 @@ public enum AWQ {
                             var maxAbs: Float = 0
                             for j in 0..<g { maxAbs = max(maxAbs, abs(group[j])) }
                             for k in 0..<sampled.count { original[k] = Kernels.dot(xs.baseAddress! + k * columns + start, group, g) }
-                            var bestError = Double(1e9), bestMax = maxAbs
+                            var bestError = Double(1e9)
+                            var bestMax = maxAbs
                             for i in 0..<shrinks {
                                 let limit = maxAbs * (1 - Float(i) / Float(settings.grid))
                                 for j in 0..<g { clamped[j] = min(max(group[j], -limit), limit) }
                                 _ = clamped.withUnsafeBufferPointer {
-                                    quantizeGroup($0.baseAddress!, count: g, bits: settings.bits, zeroPoint: settings.zeroPoint,
-                                                  values: &values, codes: &codes, at: 0)
+                                    quantizeGroup(
+                                        $0.baseAddress!, count: g, bits: settings.bits, zeroPoint: settings.zeroPoint,
+                                        values: &values, codes: &codes, at: 0)
                                 }
                                 var error = 0.0
                                 values.withUnsafeBufferPointer { q in
@@ -244,7 +267,10 @@ public enum AWQ {
                                     }
                                 }
                                 error /= Double(sampled.count)
-                                if error < bestError { bestError = error; bestMax = limit }
+                                if error < bestError {
+                                    bestError = error
+                                    bestMax = limit
+                                }
                             }
                             for j in 0..<g { group[j] = min(max(group[j], -bestMax), bestMax) }
                         }
@@ -257,8 +283,7 @@ public enum AWQ {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-import Foundation

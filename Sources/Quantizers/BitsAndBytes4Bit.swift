@@ -57,7 +57,8 @@ public enum BnB4Bit {
     /// values with a dynamic exponent, used for the double-quantized absmax constants.
     public static let dynamicMap: [Float] = {
         var data: [Float] = []
-        let maxExponentBits = 7, nonSignBits = 7
+        let maxExponentBits = 7
+        let nonSignBits = 7
         for i in 0..<maxExponentBits {
             let fractionItems = (1 << (i + nonSignBits - maxExponentBits)) + 1
             let boundaries = linspace(0.1, 1, fractionItems)
@@ -97,7 +98,8 @@ public enum BnB4Bit {
     /// Index of the nearest code value: torch.bucketize(x, midpoints) over the sorted code, which
     /// sends a value exactly on a midpoint to the lower entry.
     static func nearest(_ x: Float, sorted: [Float], midpoints: [Float]) -> Int {
-        var lo = 0, hi = midpoints.count
+        var lo = 0
+        var hi = midpoints.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if midpoints[mid] < x { lo = mid + 1 } else { hi = mid }
@@ -251,10 +253,12 @@ public enum BnB4Bit {
     /// PyTorch's `row_sum`: `items` items of `width` lanes (lane l of item i is element(i·width + l))
     /// summed in four interleaved accumulators, each a four-level cascade (`multi_row_sum`).
     static func rowSum(items: Int, width: Int, element: (Int) -> Float) -> [Float] {
-        let ilp = 4, levels = 4
+        let ilp = 4
+        let levels = 4
         let rows = items / ilp
         let ceilLog2 = rows <= 2 ? 1 : Int.bitWidth - (rows - 1).leadingZeroBitCount
-        let levelPower = max(4, ceilLog2 / levels), levelStep = 1 << levelPower
+        let levelPower = max(4, ceilLog2 / levels)
+        let levelStep = 1 << levelPower
         // acc[level][k · width + lane]
         var acc = [[Float]](repeating: [Float](repeating: 0, count: ilp * width), count: levels)
         var row = 0
@@ -299,7 +303,8 @@ public enum BnB4Bit {
     /// - without double quantization: the FP32 absmax of each block, little-endian;
     /// - with it: the 8-bit dynamic-map index of each absmax, the FP32 absmax of each block of 256
     ///   of those, and the FP32 offset (little-endian).
-    public static func quantize(_ weights: [Float], rows: Int, columns: Int, name: String, settings: BnB4BitSettings) throws(QuantizerError) -> QuantizedMatrix {
+    public static func quantize(_ weights: [Float], rows: Int, columns: Int, name: String, settings: BnB4BitSettings) throws(QuantizerError) -> QuantizedMatrix
+    {
         try settings.validate()
         guard rows > 0, columns > 0, weights.count == rows * columns else {
             throw .shape(tensor: name, detail: "expected \(rows) × \(columns) weights, got \(weights.count)")
@@ -317,7 +322,8 @@ public enum BnB4Bit {
             data.append(Packing.float32(absmax))
         }
         let parts = zip(layout(count: weights.count, settings: settings), data).map { QuantizedMatrix.Part(name: $0.name, data: $1) }
-        return QuantizedMatrix(name: name, rows: rows, columns: columns, values: decode(indices, absmax: scales, blocksize: settings.blocksize, table: table), parts: parts)
+        return QuantizedMatrix(
+            name: name, rows: rows, columns: columns, values: decode(indices, absmax: scales, blocksize: settings.blocksize, table: table), parts: parts)
     }
 
     /// Decodes the stored parts `quantize` writes (read from their bytes alone) to the row-major
@@ -329,7 +335,8 @@ public enum BnB4Bit {
         guard rows > 0, columns > 0 else { throw .shape(tensor: format, detail: "expected a positive shape, got \(rows) × \(columns)") }
         let count = rows * columns
         let data = try QuantizedMatrix.storedBytes(parts, layout: layout(count: count, settings: settings), format: format)
-        let absmax = settings.doubleQuant
+        let absmax =
+            settings.doubleQuant
             ? DoubleQuantized(offset: Packing.floats(data[3])[0], codes: data[1], absmax: Packing.floats(data[2])).constants
             : Packing.floats(data[1])
         return decode(unpack4(data[0], count: count), absmax: absmax, blocksize: settings.blocksize, table: code(settings.quantType))
@@ -341,7 +348,9 @@ public enum BnB4Bit {
         let codes = (name: "codes (4-bit \(settings.quantType.rawValue))", bytes: (count + 1) / 2)
         guard settings.doubleQuant else { return [codes, (name: "absmax (FP32)", bytes: blocks * 4)] }
         let second = (blocks + doubleQuantBlocksize - 1) / doubleQuantBlocksize
-        return [codes, (name: "absmax codes (8-bit)", bytes: blocks), (name: "absmax of absmax (FP32)", bytes: second * 4),
-                (name: "absmax offset (FP32)", bytes: 4)]
+        return [
+            codes, (name: "absmax codes (8-bit)", bytes: blocks), (name: "absmax of absmax (FP32)", bytes: second * 4),
+            (name: "absmax offset (FP32)", bytes: 4),
+        ]
     }
 }

@@ -51,12 +51,14 @@ public struct BlockDecodeSpeed: Sendable, Codable, Equatable {
         let plan = formats(for: recipe, shape: trial.shape)
         let (baseline, candidate) = try DecodeBlock.pair(shape: trial.shape, baseline: [.packed(.f16)], candidate: plan.formats, threads: threads)
         let input = baseline.input(tokens: 1)
-        let comparison = SpeedMeasurement.compare(baseline: { KernelBenchmark.consume(baseline.multiply(input, tokens: 1, threads: 1)) },
-                                                  candidate: { KernelBenchmark.consume(candidate.multiply(input, tokens: 1, threads: 1)) },
-                                                  policy: trial.policy)
-        return BlockDecodeSpeed(block: "\(trial.shape.name) \(trial.shape.embedding)/\(trial.shape.feedForward)", threads: 1,
-                                formats: plan.formats.map(\.description), baselineBytes: baseline.weightBytes, bytes: candidate.weightBytes,
-                                comparison: comparison, notes: plan.notes)
+        let comparison = SpeedMeasurement.compare(
+            baseline: { KernelBenchmark.consume(baseline.multiply(input, tokens: 1, threads: 1)) },
+            candidate: { KernelBenchmark.consume(candidate.multiply(input, tokens: 1, threads: 1)) },
+            policy: trial.policy)
+        return BlockDecodeSpeed(
+            block: "\(trial.shape.name) \(trial.shape.embedding)/\(trial.shape.feedForward)", threads: 1,
+            formats: plan.formats.map(\.description), baselineBytes: baseline.weightBytes, bytes: candidate.weightBytes,
+            comparison: comparison, notes: plan.notes)
     }
 
     /// The format each block matrix runs in under `recipe`: the method the recipe gives that
@@ -65,8 +67,9 @@ public struct BlockDecodeSpeed: Sendable, Codable, Equatable {
     /// format so that a measurement never flatters a recipe. Unquantized matrices are F16, as
     /// published; methods without packed kernels yet run as QuantLab runs them today, in F32.
     public static func formats(for recipe: QuantizationRecipe, shape: DecodeBlock.Shape) -> (formats: [DecodeBlock.Storage], notes: [String]) {
-        let model = ModelShape(name: shape.name, blocks: ModelShape.llama2_7B.blocks, embedding: shape.embedding, feedForward: shape.feedForward,
-                               heads: ModelShape.llama2_7B.heads, kvHeads: ModelShape.llama2_7B.kvHeads, vocabulary: ModelShape.llama2_7B.vocabulary)
+        let model = ModelShape(
+            name: shape.name, blocks: ModelShape.llama2_7B.blocks, embedding: shape.embedding, feedForward: shape.feedForward,
+            heads: ModelShape.llama2_7B.heads, kvHeads: ModelShape.llama2_7B.kvHeads, vocabulary: ModelShape.llama2_7B.vocabulary)
         let tensors = model.tensors
         var presetTypes: [String: TensorType] = [:]
         if case .ggmlPreset(let preset) = recipe.method { presetTypes = LlamaQuantize.types(for: tensors, preset: preset) }
@@ -101,7 +104,9 @@ public struct BlockDecodeSpeed: Sendable, Codable, Equatable {
         }
         var notes: [String] = []
         if !simulated.isEmpty {
-            notes.append("\(simulated.sorted().joined(separator: ", ")) has no packed kernels in QuantLab yet: its weights are dequantized and multiplied in F32, so it was timed in F32.")
+            notes.append(
+                "\(simulated.sorted().joined(separator: ", ")) has no packed kernels in QuantLab yet: its weights are dequantized and multiplied in F32, so it was timed in F32."
+            )
         }
         if recipe.activation != nil {
             notes.append("Run-time activation quantization is not part of the timed block.")

@@ -16,17 +16,22 @@ public struct LayerReport: Sendable, Codable, Equatable {
     /// One line per quantized matrix: its output error on the calibration inputs, RTN's, and
     /// how many times smaller the method's is; then the means.
     public static func table(_ layers: [LayerReport]) -> String {
-        var lines = ["output error on the calibration inputs, ‖XWᵀ − XŴᵀ‖² / ‖XWᵀ‖²:",
-                     "tensor                        method        RTN    RTN/method  choice"]
+        var lines = [
+            "output error on the calibration inputs, ‖XWᵀ − XŴᵀ‖² / ‖XWᵀ‖²:",
+            "tensor                        method        RTN    RTN/method  choice",
+        ]
         for layer in layers {
-            lines.append(layer.tensor.padding(toLength: 26, withPad: " ", startingAt: 0)
-                + String(format: "%10.6f %10.6f %10.2f×  ", layer.relativeError, layer.rtnRelativeError,
-                         layer.relativeError > 0 ? layer.rtnRelativeError / layer.relativeError : 1)
-                + layer.detail)
+            lines.append(
+                layer.tensor.padding(toLength: 26, withPad: " ", startingAt: 0)
+                    + String(
+                        format: "%10.6f %10.6f %10.2f×  ", layer.relativeError, layer.rtnRelativeError,
+                        layer.relativeError > 0 ? layer.rtnRelativeError / layer.relativeError : 1)
+                    + layer.detail)
         }
         let method = layers.reduce(0) { $0 + $1.relativeError } / Double(max(layers.count, 1))
         let rtn = layers.reduce(0) { $0 + $1.rtnRelativeError } / Double(max(layers.count, 1))
-        lines.append("mean".padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%10.6f %10.6f %10.2f×", method, rtn, method > 0 ? rtn / method : 1))
+        lines.append(
+            "mean".padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%10.6f %10.6f %10.2f×", method, rtn, method > 0 ? rtn / method : 1))
         return lines.joined(separator: "\n") + "\n"
     }
 }
@@ -122,8 +127,10 @@ extension AWQ {
     /// ffn_up's rows, then the clip ranges are searched (not for q and k) and every matrix is
     /// quantized. The next block's inputs come from the float block, as in AutoAWQ. Matrices in
     /// `skip` are left alone, and a group with one is not scaled.
-    public static func quantize(_ model: LlamaModel, calibration: CalibrationSet, settings: AWQSettings,
-                                skip: Set<String> = [], threads: Int) throws -> CalibratedResult {
+    public static func quantize(
+        _ model: LlamaModel, calibration: CalibrationSet, settings: AWQSettings,
+        skip: Set<String> = [], threads: Int
+    ) throws -> CalibratedResult {
         let start = DispatchTime.now().uptimeNanoseconds
         let c = model.config
         try c.validateBlockMatrices(skip: skip) { try settings.validate(columns: $0, tensor: $1) }
@@ -142,9 +149,11 @@ extension AWQ {
             // q, k, v: the scales fold into attn_norm.
             if included([0, 1, 2]) {
                 let reference = samples.flatMap { model.attentionHalf(normedInput: captured.bySample[0]![$0], block: original, threads: threads) }
-                let found = try searchScales(layers: [original.query, original.key, original.value], columns: c.embeddingLength,
-                                             inputMean: inputMean(captured.all(0), columns: c.embeddingLength), settings: settings,
-                                             reference: reference) { layers in
+                let found = try searchScales(
+                    layers: [original.query, original.key, original.value], columns: c.embeddingLength,
+                    inputMean: inputMean(captured.all(0), columns: c.embeddingLength), settings: settings,
+                    reference: reference
+                ) { layers in
                     var candidate = original
                     (candidate.query, candidate.key, candidate.value) = (layers[0], layers[1], layers[2])
                     return samples.flatMap { model.attentionHalf(normedInput: captured.bySample[0]![$0], block: candidate, threads: threads) }
@@ -155,19 +164,24 @@ extension AWQ {
             // attn_output: only when attn_v's rows line up with its columns (no grouped-query attention).
             let (vRows, _) = c.matrixShape(2)
             if vRows == c.matrixShape(3).columns && included([2, 3]) {
-                let x = captured.all(3), columns = c.matrixShape(3).columns
+                let x = captured.all(3)
+                let columns = c.matrixShape(3).columns
                 let reference = multiply(original.attentionOutput, columns: columns, input: x, threads: threads)
-                let found = try searchScales(layers: [original.attentionOutput], columns: columns, inputMean: inputMean(x, columns: columns),
-                                             settings: settings, reference: reference) { multiply($0[0], columns: columns, input: x, threads: threads) }
+                let found = try searchScales(
+                    layers: [original.attentionOutput], columns: columns, inputMean: inputMean(x, columns: columns),
+                    settings: settings, reference: reference
+                ) { multiply($0[0], columns: columns, input: x, threads: threads) }
                 columnScales[3] = found.scales
                 ratios[3] = found.ratio
             }
             // gate, up: the scales fold into ffn_norm.
             if included([4, 5]) {
                 let reference = samples.flatMap { model.feedForwardHalf(normedInput: captured.bySample[4]![$0], block: original, threads: threads) }
-                let found = try searchScales(layers: [original.gate, original.up], columns: c.embeddingLength,
-                                             inputMean: inputMean(captured.all(4), columns: c.embeddingLength), settings: settings,
-                                             reference: reference) { layers in
+                let found = try searchScales(
+                    layers: [original.gate, original.up], columns: c.embeddingLength,
+                    inputMean: inputMean(captured.all(4), columns: c.embeddingLength), settings: settings,
+                    reference: reference
+                ) { layers in
                     var candidate = original
                     (candidate.gate, candidate.up) = (layers[0], layers[1])
                     return samples.flatMap { model.feedForwardHalf(normedInput: captured.bySample[4]![$0], block: candidate, threads: threads) }
@@ -177,10 +191,13 @@ extension AWQ {
             }
             // down: the scales fold into ffn_up's rows.
             if included([5, 6]) {
-                let x = captured.all(6), columns = c.feedForwardLength
+                let x = captured.all(6)
+                let columns = c.feedForwardLength
                 let reference = multiply(original.down, columns: columns, input: x, threads: threads)
-                let found = try searchScales(layers: [original.down], columns: columns, inputMean: inputMean(x, columns: columns),
-                                             settings: settings, reference: reference) { multiply($0[0], columns: columns, input: x, threads: threads) }
+                let found = try searchScales(
+                    layers: [original.down], columns: columns, inputMean: inputMean(x, columns: columns),
+                    settings: settings, reference: reference
+                ) { multiply($0[0], columns: columns, input: x, threads: threads) }
                 columnScales[6] = found.scales
                 ratios[6] = found.ratio
             }
@@ -196,18 +213,24 @@ extension AWQ {
                 var x = captured.all(m)
                 for i in x.indices { x[i] /= s[i % columns] }
                 if settings.clip && m != 0 && m != 1 { w = clip(w, columns: columns, input: x, settings: settings, threads: threads) }
-                let quantized = pseudoQuantize(w, rows: rows, columns: columns, groupSize: settings.groupSize, bits: settings.bits, zeroPoint: settings.zeroPoint)
+                let quantized = pseudoQuantize(
+                    w, rows: rows, columns: columns, groupSize: settings.groupSize, bits: settings.bits, zeroPoint: settings.zeroPoint)
                 block[matrix: m] = quantized.values
                 // In the original input space the model multiplies X·(Q/s)ᵀ, with Q's rows already divided by any row scale.
                 var effective = quantized.values
                 scaleColumns(&effective, columns: columns, by: s.map { 1 / $0 })
-                let target = original[matrix: m], rowScaled = rowScaledOriginal(m, original: original, columnScales: columnScales, columns: columns)
+                let target = original[matrix: m]
+                let rowScaled = rowScaledOriginal(m, original: original, columnScales: columnScales, columns: columns)
                 if grams[source] == nil { grams[source] = Gram.of(captured.all(m), columns: columns, threads: threads) }
                 let gram = grams[source]!
-                let rtn = pseudoQuantize(target, rows: rows, columns: columns, groupSize: settings.groupSize, bits: settings.bits, zeroPoint: settings.zeroPoint).values
-                result.layers.append(LayerReport(tensor: name(b, m), relativeError: Gram.relativeError(rowScaled, effective, gram: gram, columns: columns, threads: threads),
-                                                 rtnRelativeError: Gram.relativeError(target, rtn, gram: gram, columns: columns, threads: threads),
-                                                 detail: ratios[source].map { String(format: "α = %.2f", $0) } ?? "no scale search"))
+                let rtn = pseudoQuantize(
+                    target, rows: rows, columns: columns, groupSize: settings.groupSize, bits: settings.bits, zeroPoint: settings.zeroPoint
+                ).values
+                result.layers.append(
+                    LayerReport(
+                        tensor: name(b, m), relativeError: Gram.relativeError(rowScaled, effective, gram: gram, columns: columns, threads: threads),
+                        rtnRelativeError: Gram.relativeError(target, rtn, gram: gram, columns: columns, threads: threads),
+                        detail: ratios[source].map { String(format: "α = %.2f", $0) } ?? "no scale search"))
                 result.storage[name(b, m)] = parts(rows: rows, columns: columns, settings: settings)
             }
             for m in 0..<7 where !skip.contains(name(b, m)) { result.values[name(b, m)] = block[matrix: m] }
@@ -265,7 +288,8 @@ extension AWQ {
 
     /// X·Wᵀ for X: [tokens, columns].
     static func multiply(_ w: [Float], columns: Int, input x: [Float], threads: Int) -> [Float] {
-        let rows = w.count / columns, tokens = x.count / columns
+        let rows = w.count / columns
+        let tokens = x.count / columns
         var output = [Float](repeating: 0, count: tokens * rows)
         Kernels.matmul(w, rows: rows, columns: columns, input: x, count: tokens, into: &output, threads: threads)
         return output
@@ -293,8 +317,10 @@ extension GPTQ {
     /// Hessian H = 2·XᵀX/n of each matrix's calibration inputs, each matrix quantized with it,
     /// and the next block's inputs computed through the quantized block. Matrices in `skip` keep
     /// their weights.
-    public static func quantize(_ model: LlamaModel, calibration: CalibrationSet, recipe: GPTQRecipe,
-                                skip: Set<String> = [], threads: Int) throws -> CalibratedResult {
+    public static func quantize(
+        _ model: LlamaModel, calibration: CalibrationSet, recipe: GPTQRecipe,
+        skip: Set<String> = [], threads: Int
+    ) throws -> CalibratedResult {
         let start = DispatchTime.now().uptimeNanoseconds
         let c = model.config
         try c.validateBlockMatrices(skip: skip) { try recipe.matrix.validate(columns: $0, tensor: $1) }
@@ -316,32 +342,36 @@ extension GPTQ {
                     let (rows, columns) = c.matrixShape(m)
                     let gram = grams[CapturedInputs.source(m)]!
                     let name = LlamaModel.matrixName(block: b, index: m)
-                    let quantized = try quantize(original[matrix: m], rows: rows, columns: columns, hessian: gram.map { 2 * $0 }, name: name,
-                                                 settings: recipe.matrix)
+                    let quantized = try quantize(
+                        original[matrix: m], rows: rows, columns: columns, hessian: gram.map { 2 * $0 }, name: name,
+                        settings: recipe.matrix)
                     let rtn = try rtn(original[matrix: m], rows: rows, columns: columns, name: name, settings: recipe.matrix)
                     block[matrix: m] = quantized.values
                     result.values[name] = quantized.values
                     result.storage[name] = quantized.parts.map(\.sizeOnly)
                     let damping = String(format: "damp %.3g", quantized.dampingUsed) + (quantized.retries > 0 ? " after \(quantized.retries) retries" : "")
-                    result.layers.append(LayerReport(
-                        tensor: name,
-                        relativeError: Gram.relativeError(original[matrix: m], quantized.values, gram: gram, columns: columns, threads: threads),
-                        rtnRelativeError: Gram.relativeError(original[matrix: m], rtn.values, gram: gram, columns: columns, threads: threads),
-                        detail: damping))
+                    result.layers.append(
+                        LayerReport(
+                            tensor: name,
+                            relativeError: Gram.relativeError(original[matrix: m], quantized.values, gram: gram, columns: columns, threads: threads),
+                            rtnRelativeError: Gram.relativeError(original[matrix: m], rtn.values, gram: gram, columns: columns, threads: threads),
+                            detail: damping))
                 }
             }
             inputs.advance(through: block, threads: threads)
         }
-        result.layers.sort { ($0.tensor.blockIndex, LlamaModel.blockMatrixNames.firstIndex(of: $0.tensor.matrixName) ?? 0)
-            < ($1.tensor.blockIndex, LlamaModel.blockMatrixNames.firstIndex(of: $1.tensor.matrixName) ?? 0) }
+        result.layers.sort {
+            ($0.tensor.blockIndex, LlamaModel.blockMatrixNames.firstIndex(of: $0.tensor.matrixName) ?? 0)
+                < ($1.tensor.blockIndex, LlamaModel.blockMatrixNames.firstIndex(of: $1.tensor.matrixName) ?? 0)
+        }
         result.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return result
     }
 }
 
-private extension String {
+extension String {
     /// 3 for "blk.3.attn_q.weight".
-    var blockIndex: Int { Int(split(separator: ".")[1]) ?? 0 }
+    fileprivate var blockIndex: Int { Int(split(separator: ".")[1]) ?? 0 }
     /// "attn_q" for "blk.3.attn_q.weight".
-    var matrixName: String { String(split(separator: ".")[2]) }
+    fileprivate var matrixName: String { String(split(separator: ".")[2]) }
 }

@@ -26,8 +26,9 @@ public struct CalibrationSettings: Sendable, Equatable, Codable {
             throw .invalidSetting(key: "seq_len", value: "\(sequenceLength)", allowed: "2 to \(contextLength) (the model's context)")
         }
         guard availableTokens >= sequenceLength else {
-            throw .invalidSetting(key: "seq_len", value: "\(sequenceLength)",
-                                  allowed: "at most \(availableTokens) (the calibration text has \(availableTokens) tokens)")
+            throw .invalidSetting(
+                key: "seq_len", value: "\(sequenceLength)",
+                allowed: "at most \(availableTokens) (the calibration text has \(availableTokens) tokens)")
         }
     }
 }
@@ -112,7 +113,10 @@ extension LlamaBlockWeights {
 extension LlamaConfig {
     /// (rows, columns) of block matrix `index` (rows = output features).
     func matrixShape(_ index: Int) -> (rows: Int, columns: Int) {
-        let dim = embeddingLength, q = headCount * headDimension, kv = headCountKV * headDimension, f = feedForwardLength
+        let dim = embeddingLength
+        let q = headCount * headDimension
+        let kv = headCountKV * headDimension
+        let f = feedForwardLength
         return [(q, dim), (kv, dim), (kv, dim), (dim, q), (f, dim), (f, dim), (dim, f)][index]
     }
 }

@@ -27,8 +27,10 @@ public struct GPTQSettings: Sendable, Equatable, Codable {
     /// `blocksize` of `fasterquant`: the width of the lazy batches.
     public var blockSize: Int
 
-    public init(bits: Int = 4, groupSize: Int = 128, actOrder: Bool = false, staticGroups: Bool = false,
-                symmetric: Bool = true, dampPercent: Double = 0.01, blockSize: Int = 128) {
+    public init(
+        bits: Int = 4, groupSize: Int = 128, actOrder: Bool = false, staticGroups: Bool = false,
+        symmetric: Bool = true, dampPercent: Double = 0.01, blockSize: Int = 128
+    ) {
         self.bits = bits
         self.groupSize = groupSize
         self.actOrder = actOrder
@@ -49,8 +51,9 @@ public struct GPTQSettings: Sendable, Equatable, Codable {
         }
         if groupSize > 0, columns % groupSize != 0 {
             let fits = [32, 64, 128, 256, 512, 1024].filter { columns % $0 == 0 }.map(String.init) + ["-1"]
-            throw .invalidSetting(key: "group_size", value: "\(groupSize)",
-                                  allowed: "a size dividing the \(columns) columns of \(tensor): \(fits.joined(separator: ", "))")
+            throw .invalidSetting(
+                key: "group_size", value: "\(groupSize)",
+                allowed: "a size dividing the \(columns) columns of \(tensor): \(fits.joined(separator: ", "))")
         }
         guard dampPercent.isFinite, dampPercent > 0, dampPercent < 1 else {
             throw .invalidSetting(key: "damp_percent", value: "\(dampPercent)", allowed: "more than 0 and less than 1 (default 0.01)")
@@ -110,8 +113,10 @@ public enum GPTQ {
 
     /// GPTQ of a row-major [rows, columns] weight matrix (rows = output features) given the
     /// [columns, columns] Hessian H = (2/n) Σ x xᵀ of the layer's inputs (F32, as AutoGPTQ holds it).
-    public static func quantize(_ weights: [Float], rows: Int, columns: Int, hessian: [Float], name: String,
-                                settings: GPTQSettings) throws(QuantizerError) -> GPTQResult {
+    public static func quantize(
+        _ weights: [Float], rows: Int, columns: Int, hessian: [Float], name: String,
+        settings: GPTQSettings
+    ) throws(QuantizerError) -> GPTQResult {
         try quantize(weights, rows: rows, columns: columns, hessian: hessian.map(Double.init), name: name, settings: settings)
     }
 
@@ -121,8 +126,10 @@ public enum GPTQ {
     ///
     /// Precision: the weights, their error updates, the scales and H⁻¹'s factor as used in the
     /// updates are F32 (as in the reference); damping and the three factorizations are done in F64.
-    public static func quantize(_ weights: [Float], rows: Int, columns n: Int, hessian: [Double], name: String,
-                                settings: GPTQSettings) throws(QuantizerError) -> GPTQResult {
+    public static func quantize(
+        _ weights: [Float], rows: Int, columns n: Int, hessian: [Double], name: String,
+        settings: GPTQSettings
+    ) throws(QuantizerError) -> GPTQResult {
         try check(weights, rows: rows, columns: n, name: name, settings: settings)
         guard hessian.count == n * n else {
             throw .shape(tensor: name, detail: "the Hessian must be \(n) × \(n) (\(n * n) values), got \(hessian.count)")
@@ -151,7 +158,8 @@ public enum GPTQ {
         }
         // Act-order: descending diag(H), ties in ascending column order (a stable sort; torch's
         // default argsort leaves the order of ties unspecified).
-        let order = settings.actOrder
+        let order =
+            settings.actOrder
             ? (0..<n).sorted { h[$0 * n + $0] > h[$1 * n + $1] || (h[$0 * n + $0] == h[$1 * n + $1] && $0 < $1) }
             : Array(0..<n)
         if settings.actOrder {
@@ -162,7 +170,8 @@ public enum GPTQ {
         var codes = [UInt8](repeating: 0, count: rows * n)
         var grids = [Grid](repeating: Grid(scale: 1, zero: 0), count: rows * groupCount)
         var loss = 0.0
-        var row = [Float](repeating: 0, count: n), rowCodes = [UInt8](repeating: 0, count: n)
+        var row = [Float](repeating: 0, count: n)
+        var rowCodes = [UInt8](repeating: 0, count: n)
         let batch = LazyBatch(columns: n, blockSize: min(settings.blockSize, n), maxq: grid.maxq)
         defer { batch.deallocate() }
         hinv.withUnsafeBufferPointer { hinv in
@@ -189,15 +198,18 @@ public enum GPTQ {
             groupIndex[order[c]] = Int32(settings.staticGroups ? order[c] / groupSize : c / groupSize)
         }
         if settings.staticGroups, settings.groupSize > 0 { grids = staticGrids }
-        return assemble(name: name, rows: rows, columns: n, settings: settings, codes: codes, grids: grids,
-                        groupIndex: groupIndex, order: order, dampingUsed: dampingUsed, retries: retries, error: loss)
+        return assemble(
+            name: name, rows: rows, columns: n, settings: settings, codes: codes, grids: grids,
+            groupIndex: groupIndex, order: order, dampingUsed: dampingUsed, retries: retries, error: loss)
     }
 
     /// The same quantizer grid (`find_params` per row and group of consecutive columns) applied
     /// to the weights as given, without error compensation: the "RTN with the same bits and group"
     /// baseline. `actOrder`, `staticGroups`, `dampPercent` and `blockSize` play no part.
-    public static func rtn(_ weights: [Float], rows: Int, columns n: Int, name: String,
-                           settings: GPTQSettings) throws(QuantizerError) -> GPTQResult {
+    public static func rtn(
+        _ weights: [Float], rows: Int, columns n: Int, name: String,
+        settings: GPTQSettings
+    ) throws(QuantizerError) -> GPTQResult {
         try check(weights, rows: rows, columns: n, name: name, settings: settings)
         let grid = GridMaker(bits: settings.bits, symmetric: settings.symmetric)
         let groupSize = settings.groupSize > 0 ? settings.groupSize : n
@@ -221,8 +233,9 @@ public enum GPTQ {
             }
         }
         let groupIndex = (0..<n).map { Int32($0 / groupSize) }
-        return assemble(name: name, rows: rows, columns: n, settings: settings, codes: codes, grids: grids,
-                        groupIndex: groupIndex, order: Array(0..<n), dampingUsed: 0, retries: 0, error: loss)
+        return assemble(
+            name: name, rows: rows, columns: n, settings: settings, codes: codes, grids: grids,
+            groupIndex: groupIndex, order: Array(0..<n), dampingUsed: 0, retries: 0, error: loss)
     }
 
     /// Decodes the stored parts `quantize` and `rtn` write (read from their bytes alone) back to
@@ -253,10 +266,12 @@ public enum GPTQ {
     /// AutoGPTQ's kernels need rows and columns to be multiples of 32; other sizes are stored with
     /// the last 32-code block zero-padded.
     static func layout(rows: Int, columns: Int, bits: Int, groups: Int) -> [(name: String, bytes: Int)] {
-        [(name: "qweight (int32, \(bits)-bit codes)", bytes: packedWords(columns, bits: bits) * rows * 4),
-         (name: "qzeros (int32, \(bits)-bit zero points − 1)", bytes: groups * packedWords(rows, bits: bits) * 4),
-         (name: "scales (FP16)", bytes: groups * rows * 2),
-         (name: "g_idx (int32)", bytes: columns * 4)]
+        [
+            (name: "qweight (int32, \(bits)-bit codes)", bytes: packedWords(columns, bits: bits) * rows * 4),
+            (name: "qzeros (int32, \(bits)-bit zero points − 1)", bytes: groups * packedWords(rows, bits: bits) * 4),
+            (name: "scales (FP16)", bytes: groups * rows * 2),
+            (name: "g_idx (int32)", bytes: columns * 4),
+        ]
     }
 
     /// The int32 words that hold `count` codes: `bits` words per 32 codes.
@@ -273,7 +288,8 @@ public enum GPTQ {
     }
 
     private static func encode(codes: [UInt8], grids: [Grid], groupIndex: [Int32], rows: Int, columns: Int, bits: Int) -> [QuantizedMatrix.Part] {
-        let groups = grids.count / rows, maxq = (1 << bits) - 1
+        let groups = grids.count / rows
+        let maxq = (1 << bits) - 1
         let rowWords = packedWords(columns, bits: bits)
         var qweight = [UInt32](repeating: 0, count: rowWords * rows)
         for r in 0..<rows {
@@ -286,19 +302,23 @@ public enum GPTQ {
             qzeros += pack((0..<rows).map { (Int(grids[$0 * groups + g].zero) - 1) & maxq }, bits: bits)
             for r in 0..<rows { scales[g * rows + r] = Half.f32ToF16(grids[r * groups + g].scale) }
         }
-        let data = [Packing.littleEndian(qweight), Packing.littleEndian(qzeros), Packing.littleEndian(scales),
-                    Packing.littleEndian(groupIndex.map { UInt32(bitPattern: $0) })]
+        let data = [
+            Packing.littleEndian(qweight), Packing.littleEndian(qzeros), Packing.littleEndian(scales),
+            Packing.littleEndian(groupIndex.map { UInt32(bitPattern: $0) }),
+        ]
         return zip(layout(rows: rows, columns: columns, bits: bits, groups: groups), data).map { QuantizedMatrix.Part(name: $0.name, data: $1) }
     }
 
     /// The weights the stored bytes decode to (nil when g_idx is out of range).
     private static func decode(_ data: [[UInt8]], rows: Int, columns: Int, bits: Int, groups: Int) -> [Float]? {
         let maxq = (1 << bits) - 1
-        let qweight = Packing.words(data[0], as: UInt32.self), qzeros = Packing.words(data[1], as: UInt32.self)
+        let qweight = Packing.words(data[0], as: UInt32.self)
+        let qzeros = Packing.words(data[1], as: UInt32.self)
         let scales = Packing.words(data[2], as: UInt16.self).map(Half.f16ToF32)
         let groupIndex = Packing.words(data[3], as: UInt32.self).map { Int(Int32(bitPattern: $0)) }
         guard groupIndex.allSatisfy({ (0..<groups).contains($0) }) else { return nil }
-        let rowWords = packedWords(columns, bits: bits), groupWords = packedWords(rows, bits: bits)
+        let rowWords = packedWords(columns, bits: bits)
+        let groupWords = packedWords(rows, bits: bits)
         let zeros = (0..<groups).map { g in
             unpack(Array(qzeros[(g * groupWords)..<((g + 1) * groupWords)]), bits: bits, count: rows).map { ($0 + 1) & maxq }
         }
@@ -323,16 +343,19 @@ public enum GPTQ {
         if let bad = weights.firstIndex(where: { !$0.isFinite }) { throw .nonFinite(tensor: name, index: bad) }
     }
 
-    private static func assemble(name: String, rows: Int, columns n: Int, settings: GPTQSettings, codes: [UInt8], grids: [Grid],
-                                 groupIndex: [Int32], order: [Int], dampingUsed: Double, retries: Int, error: Double) -> GPTQResult {
+    private static func assemble(
+        name: String, rows: Int, columns n: Int, settings: GPTQSettings, codes: [UInt8], grids: [Grid],
+        groupIndex: [Int32], order: [Int], dampingUsed: Double, retries: Int, error: Double
+    ) -> GPTQResult {
         let groupCount = grids.count / rows
         let parts = encode(codes: codes, grids: grids, groupIndex: groupIndex, rows: rows, columns: n, bits: settings.bits)
         // The values are what the stored bytes decode to, so that they and `dequantize` agree bit for bit.
         let values = decode(parts.map { $0.data ?? [] }, rows: rows, columns: n, bits: settings.bits, groups: groupCount)!
-        return GPTQResult(name: name, rows: rows, columns: n, bits: settings.bits, values: values, codes: codes,
-                          scales: grids.map(\.scale), zeros: grids.map { Int($0.zero) }, groupIndex: groupIndex,
-                          groupCount: groupCount, order: order, parts: parts,
-                          dampingUsed: dampingUsed, retries: retries, error: error)
+        return GPTQResult(
+            name: name, rows: rows, columns: n, bits: settings.bits, values: values, codes: codes,
+            scales: grids.map(\.scale), zeros: grids.map { Int($0.zero) }, groupIndex: groupIndex,
+            groupCount: groupCount, order: order, parts: parts,
+            dampingUsed: dampingUsed, retries: retries, error: error)
     }
 
     /// `fasterquant`'s column loop for one row (rows are independent given H⁻¹), over buffers
@@ -363,21 +386,26 @@ public enum GPTQ {
         /// Quantizes `row` (the row of W in quantization order, updated in place) into `codes`,
         /// starting with `grid` and switching to `groupStart(c, W)` where that is not nil; returns
         /// the row's Losses. `hinv` is the upper Cholesky factor of H⁻¹, [columns, columns].
-        func run(row: inout [Float], codes: inout [UInt8], hinv: UnsafePointer<Float>, grid: Grid,
-                 groupStart: (Int, UnsafeMutablePointer<Float>) -> Grid?) -> Double {
+        func run(
+            row: inout [Float], codes: inout [UInt8], hinv: UnsafePointer<Float>, grid: Grid,
+            groupStart: (Int, UnsafeMutablePointer<Float>) -> Grid?
+        ) -> Double {
             let n = columns
-            var current = grid, loss = 0.0
+            var current = grid
+            var loss = 0.0
             row.withUnsafeMutableBufferPointer { rowBuffer in
                 let W = rowBuffer.baseAddress!
                 var i1 = 0
                 while i1 < n {
-                    let i2 = min(i1 + blockSize, n), count = i2 - i1
+                    let i2 = min(i1 + blockSize, n)
+                    let count = i2 - i1
                     for k in 0..<count { W1[k] = W[i1 + k] }
                     for i in 0..<count {
                         let c = i1 + i
                         if let next = groupStart(c, W) { current = next }
                         let hrow = hinv + c * n
-                        let d = hrow[c], x = W1[i]
+                        let d = hrow[c]
+                        let x = W1[i]
                         let code = current.code(x, maxq: maxq)
                         codes[c] = UInt8(code)
                         let q = current.dequantize(code)
@@ -392,7 +420,8 @@ public enum GPTQ {
                     if i2 < n {
                         for j in i2..<n { update[j] = 0 }
                         for k in 0..<count {
-                            let e = err1[k], hrow = hinv + (i1 + k) * n
+                            let e = err1[k]
+                            let hrow = hinv + (i1 + k) * n
                             for j in i2..<n { update[j] += e * hrow[j] }
                         }
                         for j in i2..<n { W[j] -= update[j] }
@@ -432,7 +461,8 @@ public enum GPTQ {
         }
 
         func find(_ x: UnsafePointer<Float>, count: Int) -> Grid {
-            var lo: Float = 0, hi: Float = 0
+            var lo: Float = 0
+            var hi: Float = 0
             for i in 0..<count {
                 lo = min(lo, x[i])
                 hi = max(hi, x[i])
@@ -455,7 +485,9 @@ public enum GPTQ {
     /// H⁻¹'s upper Cholesky factor, as `fasterquant` builds it: H += damp·I with
     /// damp = damp_percent × mean(diag H); L = chol(H); H⁻¹ = cholesky_inverse(L); U = chol(H⁻¹, upper).
     /// A failed factorization is retried with 10× the damping, up to `maxRetries` times.
-    private static func factor(_ h: [Double], n: Int, name: String, dampPercent: Double) throws(QuantizerError) -> (hinv: [Float], damping: Double, retries: Int) {
+    private static func factor(_ h: [Double], n: Int, name: String, dampPercent: Double) throws(QuantizerError) -> (
+        hinv: [Float], damping: Double, retries: Int
+    ) {
         let meanDiagonal = (0..<n).reduce(0.0) { $0 + h[$1 * n + $1] } / Double(n)
         var percent = dampPercent
         for retries in 0...maxRetries {
@@ -466,8 +498,10 @@ public enum GPTQ {
                 return (u.map(Float.init), percent, retries)
             }
         }
-        throw .shape(tensor: name, detail: "the Hessian is not positive definite, even with damp_percent \(percent) "
-                     + "(\(maxRetries) retries at 10× damping each); calibrate with more, or more varied, samples")
+        throw .shape(
+            tensor: name,
+            detail: "the Hessian is not positive definite, even with damp_percent \(percent) "
+                + "(\(maxRetries) retries at 10× damping each); calibrate with more, or more varied, samples")
     }
 }
 
@@ -500,7 +534,8 @@ enum Cholesky {
         var t = [Double](repeating: 0, count: n * n)
         let ok = a.withUnsafeMutableBufferPointer { ap -> Bool in
             t.withUnsafeMutableBufferPointer { tp -> Bool in
-                let L = ap.baseAddress!, M = tp.baseAddress!
+                let L = ap.baseAddress!
+                let M = tp.baseAddress!
                 guard lower(L, n: n) else { return false }
                 // M = (L⁻¹)ᵀ, upper triangular, one row of M (a column of L⁻¹) at a time:
                 // M[j, i] = (δij − Σ_{j≤k<i} L[i, k] M[j, k]) / L[i, i].

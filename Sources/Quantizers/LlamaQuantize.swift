@@ -42,7 +42,8 @@ public enum LlamaQuantize {
         let attentionV = tensors.filter { $0.name.hasSuffix("attn_v.weight") }.count
         let ffnDown = tensors.filter { $0.name.hasSuffix("ffn_down.weight") }.count
         let tied = !tensors.contains { $0.name == "output.weight" }
-        var seenV = 0, seenDown = 0
+        var seenV = 0
+        var seenDown = 0
         var result: [String: TensorType] = [:]
         for tensor in tensors {
             guard tensor.shape.count >= 2, tensor.name.hasSuffix("weight") else {
@@ -85,8 +86,11 @@ public enum LlamaQuantize {
         if importance != nil {
             let unweighted = Set(types.values).subtracting(ImportanceMatrix.weightedTypes + [.q8_0, .f32, .f16, .bf16])
             guard unweighted.isEmpty else {
-                throw GGUFError(path: file.path, .unsupported(
-                    "\(preset.rawValue.uppercased()) uses \(unweighted.map(\.description).sorted().joined(separator: ", ")) on this model, which QuantLab cannot weight with an importance matrix yet (weighted: \(ImportanceMatrix.weightedTypes.map(\.description).joined(separator: ", "))); quantize without --imatrix"))
+                throw GGUFError(
+                    path: file.path,
+                    .unsupported(
+                        "\(preset.rawValue.uppercased()) uses \(unweighted.map(\.description).sorted().joined(separator: ", ")) on this model, which QuantLab cannot weight with an importance matrix yet (weighted: \(ImportanceMatrix.weightedTypes.map(\.description).joined(separator: ", "))); quantize without --imatrix"
+                    ))
             }
         }
         return try GGUFConverter.convert(file, fileType: preset.fileType, importance: importance) { types[$0.name] ?? .f32 }

@@ -18,13 +18,16 @@ public struct ModelShape: Sendable, Equatable {
 
     /// Tensor names and ggml shapes ([columns, rows]) in llama.cpp's file order.
     public var tensors: [(name: String, shape: [Int])] {
-        let d = embedding, kv = embedding / heads * kvHeads
+        let d = embedding
+        let kv = embedding / heads * kvHeads
         var list: [(String, [Int])] = [("token_embd.weight", [d, vocabulary])]
         for b in 0..<blocks {
-            list += [("blk.\(b).attn_norm.weight", [d]), ("blk.\(b).attn_q.weight", [d, d]), ("blk.\(b).attn_k.weight", [d, kv]),
-                     ("blk.\(b).attn_v.weight", [d, kv]), ("blk.\(b).attn_output.weight", [d, d]), ("blk.\(b).ffn_norm.weight", [d]),
-                     ("blk.\(b).ffn_gate.weight", [d, feedForward]), ("blk.\(b).ffn_up.weight", [d, feedForward]),
-                     ("blk.\(b).ffn_down.weight", [feedForward, d])]
+            list += [
+                ("blk.\(b).attn_norm.weight", [d]), ("blk.\(b).attn_q.weight", [d, d]), ("blk.\(b).attn_k.weight", [d, kv]),
+                ("blk.\(b).attn_v.weight", [d, kv]), ("blk.\(b).attn_output.weight", [d, d]), ("blk.\(b).ffn_norm.weight", [d]),
+                ("blk.\(b).ffn_gate.weight", [d, feedForward]), ("blk.\(b).ffn_up.weight", [d, feedForward]),
+                ("blk.\(b).ffn_down.weight", [feedForward, d]),
+            ]
         }
         list += [("output_norm.weight", [d]), ("output.weight", [d, vocabulary])]
         return list
@@ -43,11 +46,12 @@ public enum MemoryProjection {
             return chosen.format.byteCount(elements: count) ?? count * 2
         case .rtn(let s):
             // A group size that does not divide the rows is counted with a partial last group.
-            let groups: Int = switch s.granularity {
-            case .tensor: 1
-            case .channel: rows
-            case .group(let size): rows * ((columns + size - 1) / size)
-            }
+            let groups: Int =
+                switch s.granularity {
+                case .tensor: 1
+                case .channel: rows
+                case .group(let size): rows * ((columns + size - 1) / size)
+                }
             return (count * s.bits + 7) / 8 + groups * 2 + (s.symmetric ? 0 : (groups * s.bits + 7) / 8)
         case .int8(let perRow):
             return count + (perRow ? rows * 4 : 4)
@@ -65,11 +69,14 @@ public enum MemoryProjection {
 
     /// Total bytes and bits per weight of `recipe` on `shape`, with unquantized tensors in `source`
     /// (F16, as such models are published) and norms in F32.
-    public static func project(_ recipe: QuantizationRecipe, onto shape: ModelShape, source: TensorType = .f16) -> (bytes: Int, parameters: Int, bitsPerWeight: Double) {
+    public static func project(_ recipe: QuantizationRecipe, onto shape: ModelShape, source: TensorType = .f16) -> (
+        bytes: Int, parameters: Int, bitsPerWeight: Double
+    ) {
         let tensors = shape.tensors
         var presetTypes: [String: TensorType] = [:]
         if case .ggmlPreset(let preset) = recipe.method { presetTypes = LlamaQuantize.types(for: tensors, preset: preset) }
-        var bytes = 0, parameters = 0
+        var bytes = 0
+        var parameters = 0
         for (name, dims) in tensors {
             let count = dims.reduce(1, *)
             parameters += count

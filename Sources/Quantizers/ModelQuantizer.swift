@@ -33,17 +33,19 @@ public enum TensorMethod: Sendable, Equatable {
         case .int8(let perRow): perRow ? "int8 per-row (LLM.int8())" : "int8 per-tensor (dynamic)"
         case .ggml(let type): type.description
         case .rtn(let s):
-            "RTN \(s.bits)-bit \(s.symmetric ? "sym" : "asym") " + {
-                switch s.granularity {
-                case .tensor: "per-tensor"
-                case .channel: "per-channel"
-                case .group(let size): "g\(size)"
-                }
-            }() + (s.clipSearch ? " clip" : "")
+            "RTN \(s.bits)-bit \(s.symmetric ? "sym" : "asym") "
+                + {
+                    switch s.granularity {
+                    case .tensor: "per-tensor"
+                    case .channel: "per-channel"
+                    case .group(let size): "g\(size)"
+                    }
+                }() + (s.clipSearch ? " clip" : "")
         case .bnb4bit(let s): "\(s.quantType.rawValue.uppercased()) b\(s.blocksize)" + (s.doubleQuant ? " DQ" : "")
         case .awq(let s): "AWQ \(s.bits)-bit " + (s.groupSize == -1 ? "per-channel" : "g\(s.groupSize)") + (s.zeroPoint ? "" : " sym")
-        case .gptq(let r): "GPTQ \(r.matrix.bits)-bit " + (r.matrix.groupSize == -1 ? "per-channel" : "g\(r.matrix.groupSize)")
-            + (r.matrix.symmetric ? "" : " asym") + (r.matrix.actOrder ? " act-order" : "")
+        case .gptq(let r):
+            "GPTQ \(r.matrix.bits)-bit " + (r.matrix.groupSize == -1 ? "per-channel" : "g\(r.matrix.groupSize)")
+                + (r.matrix.symmetric ? "" : " asym") + (r.matrix.actOrder ? " act-order" : "")
         }
     }
 }
@@ -85,15 +87,24 @@ public struct QuantizationRecipe: Sendable, Equatable {
 
     /// Glob matching with `*` only, iterative (no backtracking blow-up on hostile patterns).
     public static func matches(_ pattern: String, _ name: String) -> Bool {
-        let p = Array(pattern.utf8), s = Array(name.utf8)
-        var pi = 0, si = 0, star = -1, mark = 0
+        let p = Array(pattern.utf8)
+        let s = Array(name.utf8)
+        var pi = 0
+        var si = 0
+        var star = -1
+        var mark = 0
         while si < s.count {
             if pi < p.count && p[pi] != UInt8(ascii: "*") && p[pi] == s[si] {
-                pi += 1; si += 1
+                pi += 1
+                si += 1
             } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
-                star = pi; mark = si; pi += 1
+                star = pi
+                mark = si
+                pi += 1
             } else if star >= 0 {
-                pi = star + 1; mark += 1; si = mark
+                pi = star + 1
+                mark += 1
+                si = mark
             } else {
                 return false
             }
@@ -152,8 +163,10 @@ public enum ModelQuantizer {
     /// `apply`, keeping the calibration report. `calibration` (windows of the calibration text)
     /// is required when `calibrationSettings(recipe)` is not nil.
     /// `base` is `file`'s model when the caller has loaded it already (calibration runs on it).
-    public static func quantize(_ recipe: QuantizationRecipe, _ file: GGUFFile, base: LlamaModel? = nil, importance: [String: [Float]]? = nil,
-                                calibration: CalibrationSet? = nil, threads: Int = 2) throws -> Outcome {
+    public static func quantize(
+        _ recipe: QuantizationRecipe, _ file: GGUFFile, base: LlamaModel? = nil, importance: [String: [Float]]? = nil,
+        calibration: CalibrationSet? = nil, threads: Int = 2
+    ) throws -> Outcome {
         try requireImportance(recipe, importance)
         var calibrated: CalibratedResult?
         if calibrationSettings(recipe) != nil {
@@ -175,31 +188,41 @@ public enum ModelQuantizer {
         for tensor in file.tensors {
             let floats = file.floats(of: tensor)
             if recipe.activation != nil, tensor.name.hasPrefix("blk."), tensor.shape.count >= 2, recipe.method(for: tensor.name) != recipe.method {
-                throw QuantizerError.invalidSetting(key: "overrides", value: tensor.name,
-                                                    allowed: "patterns that leave the block matrices alone (bnb_int8 and dynamic_int8 quantize every block matrix at run time)")
+                throw QuantizerError.invalidSetting(
+                    key: "overrides", value: tensor.name,
+                    allowed: "patterns that leave the block matrices alone (bnb_int8 and dynamic_int8 quantize every block matrix at run time)")
             }
             let method = methods[tensor.name] ?? .keep
-            let columns = tensor.shape[0], count = tensor.elementCount, matrixRows = count / columns
+            let columns = tensor.shape[0]
+            let count = tensor.elementCount
+            let matrixRows = count / columns
             if let values = calibrated?.values[tensor.name] {
                 // Quantized by the calibration method, or (AWQ) an RMSNorm weight its scales were folded into.
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: values)
                 let parts = calibrated?.storage[tensor.name] ?? [.init(name: "F32", bytes: count * 4)]
-                rows.append(.init(tensor: tensor.name, method: calibrated?.storage[tensor.name] == nil ? "F32" : method.label, elements: count,
-                                  bytes: parts.reduce(0) { $0 + $1.bytes }, parts: parts))
+                rows.append(
+                    .init(
+                        tensor: tensor.name, method: calibrated?.storage[tensor.name] == nil ? "F32" : method.label, elements: count,
+                        bytes: parts.reduce(0) { $0 + $1.bytes }, parts: parts))
                 continue
             }
             switch method {
             case .keep:
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: floats)
-                rows.append(.init(tensor: tensor.name, method: tensor.type.description, elements: count, bytes: tensor.byteCount,
-                                  parts: [.init(name: tensor.type.description, bytes: tensor.byteCount)]))
+                rows.append(
+                    .init(
+                        tensor: tensor.name, method: tensor.type.description, elements: count, bytes: tensor.byteCount,
+                        parts: [.init(name: tensor.type.description, bytes: tensor.byteCount)]))
             case .ggml(let type):
                 // Stored as llama.cpp stores it; the engine multiplies it packed, as llama.cpp does.
-                let bytes = try GGUFConverter.encode(floats, as: type, tensor: tensor.name, rowLength: columns, path: file.path,
-                                                     importance: recipe.importanceMatrix ? importance?[tensor.name] : nil)
+                let bytes = try GGUFConverter.encode(
+                    floats, as: type, tensor: tensor.name, rowLength: columns, path: file.path,
+                    importance: recipe.importanceMatrix ? importance?[tensor.name] : nil)
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, type: type, bytes: bytes)
-                rows.append(.init(tensor: tensor.name, method: type.description, elements: count, bytes: bytes.count,
-                                  parts: [.init(name: type.description, bytes: bytes.count)]))
+                rows.append(
+                    .init(
+                        tensor: tensor.name, method: type.description, elements: count, bytes: bytes.count,
+                        parts: [.init(name: type.description, bytes: bytes.count)]))
             case .rtn(let settings):
                 let q = try RTN.quantize(floats, rows: matrixRows, columns: columns, name: tensor.name, settings: settings)
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: q.values)
@@ -207,13 +230,16 @@ public enum ModelQuantizer {
             case .ggmlPreset:
                 preconditionFailure("presets are resolved to types above")
             case .awq, .gptq:
-                throw QuantizerError.shape(tensor: tensor.name, detail: "\(method.label) quantizes the block matrices only; choose another method for this tensor in [overrides]")
+                throw QuantizerError.shape(
+                    tensor: tensor.name, detail: "\(method.label) quantizes the block matrices only; choose another method for this tensor in [overrides]")
             case .int8(let perRow):
                 // The engine derives the int8 codes from these weights when the scheme is applied.
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: floats)
                 let scales = perRow ? matrixRows * 4 : 4
-                rows.append(.init(tensor: tensor.name, method: method.label, elements: count, bytes: count + scales,
-                                  parts: [.init(name: "codes (int8)", bytes: count), .init(name: "scales (FP32)", bytes: scales)]))
+                rows.append(
+                    .init(
+                        tensor: tensor.name, method: method.label, elements: count, bytes: count + scales,
+                        parts: [.init(name: "codes (int8)", bytes: count), .init(name: "scales (FP32)", bytes: scales)]))
             case .bnb4bit(let settings):
                 let q = try BnB4Bit.quantize(floats, rows: matrixRows, columns: columns, name: tensor.name, settings: settings)
                 try writer.addTensor(name: tensor.name, shape: tensor.shape, floats: q.values)
@@ -258,7 +284,8 @@ public enum ModelQuantizer {
             case .keep: types[tensor.name] = tensor.type.format.blockSize == 1 ? tensor.type : .f32
             case .ggml(let type): types[tensor.name] = type
             case let other:
-                throw QuantizerError.shape(tensor: tensor.name, detail: "\(other.label) has no GGUF encoding; only method = \"gguf\" (a type or a preset) can be exported")
+                throw QuantizerError.shape(
+                    tensor: tensor.name, detail: "\(other.label) has no GGUF encoding; only method = \"gguf\" (a type or a preset) can be exported")
             }
         }
         let fileType: UInt32 = {
@@ -271,7 +298,8 @@ public enum ModelQuantizer {
 
     static func requireImportance(_ recipe: QuantizationRecipe, _ importance: [String: [Float]]?) throws(QuantizerError) {
         if recipe.importanceMatrix && importance == nil {
-            throw QuantizerError.invalidSetting(key: "imatrix", value: "true", allowed: "an importance matrix collected from calibration text (quantlab imatrix)")
+            throw QuantizerError.invalidSetting(
+                key: "imatrix", value: "true", allowed: "an importance matrix collected from calibration text (quantlab imatrix)")
         }
     }
 }

@@ -123,7 +123,9 @@ public struct QuantizedMatrix: Sendable {
         var result: [[UInt8]] = []
         for (part, expected) in zip(parts, layout) {
             guard part.name == expected.name, let data = part.data, data.count == expected.bytes else {
-                throw .shape(tensor: format, detail: "part \"\(part.name)\" (\(part.data?.count.description ?? "no") bytes) is not \"\(expected.name)\" of \(expected.bytes) bytes")
+                throw .shape(
+                    tensor: format,
+                    detail: "part \"\(part.name)\" (\(part.data?.count.description ?? "no") bytes) is not \"\(expected.name)\" of \(expected.bytes) bytes")
             }
             result.append(data)
         }
@@ -153,7 +155,8 @@ enum Packing {
     static func unpackBits(_ data: [UInt8], bits: Int, count: Int) -> [Int] {
         let mask = (1 << bits) - 1
         return (0..<count).map { i in
-            let bit = i * bits, byte = bit / 8
+            let bit = i * bits
+            let byte = bit / 8
             let pair = Int(data[byte]) | (byte + 1 < data.count ? Int(data[byte + 1]) << 8 : 0)
             return (pair >> (bit % 8)) & mask
         }
@@ -234,7 +237,9 @@ public enum RTN {
         let format = "RTN storage"
         guard rows > 0, columns > 0 else { throw .shape(tensor: format, detail: "expected a positive shape, got \(rows) × \(columns)") }
         try settings.validate(rowLength: columns, tensor: format)
-        let count = rows * columns, length = settings.groupLength(rows: rows, columns: columns), groups = count / length
+        let count = rows * columns
+        let length = settings.groupLength(rows: rows, columns: columns)
+        let groups = count / length
         let data = try QuantizedMatrix.storedBytes(parts, layout: layout(count: count, groups: groups, settings: settings), format: format)
         let offset = settings.symmetric ? 1 << (settings.bits - 1) : 0
         let codes = Packing.unpackBits(data[0], bits: settings.bits, count: count)
@@ -276,7 +281,8 @@ public enum RTN {
                 let amax = slice.reduce(Float(0)) { max($0, abs($1)) } * shrink
                 self.init(half: Half.f32ToF16(amax / Float((1 << (bits - 1)) - 1)), zero: 0, bits: bits, symmetric: true)
             } else {
-                let lo = min(0, slice.min()! * shrink), hi = max(0, slice.max()! * shrink)
+                let lo = min(0, slice.min()! * shrink)
+                let hi = max(0, slice.max()! * shrink)
                 let levels = Float((1 << bits) - 1)
                 let half = Half.f32ToF16((hi - lo) / levels)
                 let s = Half.f16ToF32(half)

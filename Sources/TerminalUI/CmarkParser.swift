@@ -74,11 +74,12 @@ public enum CmarkParser {
             let items = children(of: node).map { item in
                 children(of: item).map { block($0, lineOffset: lineOffset) }
             }
-            kind = .list(ListBlock(
-                ordered: cmark_node_get_list_type(node) == CMARK_ORDERED_LIST,
-                start: Int(cmark_node_get_list_start(node)),
-                tight: cmark_node_get_list_tight(node) != 0,
-                items: items))
+            kind = .list(
+                ListBlock(
+                    ordered: cmark_node_get_list_type(node) == CMARK_ORDERED_LIST,
+                    start: Int(cmark_node_get_list_start(node)),
+                    tight: cmark_node_get_list_tight(node) != 0,
+                    items: items))
         case CMARK_NODE_THEMATIC_BREAK:
             kind = .thematicBreak
         default:

@@ -88,7 +88,11 @@ extension TableBlock {
             body.removeFirst()
         }
         for row in body where row.cells.count != header.cells.count {
-            problems.append(.init(line: row.line, message: "table row has \(row.cells.count) cells; the header has \(header.cells.count) (separate cells with |, write \\| for a literal bar)"))
+            problems.append(
+                .init(
+                    line: row.line,
+                    message: "table row has \(row.cells.count) cells; the header has \(header.cells.count) (separate cells with |, write \\| for a literal bar)"
+                ))
         }
         let columns = header.cells.count
         let cells: [[[Inline]]] = body.map { row in

@@ -240,8 +240,10 @@ public struct MarkdownRenderer: Sendable {
             let letter = Self.choiceLabel(index) + ") "
             let body = TextWrapper.wrap(spans(choice), width: width - 2 - letter.count)
             for (lineIndex, line) in body.enumerated() {
-                let prefix = lineIndex == 0 ? StyledLine("  ") + StyledLine(letter, TextStyle(bold: true))
-                                            : StyledLine(String(repeating: " ", count: 2 + letter.count))
+                let prefix =
+                    lineIndex == 0
+                    ? StyledLine("  ") + StyledLine(letter, TextStyle(bold: true))
+                    : StyledLine(String(repeating: " ", count: 2 + letter.count))
                 lines.append(prefix + line)
             }
         }

@@ -1,7 +1,13 @@
 /// Text with terminal styles, and its serialization to plain text or ANSI escape sequences.
 
 public enum TerminalColor: Int, Equatable, Sendable {
-    case red = 31, green = 32, yellow = 33, blue = 34, magenta = 35, cyan = 36, gray = 90
+    case red = 31
+    case green = 32
+    case yellow = 33
+    case blue = 34
+    case magenta = 35
+    case cyan = 36
+    case gray = 90
 }
 
 public struct TextStyle: Equatable, Sendable {
@@ -13,8 +19,10 @@ public struct TextStyle: Equatable, Sendable {
     /// Target of an OSC 8 hyperlink.
     public var link: String?
 
-    public init(bold: Bool = false, italic: Bool = false, underline: Bool = false, dim: Bool = false,
-                color: TerminalColor? = nil, link: String? = nil) {
+    public init(
+        bold: Bool = false, italic: Bool = false, underline: Bool = false, dim: Bool = false,
+        color: TerminalColor? = nil, link: String? = nil
+    ) {
         self.bold = bold
         self.italic = italic
         self.underline = underline

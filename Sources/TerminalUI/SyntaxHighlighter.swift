@@ -20,19 +20,25 @@ public enum SyntaxHighlighter {
         var keywords: Set<String> {
             switch self {
             case .python:
-                return ["False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-                        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
-                        "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
-                        "return", "try", "while", "with", "yield", "print"]
+                return [
+                    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+                    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+                    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
+                    "return", "try", "while", "with", "yield", "print",
+                ]
             case .swift:
-                return ["actor", "as", "async", "await", "break", "case", "catch", "class", "continue", "default",
-                        "defer", "do", "else", "enum", "extension", "false", "for", "func", "guard", "if",
-                        "import", "in", "init", "let", "nil", "private", "protocol", "public", "repeat",
-                        "return", "self", "static", "struct", "switch", "throw", "throws", "true", "try",
-                        "var", "where", "while"]
+                return [
+                    "actor", "as", "async", "await", "break", "case", "catch", "class", "continue", "default",
+                    "defer", "do", "else", "enum", "extension", "false", "for", "func", "guard", "if",
+                    "import", "in", "init", "let", "nil", "private", "protocol", "public", "repeat",
+                    "return", "self", "static", "struct", "switch", "throw", "throws", "true", "try",
+                    "var", "where", "while",
+                ]
             case .shell:
-                return ["if", "then", "else", "elif", "fi", "for", "in", "do", "done", "while", "case", "esac",
-                        "function", "export", "local", "return", "cd", "echo", "sudo", "set", "source"]
+                return [
+                    "if", "then", "else", "elif", "fi", "for", "in", "do", "done", "while", "case", "esac",
+                    "function", "export", "local", "return", "cd", "echo", "sudo", "set", "source",
+                ]
             case .toml:
                 return ["true", "false"]
             }
@@ -122,8 +128,11 @@ public enum SyntaxHighlighter {
                 var end = hex ? i + 2 : i
                 while end < chars.count {
                     let d = chars[end]
-                    let ok = hex ? d.isHexDigit : (d.isNumber || d == "_" || (d == "." && end + 1 < chars.count && chars[end + 1].isNumber)
-                                                   || ((d == "e" || d == "E") && end + 1 < chars.count && (chars[end + 1].isNumber || chars[end + 1] == "-")))
+                    let ok =
+                        hex
+                        ? d.isHexDigit
+                        : (d.isNumber || d == "_" || (d == "." && end + 1 < chars.count && chars[end + 1].isNumber)
+                            || ((d == "e" || d == "E") && end + 1 < chars.count && (chars[end + 1].isNumber || chars[end + 1] == "-")))
                     if !ok { break }
                     end += (d == "e" || d == "E") && !hex ? 2 : 1
                 }

@@ -11,8 +11,10 @@ struct QuantLab: ParsableCommand {
             Exit codes: 0 ok, 1 a check failed or a course file is invalid (or a quiz ended unfinished), 64 usage error, 65 a model, text or data file (such as the progress store) is unusable, 130 a quiz interrupted by Ctrl-C.
             """,
         version: "0.1.0",
-        subcommands: [Overview.self, Lessons.self, Read.self, Quiz.self, ProgressCommand.self, Grade.self, CheckCourse.self,
-                      ModelCommand.self, Eval.self, QuantizeCommand.self, ExerciseCommand.self, Export.self, Imatrix.self, Generate.self, Bench.self],
+        subcommands: [
+            Overview.self, Lessons.self, Read.self, Quiz.self, ProgressCommand.self, Grade.self, CheckCourse.self,
+            ModelCommand.self, Eval.self, QuantizeCommand.self, ExerciseCommand.self, Export.self, Imatrix.self, Generate.self, Bench.self,
+        ],
         defaultSubcommand: Overview.self
     )
 

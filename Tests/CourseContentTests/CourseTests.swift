@@ -1,7 +1,8 @@
-@testable import CourseContent
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CourseContent
 
 @Suite struct CourseTests {
     static let repository = TestPaths.repository
@@ -17,8 +18,10 @@ import TestSupport
     }
 
     @Test func lookupByNumberIdSlugAndSuggestion() throws {
-        let root = try Self.makeCourse(["01-why-quantize.md": Self.lesson(id: "why-quantize"),
-                                        "02-basics.md": Self.lesson(id: "int-basics")])
+        let root = try Self.makeCourse([
+            "01-why-quantize.md": Self.lesson(id: "why-quantize"),
+            "02-basics.md": Self.lesson(id: "int-basics"),
+        ])
         defer { try? FileManager.default.removeItem(at: root) }
         let course = try Course.load(root: root)
         #expect(try course.entry(for: "1").slug == "why-quantize")
@@ -67,8 +70,9 @@ import TestSupport
         #expect(throws: CourseProblem.self) {
             try Course.locateRoot(explicit: "/nonexistent", environment: [:], executable: "/x", workingDirectory: "/")
         }
-        let fromBinary = try Course.locateRoot(explicit: nil, environment: [:], executable: Self.repository.path + "/.build/release/quantlab",
-                                               workingDirectory: "/")
+        let fromBinary = try Course.locateRoot(
+            explicit: nil, environment: [:], executable: Self.repository.path + "/.build/release/quantlab",
+            workingDirectory: "/")
         #expect(fromBinary.path == Self.repository.standardizedFileURL.path)
     }
 

@@ -1,7 +1,8 @@
-@testable import CourseContent
 import Foundation
-@testable import TerminalUI
 import Testing
+
+@testable import CourseContent
+@testable import TerminalUI
 
 @Suite struct LessonLoaderTests {
     static let header = "+++\nid = \"t\"\ntitle = \"T\"\nduration = 5\nobjectives = [\"o\"]\n+++\n"
@@ -40,8 +41,12 @@ import Testing
         #expect(q.id == "q" && q.kind == .single && q.answer == .choice(1) && q.line == 12 && q.section == "Quiz")
         #expect(q.feedback == [0: "no"])
         #expect(lesson.blocks.map(\.line) == [8, 10, 12])
-        #expect(lesson.blocks.last?.kind == .question(QuestionCard(number: 1, hint: "choose one", prompt: [.text("Which?")],
-                                                                   choices: [[.text("a")], [.text("b")], [.text("c")]])))
+        #expect(
+            lesson.blocks.last?.kind
+                == .question(
+                    QuestionCard(
+                        number: 1, hint: "choose one", prompt: [.text("Which?")],
+                        choices: [[.text("a")], [.text("b")], [.text("c")]])))
     }
 
     @Test func unterminatedFrontMatter() {

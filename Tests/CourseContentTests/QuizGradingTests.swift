@@ -1,8 +1,8 @@
-@testable import CourseContent
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
+@testable import CourseContent
 
 @Suite struct QuizGradingTests {
     func grade(_ id: String, _ input: String) throws -> Bool {
@@ -84,16 +84,19 @@ import TestSupport
     }
 
     @Test func exactNumericAnswer() throws {
-        let q = QuizQuestion(id: "x", kind: .numeric, prompt: "p", choices: [], answer: .number(4.25, tolerance: 0), unit: nil,
-                             explain: "e", feedback: [:], line: 1, section: "")
+        let q = QuizQuestion(
+            id: "x", kind: .numeric, prompt: "p", choices: [], answer: .number(4.25, tolerance: 0), unit: nil,
+            explain: "e", feedback: [:], line: 1, section: "")
         #expect(q.grade(.number(4.25)).correct)
         #expect(!q.grade(.number(4.2501)).correct)
         #expect(!q.grade(.number(4.2499)).correct)
     }
 
     @Test func textIgnoresCaseSpacingPunctuationAndUnicodeForms() throws {
-        for input in ["zero point", "Zero Point", "  zero   point ", "zero-point", "ZeroPoint", "zero_point!",
-                      "zero\u{00A0}point", "ＺＥＲＯ ＰＯＩＮＴ", "\"zero point.\"", "zero\tpoint"] {
+        for input in [
+            "zero point", "Zero Point", "  zero   point ", "zero-point", "ZeroPoint", "zero_point!",
+            "zero\u{00A0}point", "ＺＥＲＯ ＰＯＩＮＴ", "\"zero point.\"", "zero\tpoint",
+        ] {
             #expect(try grade("words", input), "\(input)")
         }
         for input in ["zero", "point zero", "zero points"] {
@@ -101,8 +104,9 @@ import TestSupport
         }
         #expect(try parseError("words", "?!") == "“?!” has no letters or digits: type a short answer; case, spacing and punctuation do not matter.")
         // Composed and decomposed accents are the same answer.
-        let q = QuizQuestion(id: "x", kind: .text, prompt: "p", choices: [], answer: .text(["café"]), unit: nil,
-                             explain: "e", feedback: [:], line: 1, section: "")
+        let q = QuizQuestion(
+            id: "x", kind: .text, prompt: "p", choices: [], answer: .text(["café"]), unit: nil,
+            explain: "e", feedback: [:], line: 1, section: "")
         #expect(q.grade(.text("cafe\u{0301}")).correct)
         #expect(q.grade(.text("CAFÉ")).correct)
         #expect(!q.grade(.text("cafe")).correct)
@@ -110,8 +114,10 @@ import TestSupport
 
     @Test func canonicalFormsParseBackToTheSameAnswer() throws {
         let lesson = try QuizFixture.lesson()
-        let responses: [String: QuizResponse] = ["pick-one": .choice(2), "pick-many": .choices([0, 3]), "tf": .truth(false),
-                                                 "num": .number(13.04), "words": .text("Zero, point")]
+        let responses: [String: QuizResponse] = [
+            "pick-one": .choice(2), "pick-many": .choices([0, 3]), "tf": .truth(false),
+            "num": .number(13.04), "words": .text("Zero, point"),
+        ]
         for question in lesson.questions {
             let response = try #require(responses[question.id])
             #expect(try question.parse(response.canonical).get() == response, "\(question.id)")

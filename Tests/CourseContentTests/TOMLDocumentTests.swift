@@ -1,7 +1,8 @@
-@testable import CourseContent
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CourseContent
 
 @Suite struct TOMLDocumentTests {
     @Test func valuesAndKeyLines() throws {
@@ -47,7 +48,8 @@ import TestSupport
     }
 
     @Test func mutatedTOMLNeverAbortsTheProcess() {
-        let original = "id = \"q\"\ntype = \"single\"\nchoices = [\"a\", 'b', \"\"\"c\"\"\"]\nanswer = [1, 2]\n[feedback]\n\"1\" = \"x\"\n[[t.u]]\nv = { w = 1.5e3 }\n"
+        let original =
+            "id = \"q\"\ntype = \"single\"\nchoices = [\"a\", 'b', \"\"\"c\"\"\"]\nanswer = [1, 2]\n[feedback]\n\"1\" = \"x\"\n[[t.u]]\nv = { w = 1.5e3 }\n"
         let fragments = ["[", "[[", "]", "+", "@", ".", "\"", "'", "\"\"\"", "'''", "\n", " ", "=", "{", "}", "#", "\\", ",", "\t", "x"]
         var fuzz = FuzzOptions(iterations: 3000, seed: 2026)
         let iterations = fuzz.iterations

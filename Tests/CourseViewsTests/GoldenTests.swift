@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 @testable import CourseContent
 @testable import CourseViews
-import Foundation
 @testable import TerminalUI
-import Testing
 
 /// `Fixtures/Everything.md` uses every construct a lesson may; its rendering at 40 and 100
 /// columns, plain and styled, is compared with committed files in `Fixtures/golden/`.
@@ -12,8 +13,9 @@ import Testing
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     static func everything() throws -> Lesson {
-        try LessonLoader.load(path: fixtures.appendingPathComponent("Everything.md").path,
-                              displayPath: "Everything.md", number: 1, slug: "everything")
+        try LessonLoader.load(
+            path: fixtures.appendingPathComponent("Everything.md").path,
+            displayPath: "Everything.md", number: 1, slug: "everything")
     }
 
     @Test func everythingLoadsWithoutProblems() throws {
@@ -48,13 +50,19 @@ extension String {
         var out = ""
         var iterator = makeIterator()
         while let c = iterator.next() {
-            guard c == "\u{1B}" else { out.append(c); continue }
+            guard c == "\u{1B}" else {
+                out.append(c)
+                continue
+            }
             guard let kind = iterator.next() else { break }
             if kind == "[" {
                 while let d = iterator.next(), !d.isLetter {}
             } else if kind == "]" {
                 while let d = iterator.next() {
-                    if d == "\u{1B}" { _ = iterator.next(); break }
+                    if d == "\u{1B}" {
+                        _ = iterator.next()
+                        break
+                    }
                 }
             }
         }

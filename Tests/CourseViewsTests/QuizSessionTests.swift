@@ -1,20 +1,26 @@
-@testable import CourseContent
-@testable import CourseViews
 import Foundation
 import TerminalUI
-import Testing
 import TestSupport
+import Testing
+
+@testable import CourseContent
+@testable import CourseViews
 
 @Suite struct QuizSessionTests {
     /// Runs a session on scripted input lines; returns the outcome and the transcript.
     func run(_ lines: [String], seed: UInt64? = nil, echo: Bool = true) throws -> (QuizSession.Outcome, String, QuizSession) {
-        let session = QuizSession(lesson: try QuizFixture.lesson(), seed: seed,
-                                  renderer: MarkdownRenderer(width: 60, style: .plain), echoInput: echo)
+        let session = QuizSession(
+            lesson: try QuizFixture.lesson(), seed: seed,
+            renderer: MarkdownRenderer(width: 60, style: .plain), echoInput: echo)
         var input = lines[...]
         var transcript = ""
         var clock = Date(timeIntervalSince1970: 1_700_000_000)
-        let outcome = session.run(read: { input.popFirst() }, write: { transcript += $0 },
-                                  now: { clock += 60; return clock })
+        let outcome = session.run(
+            read: { input.popFirst() }, write: { transcript += $0 },
+            now: {
+                clock += 60
+                return clock
+            })
         return (outcome, transcript, session)
     }
 
@@ -85,13 +91,14 @@ import TestSupport
 
         let summary = MarkdownRenderer(width: 60, style: .plain).style.serialize(
             session.summary(attempt, previousBest: QuizScore(score: 4, max: 5)))
-        #expect(summary == """
-            Score: 3 of 5 (60%)  ██████░░░░
-            Review (quantlab read 1):
-              • section “Metrics”: questions 2 (pick-many), 4 (num)
-            Best score so far: 4 of 5 (80%)
+        #expect(
+            summary == """
+                Score: 3 of 5 (60%)  ██████░░░░
+                Review (quantlab read 1):
+                  • section “Metrics”: questions 2 (pick-many), 4 (num)
+                Best score so far: 4 of 5 (80%)
 
-            """)
+                """)
     }
 
     @Test func endOfInputMidQuizRecordsNothing() throws {
@@ -110,7 +117,10 @@ import TestSupport
 
     @Test func perfectScoreSummary() throws {
         let (outcome, _, session) = try run(["b", "a,b", "true", "13.04", "zero point"])
-        guard case .completed(let attempt) = outcome else { Issue.record("not completed"); return }
+        guard case .completed(let attempt) = outcome else {
+            Issue.record("not completed")
+            return
+        }
         let text = OutputStyle.plain.serialize(session.summary(attempt, previousBest: QuizScore(score: 3, max: 5)))
         #expect(text == "Score: 5 of 5 (100%)  ██████████\nEvery answer right.\nBest score so far: 5 of 5 (100%), this attempt (a new best)\n")
         let first = OutputStyle.plain.serialize(session.summary(attempt, previousBest: nil))
@@ -135,7 +145,10 @@ import TestSupport
         let (outcome, transcript, session) = try run(order.map { right[$0]! }, seed: 42)
         #expect(transcript.hasPrefix("Quiz: Fixture (module 1), 5 questions, shuffled with seed 42\n"))
         #expect(session.questions.map(\.id) == order)
-        guard case .completed(let attempt) = outcome else { Issue.record("not completed"); return }
+        guard case .completed(let attempt) = outcome else {
+            Issue.record("not completed")
+            return
+        }
         // Answers follow the asked order and are stored by question id.
         #expect(attempt.answers.map(\.questionID) == session.questions.map(\.id))
         #expect(attempt.seed == 42)

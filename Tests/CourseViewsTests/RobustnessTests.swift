@@ -1,17 +1,20 @@
-@testable import CourseContent
-@testable import CourseViews
 import Foundation
 import QuantCore
-@testable import TerminalUI
-import Testing
 import TestSupport
+import Testing
+
+@testable import CourseContent
+@testable import CourseViews
+@testable import TerminalUI
 
 /// Lesson files are untrusted input: whatever bytes they hold, loading and rendering must end with
 /// a lesson or a problem, never a crash or a line wider than the terminal.
 @Suite struct RobustnessTests {
     /// (The fuzz knobs, `FuzzOptions`, are in TestSupport.)
-    static let fragments = ["+++", "```", "```quiz", "```table", "|", "\n", "\n\n", "> ", "- ", "1. ", "💡 Tip:", "❗ Misconception:",
-                            "answer = ", "type = \"single\"", "choices = [", "\"", "[feedback]", "量", "🦙", "\u{301}", "*", "`", "#", "\t", "> > > > > ", "    - ", "  1. "]
+    static let fragments = [
+        "+++", "```", "```quiz", "```table", "|", "\n", "\n\n", "> ", "- ", "1. ", "💡 Tip:", "❗ Misconception:",
+        "answer = ", "type = \"single\"", "choices = [", "\"", "[feedback]", "量", "🦙", "\u{301}", "*", "`", "#", "\t", "> > > > > ", "    - ", "  1. ",
+    ]
 
     @Test func mutatedLessonsNeverCrash() throws {
         let original = try String(contentsOf: GoldenTests.fixtures.appendingPathComponent("Everything.md"), encoding: .utf8)

@@ -1,11 +1,12 @@
-@testable import CourseContent
-@testable import Exercises
 import Foundation
-@testable import Grading
 import QuantCore
 import Quantizers
-import Testing
 import TestSupport
+import Testing
+
+@testable import CourseContent
+@testable import Exercises
+@testable import Grading
 
 @Suite struct ExerciseTests {
     static let root = TestPaths.repository
@@ -70,12 +71,15 @@ import TestSupport
     static let timedSpec = valid.replacingOccurrences(of: "metric = \"same_top\"\nat_least = 95", with: "metric = \"decode_speedup\"\nat_least = 1.3")
 
     static func timed(_ speedup: Double, _ lower: Double, _ upper: Double) -> ExerciseMeasurement {
-        let comparison = SpeedComparison(pairs: 12, speedup: speedup, lower: lower, upper: upper, wallSpeedup: speedup,
-                                         baselineSeconds: 0.02, candidateSeconds: 0.02 / speedup, converged: true)
-        let speed = BlockDecodeSpeed(block: "llama-7b 4096/11008", threads: 1, formats: Array(repeating: "Q8_0", count: 7),
-                                     baselineBytes: 404_750_336, bytes: 215_048_192, comparison: comparison, notes: [])
-        return ExerciseMeasurement(metrics: [.blockBitsPerWeight: 4, .decodeSpeedup: speedup], quantizationSeconds: 0,
-                                   evaluatedTokens: 1, speed: speed)
+        let comparison = SpeedComparison(
+            pairs: 12, speedup: speedup, lower: lower, upper: upper, wallSpeedup: speedup,
+            baselineSeconds: 0.02, candidateSeconds: 0.02 / speedup, converged: true)
+        let speed = BlockDecodeSpeed(
+            block: "llama-7b 4096/11008", threads: 1, formats: Array(repeating: "Q8_0", count: 7),
+            baselineBytes: 404_750_336, bytes: 215_048_192, comparison: comparison, notes: [])
+        return ExerciseMeasurement(
+            metrics: [.blockBitsPerWeight: 4, .decodeSpeedup: speedup], quantizationSeconds: 0,
+            evaluatedTokens: 1, speed: speed)
     }
 
     /// A timed check passes when its interval clears the target, fails when the interval lies
@@ -87,10 +91,12 @@ import TestSupport
         func line(_ m: ExerciseMeasurement) -> ExerciseGrade.Line {
             ExerciseGrade(exercise: e, metrics: m.metrics, baseline: ExerciseRunner.baseline, intervals: m.intervals).lines[1]
         }
-        let clear = line(Self.timed(1.9, 1.8, 2.0)), below = line(Self.timed(1.0, 0.97, 1.04))
+        let clear = line(Self.timed(1.9, 1.8, 2.0))
+        let below = line(Self.timed(1.0, 0.97, 1.04))
         #expect(clear.passed && clear.inconclusive == nil && clear.lower == 1.8 && clear.upper == 2.0)
         #expect(!below.passed && below.inconclusive == nil)
-        let above = line(Self.timed(1.35, 1.25, 1.4)), under = line(Self.timed(1.28, 1.2, 1.32))
+        let above = line(Self.timed(1.35, 1.25, 1.4))
+        let under = line(Self.timed(1.28, 1.2, 1.32))
         #expect(above.passed && above.inconclusive == true && above.points == 60)
         #expect(!under.passed && under.inconclusive == true && under.points == 0)
         // Without an interval (a metric that is not timed) the value alone decides.
@@ -111,23 +117,38 @@ import TestSupport
         #expect(TimedCheckMargin.problems(e, role: "starter", file: "starter.toml", measurement: Self.timed(1.0, 0.95, 1.05)).isEmpty)
         #expect(TimedCheckMargin.problems(e, role: "solution", file: "solution.toml", measurement: Self.timed(1.9, 1.8, 2.0)).isEmpty)
         let close = TimedCheckMargin.problems(e, role: "solution", file: "solution.toml", measurement: Self.timed(1.55, 1.5, 1.6))
-        #expect(close.map(\.description) == ["solution.toml: the solution of exercise 02-demo is timed at 1.55× (95% interval 1.50–1.60×) on [check.first] `decode_speedup`, 16% from its target 1.30×; a timed target must sit at least 20% from the timed speed-up of both the starter and the solution, so that timing noise cannot turn their grades: move the target or change the solution"])
+        #expect(
+            close.map(\.description) == [
+                "solution.toml: the solution of exercise 02-demo is timed at 1.55× (95% interval 1.50–1.60×) on [check.first] `decode_speedup`, 16% from its target 1.30×; a timed target must sit at least 20% from the timed speed-up of both the starter and the solution, so that timing noise cannot turn their grades: move the target or change the solution"
+            ])
         // A measurement without timed speed has nothing to check.
-        #expect(TimedCheckMargin.problems(e, role: "starter", file: "s", measurement: ExerciseMeasurement(metrics: [:], quantizationSeconds: 0, evaluatedTokens: 0)).isEmpty)
+        #expect(
+            TimedCheckMargin.problems(e, role: "starter", file: "s", measurement: ExerciseMeasurement(metrics: [:], quantizationSeconds: 0, evaluatedTokens: 0))
+                .isEmpty)
     }
 
     @Test func badSpecsNameTheFileTheLineAndWhatIsAllowed() throws {
         let cases: [(String, Int?, String)] = [
-            (Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "passmark = 60"), 5,
-             "unknown key `passmark`; did you mean `pass_mark`? (allowed: title, module, brief, methods, chunks, pass_mark, check)"),
-            (Self.valid.replacingOccurrences(of: "\"same_top\"", with: "\"ppl\""), 15,
-             "[check.first] `metric` must be one of \"bits_per_weight\", \"block_bits_per_weight\", \"decode_mb_per_token\", \"decode_speedup\", \"decode_speedup_estimate\", \"llama2_7b_gb\", \"mean_kld\", \"outlier_columns\", \"ppl_ratio\", \"same_top\""),
-            (Self.valid.replacingOccurrences(of: "at_least = 95", with: "at_least = 95\nat_most = 99"), 15,
-             "[check.first] needs exactly one of `at_most` or `at_least`, a number"),
-            (Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "pass_mark = 101"), 5,
-             "`pass_mark` is 101 but the checks give at most 100 points"),
-            (Self.valid.replacingOccurrences(of: "methods = [\"rtn\"]", with: "methods = [\"gptqq\"]"), 4,
-             "`methods` may hold \"rtn\", \"gguf\", \"gptq\", \"awq\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\""),
+            (
+                Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "passmark = 60"), 5,
+                "unknown key `passmark`; did you mean `pass_mark`? (allowed: title, module, brief, methods, chunks, pass_mark, check)"
+            ),
+            (
+                Self.valid.replacingOccurrences(of: "\"same_top\"", with: "\"ppl\""), 15,
+                "[check.first] `metric` must be one of \"bits_per_weight\", \"block_bits_per_weight\", \"decode_mb_per_token\", \"decode_speedup\", \"decode_speedup_estimate\", \"llama2_7b_gb\", \"mean_kld\", \"outlier_columns\", \"ppl_ratio\", \"same_top\""
+            ),
+            (
+                Self.valid.replacingOccurrences(of: "at_least = 95", with: "at_least = 95\nat_most = 99"), 15,
+                "[check.first] needs exactly one of `at_most` or `at_least`, a number"
+            ),
+            (
+                Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "pass_mark = 101"), 5,
+                "`pass_mark` is 101 but the checks give at most 100 points"
+            ),
+            (
+                Self.valid.replacingOccurrences(of: "methods = [\"rtn\"]", with: "methods = [\"gptqq\"]"), 4,
+                "`methods` may hold \"rtn\", \"gguf\", \"gptq\", \"awq\", \"bnb_4bit\", \"bnb_int8\", \"dynamic_int8\""
+            ),
             (Self.valid.replacingOccurrences(of: "points = 60", with: "points = 0"), 17, "[check.first] `points` must be an integer from 1 to 1000"),
         ]
         for (text, line, message) in cases {
@@ -152,8 +173,9 @@ import TestSupport
     @Test func measuredSpeedIsTakenWhenTheRubricGradesItAndCached() throws {
         let (root, directory) = try spec(Self.valid.replacingOccurrences(of: "pass_mark = 60", with: "pass_mark = 60\nchunks = 1"))
         defer { try? FileManager.default.removeItem(at: root) }
-        try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("exercises/reference"),
-                                                   withDestinationURL: Self.root.appendingPathComponent("exercises/reference"))
+        try FileManager.default.createSymbolicLink(
+            at: root.appendingPathComponent("exercises/reference"),
+            withDestinationURL: Self.root.appendingPathComponent("exercises/reference"))
         let cache = root.appendingPathComponent("cache").path
         let plain = try Exercise.load(directory: directory)
         let recipe = try ExerciseRunner.recipe(settings: "method = \"rtn\"\nbits = 8\n", file: "s.toml", exercise: plain)
@@ -176,8 +198,9 @@ import TestSupport
         var rest = second.metrics
         rest[.decodeSpeedup] = nil
         #expect(rest == first.metrics, "the deterministic metrics do not depend on the speed measurement")
-        let (third, cached3) = try ExerciseRunner.measure(plain, recipe: recipe, courseRoot: root, cacheDirectory: cache, measureSpeed: true,
-                                                          speedTrial: trial, threads: 1)
+        let (third, cached3) = try ExerciseRunner.measure(
+            plain, recipe: recipe, courseRoot: root, cacheDirectory: cache, measureSpeed: true,
+            speedTrial: trial, threads: 1)
         #expect(cached3 && third == second)
         let grade = ExerciseGrade(exercise: timed, metrics: third.metrics, baseline: ExerciseRunner.baseline, intervals: third.intervals)
         #expect(grade.lines.last?.metric == .decodeSpeedup && grade.lines.last?.baseline == 1 && grade.lines.last?.value == speed.comparison.speedup)
@@ -204,11 +227,13 @@ import TestSupport
     }
 
     @Test func thePlotPlacesTheSubmissionAndNamesTheBetterReference() {
-        let references = [ReferencePoint(label: "A", settings: "", blockBitsPerWeight: 4, meanKLD: 0.005, pplRatio: 1),
-                          ReferencePoint(label: "B", settings: "", blockBitsPerWeight: 8, meanKLD: 0.0001, pplRatio: 1)]
+        let references = [
+            ReferencePoint(label: "A", settings: "", blockBitsPerWeight: 4, meanKLD: 0.005, pplRatio: 1),
+            ReferencePoint(label: "B", settings: "", blockBitsPerWeight: 8, meanKLD: 0.0001, pplRatio: 1),
+        ]
         let behind = ExercisePlot.render(references: references, submission: (bits: 4.5, kld: 0.01))
-        #expect(behind.filter { $0.contains("★") }.count == 2)   // the point and the legend
-        #expect(behind.filter { $0.contains("◆") }.count == 3)   // two frontier points and the legend
+        #expect(behind.filter { $0.contains("★") }.count == 2)  // the point and the legend
+        #expect(behind.filter { $0.contains("◆") }.count == 3)  // two frontier points and the legend
         #expect(behind.last == "A reaches mean KLD 0.005000 with 4.00 bits per weight: your settings are behind the frontier.")
         let ahead = ExercisePlot.render(references: references, submission: (bits: 3, kld: 0.01))
         #expect(ahead.last == "No reference configuration is both smaller and more accurate: your settings are on the frontier.")

@@ -1,6 +1,7 @@
 import CourseContent
-@testable import Grading
 import Testing
+
+@testable import Grading
 
 @Suite struct CSVFormatTests {
     @Test func fieldsAreQuotedOnlyWhereNeeded() {

@@ -1,8 +1,9 @@
-@testable import CourseContent
 import Foundation
-@testable import Grading
-import Testing
 import TestSupport
+import Testing
+
+@testable import CourseContent
+@testable import Grading
 
 @Suite struct ExerciseGradebookTests {
     typealias Book = ExerciseGradebook.Book
@@ -34,8 +35,9 @@ import TestSupport
     }
 
     @Test func theCSVHasOneColumnPerGradedMetricAndQuotesCells() {
-        var a = Row(student: "a", exercise: "02-x", status: .ok, score: 60, max: 100, passed: false, metrics: [.meanKLD: 0.5, .sameTop: 90],
-                    file: "a/02-x.toml", message: "failed: accuracy")
+        var a = Row(
+            student: "a", exercise: "02-x", status: .ok, score: 60, max: 100, passed: false, metrics: [.meanKLD: 0.5, .sameTop: 90],
+            file: "a/02-x.toml", message: "failed: accuracy")
         a.overrideScore = 70
         a.overrideNote = "late, agreed"
         let b = Row(student: "b", exercise: "02-x", status: .invalid, file: "b/02-x.toml", message: "=cmd, \"quoted\"")
@@ -71,8 +73,12 @@ import TestSupport
 
     @Test func mergingNeedsEveryShardOnceFromOneEngine() throws {
         func book(_ k: Int, _ n: Int, _ students: [String], engine: String = "e1", submissions: String = "f") -> (String, Book) {
-            ("s\(k).json", Book(engine: engine, submissions: submissions, shard: .init(index: k, count: n),
-                                rows: students.map { Row(student: $0, exercise: "02-x", status: .missing, file: "", message: "m") }))
+            (
+                "s\(k).json",
+                Book(
+                    engine: engine, submissions: submissions, shard: .init(index: k, count: n),
+                    rows: students.map { Row(student: $0, exercise: "02-x", status: .missing, file: "", message: "m") })
+            )
         }
         let merged = try ExerciseGradebook.merge([book(2, 2, ["b", "d"]), book(1, 2, ["c", "a"])])
         #expect(merged.shard == nil && merged.rows.map(\.student) == ["a", "b", "c", "d"])
@@ -88,7 +94,11 @@ import TestSupport
         #expect(throws: CourseProblem(file: "s2.json", line: nil, message: "graded by e2, s1.json by e1; regrade with one quantlab")) {
             try ExerciseGradebook.merge([book(1, 2, ["a"]), book(2, 2, ["b"], engine: "e2")])
         }
-        #expect(throws: CourseProblem(file: "s2.json", line: nil, message: "this shard found other submissions than s1.json (the folder changed between the runs); grade every shard of one state of the folder")) {
+        #expect(
+            throws: CourseProblem(
+                file: "s2.json", line: nil,
+                message: "this shard found other submissions than s1.json (the folder changed between the runs); grade every shard of one state of the folder")
+        ) {
             try ExerciseGradebook.merge([book(1, 2, ["a"]), book(2, 2, ["b"], submissions: "g")])
         }
         #expect(throws: CourseProblem(file: "s2.json", line: nil, message: "a, 02-x appears in two shards")) {
@@ -136,8 +146,11 @@ import TestSupport
         try Data("method = \"rtn\"\n".utf8).write(to: subs.appendingPathComponent("bo b/int8-granularity.toml"))
         try Data(repeating: 0x41, count: ExerciseGradebook.maxFileBytes + 1).write(to: subs.appendingPathComponent("bo_b/02-int8-granularity.toml"))
         try Data("secret".utf8).write(to: dir.appendingPathComponent("outside.toml"))
-        try fm.createSymbolicLink(atPath: subs.appendingPathComponent("cy/02-int8-granularity.toml").path, withDestinationPath: dir.appendingPathComponent("outside.toml").path)
-        try fm.createSymbolicLink(atPath: subs.appendingPathComponent("cy/02-int4-group-budget.toml").path, withDestinationPath: subs.appendingPathComponent("ann/02-int8-granularity.toml").path)
+        try fm.createSymbolicLink(
+            atPath: subs.appendingPathComponent("cy/02-int8-granularity.toml").path, withDestinationPath: dir.appendingPathComponent("outside.toml").path)
+        try fm.createSymbolicLink(
+            atPath: subs.appendingPathComponent("cy/02-int4-group-budget.toml").path,
+            withDestinationPath: subs.appendingPathComponent("ann/02-int8-granularity.toml").path)
         try Data("x".utf8).write(to: subs.appendingPathComponent("grades.csv"))
 
         let (found, warnings) = try ExerciseGradebook.scan(directory: subs, exercises: exercises)
@@ -150,20 +163,24 @@ import TestSupport
             }
             return "\(s.student) \(s.exercise) \(s.file): \(content)"
         }
-        #expect(summary == [
-            "ann 02-int4-group-budget : missing",
-            "ann 02-int8-granularity ann/02-int8-granularity.toml: text",
-            "bo_b 02-int4-group-budget : missing",
-            "bo_b 02-int8-granularity bo_b/02-int8-granularity.toml: file is \(ExerciseGradebook.maxFileBytes + 1) bytes; a settings file may be at most \(ExerciseGradebook.maxFileBytes) bytes (64 KiB): split it up",
-            "bo_b~2 02-int4-group-budget : missing",
-            "bo_b~2 02-int8-granularity : missing",
-            "bo_b~2 int8-granularity bo b/int8-granularity.toml: no exercise \"int8-granularity\" in the course; name it 02-int8-granularity.toml",
-            "cy 02-int4-group-budget cy/02-int4-group-budget.toml: text",
-            "cy 02-int8-granularity cy/02-int8-granularity.toml: a symbolic link to \(dir.appendingPathComponent("outside.toml").resolvingSymlinksInPath().path), outside the submissions folder; submit the file itself",
-        ])
+        #expect(
+            summary == [
+                "ann 02-int4-group-budget : missing",
+                "ann 02-int8-granularity ann/02-int8-granularity.toml: text",
+                "bo_b 02-int4-group-budget : missing",
+                "bo_b 02-int8-granularity bo_b/02-int8-granularity.toml: file is \(ExerciseGradebook.maxFileBytes + 1) bytes; a settings file may be at most \(ExerciseGradebook.maxFileBytes) bytes (64 KiB): split it up",
+                "bo_b~2 02-int4-group-budget : missing",
+                "bo_b~2 02-int8-granularity : missing",
+                "bo_b~2 int8-granularity bo b/int8-granularity.toml: no exercise \"int8-granularity\" in the course; name it 02-int8-granularity.toml",
+                "cy 02-int4-group-budget cy/02-int4-group-budget.toml: text",
+                "cy 02-int8-granularity cy/02-int8-granularity.toml: a symbolic link to \(dir.appendingPathComponent("outside.toml").resolvingSymlinksInPath().path), outside the submissions folder; submit the file itself",
+            ])
         // The folder whose name needs no change keeps it; the one that does takes the next free id.
-        #expect(warnings == ["ann/notes.md: not a settings file (<exercise-id>.toml); skipped", "bo b: student id written as bo_b~2",
-                             "grades.csv: not a student folder (submissions are DIR/<student>/<exercise-id>.toml); skipped"])
+        #expect(
+            warnings == [
+                "ann/notes.md: not a settings file (<exercise-id>.toml); skipped", "bo b: student id written as bo_b~2",
+                "grades.csv: not a student folder (submissions are DIR/<student>/<exercise-id>.toml); skipped",
+            ])
         // --exercise: only that exercise, other files skipped silently.
         let only = try ExerciseGradebook.scan(directory: subs, exercises: exercises, only: ["02-int4-group-budget", "02-int4-group-budget"]).submissions
         #expect(only.map(\.exercise) == ["02-int4-group-budget", "02-int4-group-budget", "02-int4-group-budget", "02-int4-group-budget"])

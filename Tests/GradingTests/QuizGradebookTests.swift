@@ -1,16 +1,19 @@
+import Foundation
+import TerminalUI
+import TestSupport
+import Testing
+
 @testable import CourseContent
 @testable import CourseViews
-import Foundation
 @testable import Grading
-import TerminalUI
-import Testing
-import TestSupport
 
 @Suite struct QuizGradebookTests {
     static func answerFile(student: String, answers: [String: String], lessonID: String = "fixture") -> String {
-        let file = QuizAnswerFile(student: student, exportedAt: "2025-01-01T00:00:00Z", modules: [
-            .init(module: 1, lessonID: lessonID, finishedAt: "2025-01-01T00:00:00Z", score: 0, max: 5, answers: answers),
-        ])
+        let file = QuizAnswerFile(
+            student: student, exportedAt: "2025-01-01T00:00:00Z",
+            modules: [
+                .init(module: 1, lessonID: lessonID, finishedAt: "2025-01-01T00:00:00Z", score: 0, max: 5, answers: answers)
+            ])
         return try! file.json()
     }
 
@@ -26,7 +29,8 @@ import TestSupport
 
     @Test func gradesEveryFileAndReportsBadOnesAsRows() throws {
         let dir = try Self.folder([
-            "alice.json": Self.answerFile(student: "alice", answers: ["pick-one": "b", "pick-many": "a+b", "tf": "true", "num": "13.09", "words": "Zero point"]),
+            "alice.json": Self.answerFile(
+                student: "alice", answers: ["pick-one": "b", "pick-many": "a+b", "tf": "true", "num": "13.09", "words": "Zero point"]),
             "bob/quiz.json": Self.answerFile(student: "bob", answers: ["pick-one": "a", "num": "lots", "extra": "x"]),
             "carol.json": "{ not json",
             "dave.json": "{\"format\": \"something-else\"}",
@@ -71,12 +75,13 @@ import TestSupport
         var rows = QuizGradebook.grade(file, path: "ann.json", key: [lesson])
         rows.append(QuizGradebook.invalid("=cmd", "x.json", "bad \"quote\", and comma"))
         let csv = QuizGradebook.csv(rows)
-        #expect(csv == """
-            student,module,lesson_id,status,score,max,questions,file,message
-            ann,1,fixture,ok,1,5,pick-one=1;pick-many=-;tf=0;num=-;words=-,ann.json,3 questions unanswered
-            '=cmd,,,invalid,,,,x.json,"bad ""quote"", and comma"
+        #expect(
+            csv == """
+                student,module,lesson_id,status,score,max,questions,file,message
+                ann,1,fixture,ok,1,5,pick-one=1;pick-many=-;tf=0;num=-;words=-,ann.json,3 questions unanswered
+                '=cmd,,,invalid,,,,x.json,"bad ""quote"", and comma"
 
-            """)
+                """)
     }
 
     @Test func studentIDs() {
@@ -96,7 +101,8 @@ import TestSupport
 @Suite struct ProgressReportTests {
     static func course() throws -> Course {
         let root = try TestCourse.make([
-            "01-a.md": TestCourse.lesson(id: "a", title: "A") + "\n```quiz\nid = \"q\"\ntype = \"truefalse\"\nprompt = \"p\"\nanswer = true\nexplain = \"e\"\n```\n",
+            "01-a.md": TestCourse.lesson(id: "a", title: "A")
+                + "\n```quiz\nid = \"q\"\ntype = \"truefalse\"\nprompt = \"p\"\nanswer = true\nexplain = \"e\"\n```\n",
             "02-b.md": TestCourse.lesson(id: "b", title: "B"),
         ])
         defer { try? FileManager.default.removeItem(at: root) }
@@ -131,9 +137,12 @@ import TestSupport
     }
 
     @Test func passMarkBoundary() throws {
-        let course = try TestCourse.make(["01-a.md": TestCourse.lesson(id: "a") + (1...10).map {
-            "\n```quiz\nid = \"q\($0)\"\ntype = \"truefalse\"\nprompt = \"p\"\nanswer = true\nexplain = \"e\"\n```\n"
-        }.joined()])
+        let course = try TestCourse.make([
+            "01-a.md": TestCourse.lesson(id: "a")
+                + (1...10).map {
+                    "\n```quiz\nid = \"q\($0)\"\ntype = \"truefalse\"\nprompt = \"p\"\nanswer = true\nexplain = \"e\"\n```\n"
+                }.joined()
+        ])
         defer { try? FileManager.default.removeItem(at: course) }
         let loaded = try Course.load(root: course)
         #expect(ProgressReport(course: loaded, record: LearnerRecord(bestQuiz: ["a": QuizScore(score: 7, max: 10)])).modules[0].quizPassed)

@@ -1,7 +1,8 @@
 import CourseContent
 import Foundation
-@testable import LearnerProgress
 import Testing
+
+@testable import LearnerProgress
 
 @Suite struct ProgressStoreTests {
     /// A fresh folder; the store path inside it.
@@ -19,10 +20,11 @@ import Testing
     }
 
     static func attempt(_ lessonID: String = "why-quantize", module: Int = 1, correct: [Bool], at time: TimeInterval) -> QuizAttempt {
-        QuizAttempt(lessonID: lessonID, module: module, startedAt: Date(timeIntervalSince1970: time - 30),
-                    finishedAt: Date(timeIntervalSince1970: time), seed: nil,
-                    answers: correct.enumerated().map { .init(questionID: "q\($0.offset)", answer: $0.element ? "a" : "b", correct: $0.element) },
-                    maxScore: correct.count)
+        QuizAttempt(
+            lessonID: lessonID, module: module, startedAt: Date(timeIntervalSince1970: time - 30),
+            finishedAt: Date(timeIntervalSince1970: time), seed: nil,
+            answers: correct.enumerated().map { .init(questionID: "q\($0.offset)", answer: $0.element ? "a" : "b", correct: $0.element) },
+            maxScore: correct.count)
     }
 
     @Test func defaultPathFollowsTheEnvironment() throws {
@@ -163,10 +165,14 @@ import Testing
     @Test func exerciseRunsAreRecordedAndReadBack() throws {
         let store = try ProgressStore.open(path: try Self.temporaryPath())
         let recorder = store
-        try recorder.record(ExerciseRun(exerciseID: "01-rtn-int8", settingsHash: "abc", metrics: ["ppl_ratio": 1.01, "bpw": 8.5],
-                                        score: 8, maxScore: 10, passed: true, ranAt: Date(timeIntervalSince1970: 1_700_000_000)))
-        try recorder.record(ExerciseRun(exerciseID: "01-rtn-int4", settingsHash: "def", metrics: [:], score: 2, maxScore: 10,
-                                        passed: false, ranAt: Date(timeIntervalSince1970: 1_700_000_001)))
+        try recorder.record(
+            ExerciseRun(
+                exerciseID: "01-rtn-int8", settingsHash: "abc", metrics: ["ppl_ratio": 1.01, "bpw": 8.5],
+                score: 8, maxScore: 10, passed: true, ranAt: Date(timeIntervalSince1970: 1_700_000_000)))
+        try recorder.record(
+            ExerciseRun(
+                exerciseID: "01-rtn-int4", settingsHash: "def", metrics: [:], score: 2, maxScore: 10,
+                passed: false, ranAt: Date(timeIntervalSince1970: 1_700_000_001)))
         try recorder.record(ExerciseRun(exerciseID: "free-play", settingsHash: "x", metrics: [:], score: 1, maxScore: 1, passed: true))
         #expect(try store.learnerRecord().exercisesPassed == [1: ["01-rtn-int8"]])
         let runs = try store.exerciseRuns(exerciseID: "01-rtn-int8")

@@ -1,5 +1,7 @@
 import CKernels
+import TestSupport
 import Testing
+
 @testable import QuantCore
 
 @Suite struct DotKernelsTests {
@@ -26,7 +28,9 @@ import Testing
             let w = try Self.encode(type, random.floats(count, 2))
             let x = random.floats(count, 3)
             var a = [UInt8](repeating: 0, count: activationType.format.byteCount(elements: count)!)
-            x.withUnsafeBufferPointer { xp in a.withUnsafeMutableBytes { DotKernels.quantizeActivations(activationType, xp.baseAddress!, count: count, into: $0.baseAddress!) } }
+            x.withUnsafeBufferPointer { xp in
+                a.withUnsafeMutableBytes { DotKernels.quantizeActivations(activationType, xp.baseAddress!, count: count, into: $0.baseAddress!) }
+            }
             let dw = try w.withUnsafeBytes { try type.format.dequantize($0, count: count) }
             let da = try a.withUnsafeBytes { try activationType.format.dequantize($0, count: count) }
             // The rounded activations are close to the input (the error of an 8-bit code or FP16).
@@ -46,8 +50,12 @@ import Testing
                 }
             }
             let magnitude = zip(dw, da).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
-            let scalar = w.withUnsafeBytes { wp in a.withUnsafeBytes { DotKernels.dot(type, count: count, weights: wp.baseAddress!, activations: $0.baseAddress!, scalar: true) } }
-            let fast = w.withUnsafeBytes { wp in a.withUnsafeBytes { DotKernels.dot(type, count: count, weights: wp.baseAddress!, activations: $0.baseAddress!) } }
+            let scalar = w.withUnsafeBytes { wp in
+                a.withUnsafeBytes { DotKernels.dot(type, count: count, weights: wp.baseAddress!, activations: $0.baseAddress!, scalar: true) }
+            }
+            let fast = w.withUnsafeBytes { wp in
+                a.withUnsafeBytes { DotKernels.dot(type, count: count, weights: wp.baseAddress!, activations: $0.baseAddress!) }
+            }
             // Exact integer block sums, float scales and accumulation: a few ulps of the magnitude.
             #expect(abs(Double(scalar) - exact) <= magnitude * 2e-6, "\(type) n=\(count): \(scalar) vs \(exact)")
             #expect(abs(Double(fast) - exact) <= magnitude * 2e-6, "\(type) n=\(count): \(fast) vs \(exact)")
@@ -62,17 +70,21 @@ import Testing
         // Exact halves after scaling: amax 127 gives id = 1, so x = k + 0.5 is a tie (roundf: away from zero).
         for k in 0..<32 { x[k] = k == 0 ? 127 : Float(k % 9) - 4.5 }
         x[32..<64] = ArraySlice([Float](repeating: 0, count: 32))
-        var fast = [UInt8](repeating: 0, count: 4096 / 32 * 34), slow = fast
+        var fast = [UInt8](repeating: 0, count: 4096 / 32 * 34)
+        var slow = fast
         x.withUnsafeBufferPointer { xp in
             fast.withUnsafeMutableBytes { ql_quantize_row_q8_0(4096, xp.baseAddress!, $0.baseAddress!) }
             slow.withUnsafeMutableBytes { ql_quantize_row_q8_0_scalar(4096, xp.baseAddress!, $0.baseAddress!) }
         }
         #expect(fast == slow)
-        #expect(Int8(bitPattern: fast[2 + 1]) == -4 && Int8(bitPattern: fast[2 + 8]) == 4 && Int8(bitPattern: fast[2 + 9]) == -5)   // −3.5 → −4, 3.5 → 4, −4.5 → −5
+        // −3.5 → −4, 3.5 → 4, −4.5 → −5
+        #expect(Int8(bitPattern: fast[2 + 1]) == -4 && Int8(bitPattern: fast[2 + 8]) == 4 && Int8(bitPattern: fast[2 + 9]) == -5)
         // F16: round to nearest even, subnormals and overflow included.
         let values: [Float] = x + [65504, 65520, 1e-7, -6e-8, 3e-5, .infinity, -0.0, 1 + 1.0 / 2048]
         var halves = [UInt16](repeating: 0, count: values.count)
-        values.withUnsafeBufferPointer { vp in halves.withUnsafeMutableBufferPointer { ql_convert_row_f16(Int32(values.count), vp.baseAddress!, $0.baseAddress!) } }
+        values.withUnsafeBufferPointer { vp in
+            halves.withUnsafeMutableBufferPointer { ql_convert_row_f16(Int32(values.count), vp.baseAddress!, $0.baseAddress!) }
+        }
         #expect(halves == values.map { Half.f32ToF16($0) })
         // NaNs, in a vectorised group of eight and in the tail: ggml-base's 0x7E00 with the sign on
         // both paths (F16C alone would keep the payloads).
@@ -81,7 +93,9 @@ import Testing
         nans[11] = Float(bitPattern: 0xFF80_0001)
         nans[18] = Float(bitPattern: 0x7FA0_0000)
         var nanHalves = [UInt16](repeating: 0, count: nans.count)
-        nans.withUnsafeBufferPointer { vp in nanHalves.withUnsafeMutableBufferPointer { ql_convert_row_f16(Int32(nans.count), vp.baseAddress!, $0.baseAddress!) } }
+        nans.withUnsafeBufferPointer { vp in
+            nanHalves.withUnsafeMutableBufferPointer { ql_convert_row_f16(Int32(nans.count), vp.baseAddress!, $0.baseAddress!) }
+        }
         #expect(nanHalves == nans.map { Half.f32ToF16($0) })
         #expect(nanHalves[2] == 0x7E00 && nanHalves[11] == 0xFE00 && nanHalves[18] == 0x7E00 && nanHalves[3] == Half.f32ToF16(3.0 / 7))
     }
@@ -90,9 +104,13 @@ import Testing
         // ggml's sign convention: iscale = −127 / (the value of largest magnitude), so a positive
         // extreme gets code −127 and a negative scale d = 1/iscale; ties round to even (−63.5 → −64).
         var x = [Float](repeating: 0, count: 256)
-        x[0] = 4; x[1] = 2; x[2] = 4.0 / 127 / 2; x[17] = 1
+        x[0] = 4
+        x[1] = 2
+        x[2] = 4.0 / 127 / 2
+        x[17] = 1
         var a = [UInt8](repeating: 0, count: 292)
-        x.withUnsafeBufferPointer { xp in a.withUnsafeMutableBytes { DotKernels.quantizeActivations(.q8_K, xp.baseAddress!, count: 256, into: $0.baseAddress!) } }
+        x.withUnsafeBufferPointer { xp in a.withUnsafeMutableBytes { DotKernels.quantizeActivations(.q8_K, xp.baseAddress!, count: 256, into: $0.baseAddress!) }
+        }
         let d = a.withUnsafeBytes { $0.loadUnaligned(as: Float.self) }
         #expect(d == 1 / (-127 / Float(4)))
         #expect(Int8(bitPattern: a[4]) == -127 && Int8(bitPattern: a[5]) == -64 && a[6] == 0 && Int8(bitPattern: a[21]) == -32)
@@ -100,7 +118,9 @@ import Testing
         #expect(bsums[0] == -127 - 64 && bsums[1] == -32 && bsums[2...].allSatisfy { $0 == 0 })
         // All zeros: d = 0 and zero codes.
         var zeros = [UInt8](repeating: 0xFF, count: 292)
-        [Float](repeating: 0, count: 256).withUnsafeBufferPointer { xp in zeros.withUnsafeMutableBytes { DotKernels.quantizeActivations(.q8_K, xp.baseAddress!, count: 256, into: $0.baseAddress!) } }
+        [Float](repeating: 0, count: 256).withUnsafeBufferPointer { xp in
+            zeros.withUnsafeMutableBytes { DotKernels.quantizeActivations(.q8_K, xp.baseAddress!, count: 256, into: $0.baseAddress!) }
+        }
         #expect(zeros.allSatisfy { $0 == 0 })
     }
 
@@ -112,7 +132,9 @@ import Testing
             let w = try Self.blocks(type, type == .q4_0 ? minus : ones)
             let a = try Self.blocks(.q8_0, minus)
             let fast = w.withUnsafeBytes { wp in a.withUnsafeBytes { DotKernels.dot(type, count: 64, weights: wp.baseAddress!, activations: $0.baseAddress!) } }
-            let scalar = w.withUnsafeBytes { wp in a.withUnsafeBytes { DotKernels.dot(type, count: 64, weights: wp.baseAddress!, activations: $0.baseAddress!, scalar: true) } }
+            let scalar = w.withUnsafeBytes { wp in
+                a.withUnsafeBytes { DotKernels.dot(type, count: 64, weights: wp.baseAddress!, activations: $0.baseAddress!, scalar: true) }
+            }
             #expect(fast == scalar)
             #expect(abs(fast - (type == .q4_0 ? 64 : -64)) < 0.1, "\(type): \(fast)")
         }
@@ -146,9 +168,6 @@ import Testing
     }
 }
 
-import CKernels
-import TestSupport
-
 func ql_dot_f16(_ n: Int, _ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, scalar: Bool) -> Float {
     scalar ? ql_vec_dot_f16_f32_scalar(Int32(n), w, x) : ql_vec_dot_f16_f32(Int32(n), w, x)
 }
@@ -159,12 +178,15 @@ func ql_dot_f16(_ n: Int, _ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>,
     @Test(arguments: [TensorType.f16, .q8_0, .q4_0, .q4_1, .q5_K, .q4_K, .q6_K])
     func multiplyIsOneDotPerOutput(type: TensorType) throws {
         var random = SeededRandom(state: 5)
-        let rows = 37, columns = 512, count = 3
+        let rows = 37
+        let columns = 512
+        let count = 3
         let w = random.floats(rows * columns, 1)
         let bytes = try GGUFConverter.encode(w, as: type, tensor: "w", rowLength: columns, path: "test")
         let matrix = try #require(PackedMatrix(type: type, rows: rows, columns: columns, bytes: bytes))
         let input = random.floats(count * columns, 2)
-        var one = [Float](repeating: 0, count: count * rows), two = one
+        var one = [Float](repeating: 0, count: count * rows)
+        var two = one
         input.withUnsafeBufferPointer { x in
             one.withUnsafeMutableBufferPointer { matrix.multiply(x.baseAddress!, count: count, into: $0.baseAddress!, threads: 1) }
             two.withUnsafeMutableBufferPointer { matrix.multiply(x.baseAddress!, count: count, into: $0.baseAddress!, threads: 2) }
@@ -174,9 +196,15 @@ func ql_dot_f16(_ n: Int, _ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>,
         let aBytes = kernel.activationType.format.byteCount(elements: columns)!
         var a = [UInt8](repeating: 0, count: aBytes)
         for t in 0..<count {
-            input.withUnsafeBufferPointer { x in a.withUnsafeMutableBytes { DotKernels.quantizeActivations(kernel.activationType, x.baseAddress! + t * columns, count: columns, into: $0.baseAddress!) } }
+            input.withUnsafeBufferPointer { x in
+                a.withUnsafeMutableBytes {
+                    DotKernels.quantizeActivations(kernel.activationType, x.baseAddress! + t * columns, count: columns, into: $0.baseAddress!)
+                }
+            }
             for o in [0, 17, rows - 1] {
-                let expected = bytes.withUnsafeBytes { wp in a.withUnsafeBytes { DotKernels.dot(type, count: columns, weights: wp.baseAddress! + o * matrix.rowBytes, activations: $0.baseAddress!) } }
+                let expected = bytes.withUnsafeBytes { wp in
+                    a.withUnsafeBytes { DotKernels.dot(type, count: columns, weights: wp.baseAddress! + o * matrix.rowBytes, activations: $0.baseAddress!) }
+                }
                 #expect(one[t * rows + o] == expected)
             }
         }
@@ -190,7 +218,7 @@ func ql_dot_f16(_ n: Int, _ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>,
     }
 
     @Test func refusesWhatItCannotMultiply() {
-        #expect(PackedMatrix(type: .q4_K, rows: 2, columns: 192, bytes: []) == nil)   // 192 is not a 256 multiple
+        #expect(PackedMatrix(type: .q4_K, rows: 2, columns: 192, bytes: []) == nil)  // 192 is not a 256 multiple
         #expect(PackedMatrix(type: .f32, rows: 1, columns: 32, bytes: [UInt8](repeating: 0, count: 128)) == nil)
         #expect(PackedMatrix(type: .q4_0, rows: 2, columns: 32, bytes: [UInt8](repeating: 0, count: 35)) == nil)
         #expect(PackedMatrix(type: .q4_0, rows: 2, columns: 32, bytes: [UInt8](repeating: 0, count: 36)) != nil)

@@ -1,4 +1,7 @@
+import Foundation
+import TestSupport
 import Testing
+
 @testable import QuantCore
 
 /// One table-driven check over every format QuantLab writes: exact bits per weight, a round-trip
@@ -16,7 +19,8 @@ import Testing
     static func gaussian(_ count: Int, seed: UInt64) -> [Float] {
         var random = SeededRandom(state: seed)
         return (0..<count).map { _ in
-            let u1 = max(Double(random.float(0.5) + 0.5), 1e-9), u2 = Double(random.float(0.5) + 0.5)
+            let u1 = max(Double(random.float(0.5) + 0.5), 1e-9)
+            let u2 = Double(random.float(0.5) + 0.5)
             return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)) * 0.02
         }
     }
@@ -45,9 +49,12 @@ import Testing
     /// here from CKernels' structs through the table.
     @Test func blockSizesAndBytesAreGgmls() {
         let rows = TensorType.allCases.map { "\($0) \($0.format.blockSize) \($0.format.bytesPerBlock)" }
-        #expect(rows == ["F32 1 4", "F16 1 2", "Q4_0 32 18", "Q4_1 32 20", "Q5_0 32 22", "Q5_1 32 24", "Q8_0 32 34", "Q8_1 32 36",
-                         "Q2_K 256 84", "Q3_K 256 110", "Q4_K 256 144", "Q5_K 256 176", "Q6_K 256 210", "Q8_K 256 292",
-                         "IQ4_NL 32 18", "BF16 1 2"])
+        #expect(
+            rows == [
+                "F32 1 4", "F16 1 2", "Q4_0 32 18", "Q4_1 32 20", "Q5_0 32 22", "Q5_1 32 24", "Q8_0 32 34", "Q8_1 32 36",
+                "Q2_K 256 84", "Q3_K 256 110", "Q4_K 256 144", "Q5_K 256 176", "Q6_K 256 210", "Q8_K 256 292",
+                "IQ4_NL 32 18", "BF16 1 2",
+            ])
     }
 
     /// Every dot kernel's activation type has its run-time rounding in the table, and only the
@@ -57,9 +64,12 @@ import Testing
             if let dot = type.format.dot { #expect(dot.activationType.format.quantizeActivations != nil, "\(type)") }
         }
         #expect(TensorType.allCases.filter { $0.format.quantizeActivations != nil } == [.f16, .q8_0, .q8_1, .q8_K])
-        #expect(TensorType.allCases.filter { $0.format.dot != nil }.map { "\($0)→\($0.format.dot!.activationType)" }
-                == ["F16→F16", "Q4_0→Q8_0", "Q4_1→Q8_1", "Q5_0→Q8_0", "Q5_1→Q8_1", "Q8_0→Q8_0", "Q2_K→Q8_K", "Q3_K→Q8_K",
-                    "Q4_K→Q8_K", "Q5_K→Q8_K", "Q6_K→Q8_K", "IQ4_NL→Q8_0"])
+        #expect(
+            TensorType.allCases.filter { $0.format.dot != nil }.map { "\($0)→\($0.format.dot!.activationType)" }
+                == [
+                    "F16→F16", "Q4_0→Q8_0", "Q4_1→Q8_1", "Q5_0→Q8_0", "Q5_1→Q8_1", "Q8_0→Q8_0", "Q2_K→Q8_K", "Q3_K→Q8_K",
+                    "Q4_K→Q8_K", "Q5_K→Q8_K", "Q6_K→Q8_K", "IQ4_NL→Q8_0",
+                ])
     }
 
     @Test func everyWrittenTypeHasAQuantizerOrIsAFloat() {
@@ -69,6 +79,3 @@ import Testing
         #expect(TensorType.q8_K.format.quantize == nil && TensorType.q8_1.format.quantize == nil)
     }
 }
-
-import Foundation
-import TestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import QuantCore
 
 /// The tensor-format table and its dequantizers, checked bit for bit against fixtures made by
@@ -59,7 +60,8 @@ import Testing
         guard values.count == expected.count else { return "\(values.count) values, want \(expected.count)" }
         let wrong = zip(values, expected).enumerated().filter { $0.element.0.bitPattern != $0.element.1 }
         guard let first = wrong.first else { return nil }
-        let got = String(first.element.0.bitPattern, radix: 16), want = String(first.element.1, radix: 16)
+        let got = String(first.element.0.bitPattern, radix: 16)
+        let want = String(first.element.1, radix: 16)
         return "\(wrong.count) of \(values.count) differ; first [\(first.offset)]: got 0x\(got) (\(first.element.0)), want 0x\(want)"
     }
 
@@ -135,8 +137,10 @@ import Testing
     /// hand-computed block of each.
     @Test func handComputedQ8_1() throws {
         var block = [UInt8](repeating: 0, count: 36)
-        block[0] = 0x00; block[1] = 0x38  // d = 0.5
-        block[2] = 0xFF; block[3] = 0x7B  // s = 65504: ignored
+        block[0] = 0x00
+        block[1] = 0x38  // d = 0.5
+        block[2] = 0xFF
+        block[3] = 0x7B  // s = 65504: ignored
         for j in 0..<32 { block[4 + j] = UInt8(bitPattern: Int8(j - 16)) }
         let values = try block.withUnsafeBytes { try TensorType.q8_1.format.dequantize($0, count: 32) }
         #expect(values == (0..<32).map { Float($0 - 16) * 0.5 })
@@ -270,33 +274,36 @@ import Testing
         for h in 0...UInt16.max {
             let back = Half.f32ToBF16(Half.bf16ToF32(h))
             let want = h & 0x7F80 == 0x7F80 && h & 0x007F != 0 ? h | 0x0040 : h
-            if back != want { #expect(back == want, "bf16 \(String(h, radix: 16))"); return }
+            if back != want {
+                #expect(back == want, "bf16 \(String(h, radix: 16))")
+                return
+            }
         }
     }
 
     #if !(os(macOS) && arch(x86_64))
-    /// Against the platform's Float16 (hardware or compiler-rt): all F16 values, and a sweep of
-    /// F32 values across the F16 range (non-NaN, where the platforms agree).
-    @Test func halfMatchesPlatformFloat16() {
-        for h in 0...UInt16.max where !(h & 0x7C00 == 0x7C00 && h & 0x03FF != 0) {
-            let want = Float(Float16(bitPattern: h)).bitPattern
-            if Half.f16ToF32(h).bitPattern != want {
-                #expect(Half.f16ToF32(h).bitPattern == want, "f16 \(String(h, radix: 16))")
-                return
-            }
-        }
-        // Every 997th F32 bit pattern from 2^-26 past the overflow threshold, both signs.
-        var bits: UInt32 = 0x3280_0000
-        while bits < 0x4790_0000 {
-            for f in [Float(bitPattern: bits), Float(bitPattern: bits | 0x8000_0000)] {
-                let want = Float16(f).bitPattern
-                if Half.f32ToF16(f) != want {
-                    #expect(Half.f32ToF16(f) == want, "f32 \(String(f.bitPattern, radix: 16))")
+        /// Against the platform's Float16 (hardware or compiler-rt): all F16 values, and a sweep of
+        /// F32 values across the F16 range (non-NaN, where the platforms agree).
+        @Test func halfMatchesPlatformFloat16() {
+            for h in 0...UInt16.max where !(h & 0x7C00 == 0x7C00 && h & 0x03FF != 0) {
+                let want = Float(Float16(bitPattern: h)).bitPattern
+                if Half.f16ToF32(h).bitPattern != want {
+                    #expect(Half.f16ToF32(h).bitPattern == want, "f16 \(String(h, radix: 16))")
                     return
                 }
             }
-            bits += 997
+            // Every 997th F32 bit pattern from 2^-26 past the overflow threshold, both signs.
+            var bits: UInt32 = 0x3280_0000
+            while bits < 0x4790_0000 {
+                for f in [Float(bitPattern: bits), Float(bitPattern: bits | 0x8000_0000)] {
+                    let want = Float16(f).bitPattern
+                    if Half.f32ToF16(f) != want {
+                        #expect(Half.f32ToF16(f) == want, "f32 \(String(f.bitPattern, radix: 16))")
+                        return
+                    }
+                }
+                bits += 997
+            }
         }
-    }
     #endif
 }

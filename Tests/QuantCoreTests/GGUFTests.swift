@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import QuantCore
 import TestSupport
+import Testing
+
+@testable import QuantCore
 
 /// A small valid file: every metadata type, arrays, and three tensors of different types.
 func sampleWriter(alignment: Int = 32) throws -> GGUFWriter {
@@ -77,7 +78,9 @@ func sampleWriter(alignment: Int = 32) throws -> GGUFWriter {
         let file = try GGUFFile.open(path: path)
         #expect(file.fileSize == writer.serialize().count)
         #expect(file.floats(of: file.tensor("a")!) == [1, 2, 3])
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path).filter { $0.contains(".tmp-") && $0.contains((path as NSString).lastPathComponent) }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path).filter {
+            $0.contains(".tmp-") && $0.contains((path as NSString).lastPathComponent)
+        }
         #expect(leftovers.isEmpty)
     }
 
@@ -87,7 +90,9 @@ func sampleWriter(alignment: Int = 32) throws -> GGUFWriter {
         #expect(try file.integer("test.u32", in: 0...Int64(UInt32.max)) == 4_000_000_000)
         #expect(throws: GGUFError(path: "sample.gguf", .missingKey("nope"))) { try file.string("nope") }
         #expect(throws: GGUFError(path: "sample.gguf", .wrongValueType(key: "test.bool", expected: "str", actual: "bool"))) { try file.string("test.bool") }
-        #expect(throws: GGUFError(path: "sample.gguf", .badValue(key: "test.i32", expected: "0…2147483647", actual: "-2000000000"))) { try file.integer("test.i32") }
+        #expect(throws: GGUFError(path: "sample.gguf", .badValue(key: "test.i32", expected: "0…2147483647", actual: "-2000000000"))) {
+            try file.integer("test.i32")
+        }
         #expect(throws: GGUFError(path: "sample.gguf", .badValue(key: "test.f32", expected: "a finite number", actual: "nan"))) { try file.float("test.f32") }
         #expect(throws: GGUFError(path: "sample.gguf", .wrongTensorShape(tensor: "a", expected: [4], actual: [3]))) { try file.floats("a", shape: [4]) }
     }
@@ -143,7 +148,8 @@ struct RawGGUF {
     @Test func headerProblems() {
         #expect(throws: GGUFError(path: "bad.gguf", .tooSmall(size: 3))) { try GGUFFile(path: "bad.gguf", bytes: [0x47, 0x47, 0x55]) }
         var notGGUF = [UInt8](repeating: 0, count: 32)
-        notGGUF[0] = 0x7F; notGGUF[1] = 0x45
+        notGGUF[0] = 0x7F
+        notGGUF[1] = 0x45
         #expect(throws: GGUFError(path: "bad.gguf", .badMagic(found: [0x7F, 0x45, 0, 0]))) { try GGUFFile(path: "bad.gguf", bytes: notGGUF) }
         expectProblem(.unsupportedVersion(1)) { RawGGUF(version: 1, tensors: 0, keys: 0) }
         expectProblem(.unsupportedVersion(4)) { RawGGUF(version: 4, tensors: 0, keys: 0) }
@@ -160,7 +166,10 @@ struct RawGGUF {
         }
         expectProblem(.invalidUTF8(reading: "a metadata key")) {
             var raw = RawGGUF(tensors: 0, keys: 1)
-            raw.w.u64(2); raw.w.bytes([0xC3, 0x28]); raw.w.u32(0); raw.w.u8(1)
+            raw.w.u64(2)
+            raw.w.bytes([0xC3, 0x28])
+            raw.w.u32(0)
+            raw.w.u8(1)
             return raw
         }
         expectProblem(.unknownValueType(key: "k", raw: 13)) {
@@ -170,12 +179,20 @@ struct RawGGUF {
         }
         expectProblem(.nestedArray(key: "k")) {
             var raw = RawGGUF(tensors: 0, keys: 1)
-            raw.key("k", type: 9) { $0.u32(9); $0.u64(1); $0.u32(0); $0.u64(0) }
+            raw.key("k", type: 9) {
+                $0.u32(9)
+                $0.u64(1)
+                $0.u32(0)
+                $0.u64(0)
+            }
             return raw
         }
         expectProblem(.countTooLarge(reading: "array 'k'", count: 1 << 60, limit: 0)) {
             var raw = RawGGUF(tensors: 0, keys: 1)
-            raw.key("k", type: 9) { $0.u32(8); $0.u64(1 << 60) }
+            raw.key("k", type: 9) {
+                $0.u32(8)
+                $0.u64(1 << 60)
+            }
             return raw
         }
         expectProblem(.duplicateKey("k")) {
@@ -309,7 +326,8 @@ struct RawGGUF {
         let original = try TinyModel.gguf(weights: TinyModel.weights()).serialize()
         let iterations = Int(ProcessInfo.processInfo.environment["QUANTLAB_FUZZ_ITERATIONS"] ?? "") ?? 400
         var random = SeededRandom(state: UInt64(ProcessInfo.processInfo.environment["QUANTLAB_FUZZ_SEED"] ?? "") ?? 1)
-        var opened = 0, loaded = 0
+        var opened = 0
+        var loaded = 0
         let headerEnd = 1400  // mutations land in the header and tensor infos, where the checks are
         for _ in 0..<iterations {
             var bytes = original

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import QuantCore
 import TestSupport
+import Testing
+
+@testable import QuantCore
 
 /// Importance-matrix collection and imatrix-weighted quantization, against bytes llama.cpp's
 /// llama-quantize wrote from the same matrix (scripts/gen-imatrix-fixtures.py).
@@ -20,8 +21,9 @@ import TestSupport
         let model = try LlamaModel(file: file)
         let tokenizer = try Tokenizer(TokenizerSpec(file: file))
         let text = try String(contentsOf: root.appendingPathComponent(ReferenceModel.calibrationTextPath), encoding: .utf8)
-        let plan = try EvaluationPlan(tokens: tokenizer.encode(text, addSpecial: true), contextLength: ctx, maximumChunks: chunks,
-                                      bos: tokenizer.bosID, modelContext: model.config.contextLength)
+        let plan = try EvaluationPlan(
+            tokens: tokenizer.encode(text, addSpecial: true), contextLength: ctx, maximumChunks: chunks,
+            bos: tokenizer.bosID, modelContext: model.config.contextLength)
         let collector = ImportanceCollector()
         let recording = model.collectingImportance(collector)
         var cache = recording.makeCache(capacity: ctx)
@@ -33,12 +35,14 @@ import TestSupport
     }
 
     @Test func weightedQuantizationEqualsLlamaQuantize() throws {
-        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: Self.root.appendingPathComponent("Tests/QuantCoreTests/Fixtures/quantize/imatrix.json")))
+        let fixture = try JSONDecoder().decode(
+            Fixture.self, from: Data(contentsOf: Self.root.appendingPathComponent("Tests/QuantCoreTests/Fixtures/quantize/imatrix.json")))
         let (file, collector) = try Self.collect(ctx: fixture.ctx, chunks: fixture.chunks)
         let importance = collector.importance
         #expect(importance.count == 28)
-        #expect(Set(fixture.bytes_hex.keys.map { String($0.split(separator: "/")[0]) })
-            == ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"])
+        #expect(
+            Set(fixture.bytes_hex.keys.map { String($0.split(separator: "/")[0]) })
+                == ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"])
         for (key, expected) in fixture.bytes_hex {
             let parts = key.split(separator: "/")
             let type = try #require(TensorType(name: String(parts[0])))

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import QuantCore
 import TestSupport
+import Testing
+
+@testable import QuantCore
 
 /// K-quant quantizers against bytes written by llama.cpp's own llama-quantize (the fixture comes
 /// from scripts/gen-kquant-fixtures.py; gguf-py has no K-quant quantizer to use instead).

@@ -1,7 +1,8 @@
-@testable import Digests
 import Foundation
-@testable import QuantCore
 import Testing
+
+@testable import Digests
+@testable import QuantCore
 
 @Suite struct MetricsTests {
     func logProbs(_ probabilities: [Double]) -> [Float] { probabilities.map { Float(log($0)) } }
@@ -76,8 +77,12 @@ import Testing
         #expect(Array(plan.targets(chunk: 1)) == [113, 114, 115])
         let noBOS = try EvaluationPlan(tokens: tokens, contextLength: 8, maximumChunks: 2, bos: nil, modelContext: 32)
         #expect(noBOS.chunkCount == 2 && noBOS.input(chunk: 0).first == 100)
-        #expect(throws: EvaluationError.textTooShort(tokens: 25, needed: 26)) { try EvaluationPlan(tokens: tokens, contextLength: 26, bos: nil, modelContext: 32) }
-        #expect(throws: EvaluationError.contextTooLarge(requested: 64, modelLimit: 32)) { try EvaluationPlan(tokens: tokens, contextLength: 64, bos: nil, modelContext: 32) }
+        #expect(throws: EvaluationError.textTooShort(tokens: 25, needed: 26)) {
+            try EvaluationPlan(tokens: tokens, contextLength: 26, bos: nil, modelContext: 32)
+        }
+        #expect(throws: EvaluationError.contextTooLarge(requested: 64, modelLimit: 32)) {
+            try EvaluationPlan(tokens: tokens, contextLength: 64, bos: nil, modelContext: 32)
+        }
         #expect(throws: EvaluationError.contextTooSmall(2)) { try EvaluationPlan(tokens: tokens, contextLength: 2, bos: nil, modelContext: 32) }
     }
 
@@ -92,7 +97,8 @@ import Testing
         for chunk in 0..<2 {
             let logits = TinyModel.referenceLogits(plan.input(chunk: chunk).map(Int.init), weights: model.weights)
             for (r, target) in plan.targets(chunk: chunk).enumerated() {
-                let row = logits[8 + r], m = row.max()!
+                let row = logits[8 + r]
+                let m = row.max()!
                 nll -= row[Int(target)] - m - log(row.reduce(0) { $0 + exp($1 - m) })
             }
         }
@@ -145,7 +151,8 @@ import Testing
     @Test func knownDigests() {
         #expect(SHA256.hex(Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+        #expect(
+            SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 

@@ -1,23 +1,30 @@
 import Foundation
-import Testing
-@testable import QuantCore
 import TestSupport
+import Testing
+
+@testable import QuantCore
 
 /// Deterministic pseudo-random numbers (SplitMix64) for test weights.
 enum TinyModel {
-    static let config = LlamaConfig(blockCount: 2, embeddingLength: 16, feedForwardLength: 24, headCount: 4, headCountKV: 2,
-                                    contextLength: 32, ropeFreqBase: 10000, rmsEpsilon: 1e-5, vocabularySize: 11)
+    static let config = LlamaConfig(
+        blockCount: 2, embeddingLength: 16, feedForwardLength: 24, headCount: 4, headCountKV: 2,
+        contextLength: 32, ropeFreqBase: 10000, rmsEpsilon: 1e-5, vocabularySize: 11)
 
     static func weights(seed: UInt64 = 7, config c: LlamaConfig = config, tied: Bool = false) -> LlamaWeights {
         var r = SeededRandom(state: seed)
-        let d = c.embeddingLength, q = c.headCount * c.headDimension, kv = c.headCountKV * c.headDimension, f = c.feedForwardLength
+        let d = c.embeddingLength
+        let q = c.headCount * c.headDimension
+        let kv = c.headCountKV * c.headDimension
+        let f = c.feedForwardLength
         let blocks = (0..<c.blockCount).map { _ in
-            LlamaBlockWeights(attentionNorm: r.floats(d, 0.5).map { $0 + 1 }, query: r.floats(q * d, 0.5), key: r.floats(kv * d, 0.5),
-                              value: r.floats(kv * d, 0.5), attentionOutput: r.floats(d * q, 0.3), ffnNorm: r.floats(d, 0.5).map { $0 + 1 },
-                              gate: r.floats(f * d, 0.4), up: r.floats(f * d, 0.4), down: r.floats(d * f, 0.3))
+            LlamaBlockWeights(
+                attentionNorm: r.floats(d, 0.5).map { $0 + 1 }, query: r.floats(q * d, 0.5), key: r.floats(kv * d, 0.5),
+                value: r.floats(kv * d, 0.5), attentionOutput: r.floats(d * q, 0.3), ffnNorm: r.floats(d, 0.5).map { $0 + 1 },
+                gate: r.floats(f * d, 0.4), up: r.floats(f * d, 0.4), down: r.floats(d * f, 0.3))
         }
-        return LlamaWeights(tokenEmbedding: r.floats(c.vocabularySize * d, 1), blocks: blocks,
-                            outputNorm: r.floats(d, 0.5).map { $0 + 1 }, output: tied ? nil : r.floats(c.vocabularySize * d, 0.5))
+        return LlamaWeights(
+            tokenEmbedding: r.floats(c.vocabularySize * d, 1), blocks: blocks,
+            outputNorm: r.floats(d, 0.5).map { $0 + 1 }, output: tied ? nil : r.floats(c.vocabularySize * d, 0.5))
     }
 
     /// The model as a GGUF image with a byte-level tokenizer-free vocabulary of single letters.
@@ -32,7 +39,10 @@ enum TinyModel {
         writer.set("llama.context_length", .uint32(UInt32(c.contextLength)))
         writer.set("llama.rope.freq_base", .float32(c.ropeFreqBase))
         writer.set("llama.attention.layer_norm_rms_epsilon", .float32(c.rmsEpsilon))
-        let d = c.embeddingLength, q = c.headCount * c.headDimension, kv = c.headCountKV * c.headDimension, f = c.feedForwardLength
+        let d = c.embeddingLength
+        let q = c.headCount * c.headDimension
+        let kv = c.headCountKV * c.headDimension
+        let f = c.feedForwardLength
         try writer.addTensor(name: "token_embd.weight", shape: [d, c.vocabularySize], floats: w.tokenEmbedding)
         for (i, b) in w.blocks.enumerated() {
             try writer.addTensor(name: "blk.\(i).attn_norm.weight", shape: [d], floats: b.attentionNorm)
@@ -53,7 +63,11 @@ enum TinyModel {
     /// A straightforward double-precision forward pass over the whole sequence, written from the
     /// llama definition (no cache, no batching, RoPE angles from pow): the scalar reference.
     static func referenceLogits(_ tokens: [Int], weights w: LlamaWeights, config c: LlamaConfig = config) -> [[Double]] {
-        let d = c.embeddingLength, hd = c.headDimension, nh = c.headCount, nkv = c.headCountKV, f = c.feedForwardLength
+        let d = c.embeddingLength
+        let hd = c.headDimension
+        let nh = c.headCount
+        let nkv = c.headCountKV
+        let f = c.feedForwardLength
         func matvec(_ m: [Float], _ x: [Double], rows: Int) -> [Double] {
             (0..<rows).map { r in (0..<x.count).reduce(0.0) { $0 + Double(m[r * x.count + $1]) * x[$1] } }
         }
@@ -66,7 +80,8 @@ enum TinyModel {
             for head in 0..<(v.count / hd) {
                 for i in 0..<(c.ropeDimensionCount / 2) {
                     let theta = Double(position) * pow(Double(c.ropeFreqBase), -2 * Double(i) / Double(c.ropeDimensionCount))
-                    let a = v[head * hd + 2 * i], b = v[head * hd + 2 * i + 1]
+                    let a = v[head * hd + 2 * i]
+                    let b = v[head * hd + 2 * i + 1]
                     out[head * hd + 2 * i] = a * cos(theta) - b * sin(theta)
                     out[head * hd + 2 * i + 1] = a * sin(theta) + b * cos(theta)
                 }
@@ -94,7 +109,8 @@ enum TinyModel {
             }
             for t in xs.indices {
                 let n = norm(xs[t], block.ffnNorm)
-                let gate = matvec(block.gate, n, rows: f), up = matvec(block.up, n, rows: f)
+                let gate = matvec(block.gate, n, rows: f)
+                let up = matvec(block.up, n, rows: f)
                 let hidden = (0..<f).map { gate[$0] / (1 + exp(-gate[$0])) * up[$0] }
                 let down = matvec(block.down, hidden, rows: d)
                 for i in 0..<d { xs[t][i] += down[i] }
@@ -139,8 +155,9 @@ enum TinyModel {
     }
 
     @Test func resultsAreIdenticalForAnyThreadCount() throws {
-        let config = LlamaConfig(blockCount: 1, embeddingLength: 64, feedForwardLength: 96, headCount: 8, headCountKV: 2,
-                                 contextLength: 64, vocabularySize: 50)
+        let config = LlamaConfig(
+            blockCount: 1, embeddingLength: 64, feedForwardLength: 96, headCount: 8, headCountKV: 2,
+            contextLength: 64, vocabularySize: 50)
         let model = LlamaModel(config: config, weights: TinyModel.weights(seed: 3, config: config))
         let input = (0..<37).map { Int32($0 % 50) }
         var results: [[Float]] = []
@@ -156,7 +173,8 @@ enum TinyModel {
         let file = try GGUFFile(path: "tiny.gguf", bytes: try TinyModel.gguf(weights: weights).serialize())
         let loaded = try LlamaModel(file: file)
         #expect(loaded.config == TinyModel.config)
-        var a = loaded.makeCache(), b = loaded.makeCache()
+        var a = loaded.makeCache()
+        var b = loaded.makeCache()
         let direct = LlamaModel(config: TinyModel.config, weights: weights)
         #expect(try loaded.forward(tokens, cache: &a) == (try direct.forward(tokens, cache: &b)))
     }
@@ -200,18 +218,22 @@ enum TinyModel {
     @Test func kernelsAgreeWithTheirScalarTwins() {
         var r = SeededRandom(state: 11)
         for n in [1, 7, 8, 9, 31, 64, 100] {
-            let a = r.floats(n, 1), b = r.floats(n, 1)
+            let a = r.floats(n, 1)
+            let b = r.floats(n, 1)
             let fast = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { Kernels.dot(x.baseAddress!, $0.baseAddress!, n) } }
             let slow = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { Kernels.dotScalar(x.baseAddress!, $0.baseAddress!, n) } }
             #expect(abs(fast - slow) < 1e-5 * Float(n))
         }
         // The matmul (AVX2 and its C twin) equals the Swift dot bit for bit, for any split.
         for (rows, columns, count) in [(1, 1, 1), (5, 7, 3), (33, 100, 9), (16, 192, 4), (3, 512, 5)] {
-            let w = r.floats(rows * columns, 1), x = r.floats(count * columns, 2)
+            let w = r.floats(rows * columns, 1)
+            let x = r.floats(count * columns, 2)
             var expected = [Float](repeating: 0, count: rows * count)
             for t in 0..<count {
                 for o in 0..<rows {
-                    expected[t * rows + o] = w.withUnsafeBufferPointer { wp in x.withUnsafeBufferPointer { Kernels.dot(wp.baseAddress! + o * columns, $0.baseAddress! + t * columns, columns) } }
+                    expected[t * rows + o] = w.withUnsafeBufferPointer { wp in
+                        x.withUnsafeBufferPointer { Kernels.dot(wp.baseAddress! + o * columns, $0.baseAddress! + t * columns, columns) }
+                    }
                 }
             }
             for (threads, scalar) in [(1, false), (2, false), (2, true)] {
@@ -219,8 +241,9 @@ enum TinyModel {
                 w.withUnsafeBufferPointer { wp in
                     x.withUnsafeBufferPointer { xp in
                         out.withUnsafeMutableBufferPointer {
-                            Kernels.matmul(weights: wp.baseAddress!, rows: rows, columns: columns, input: xp.baseAddress!, count: count,
-                                           output: $0.baseAddress!, threads: threads, scalar: scalar)
+                            Kernels.matmul(
+                                weights: wp.baseAddress!, rows: rows, columns: columns, input: xp.baseAddress!, count: count,
+                                output: $0.baseAddress!, threads: threads, scalar: scalar)
                         }
                     }
                 }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import QuantCore
 import TestSupport
+import Testing
+
+@testable import QuantCore
 
 @Suite struct QuantizeTests {
     struct Fixture: Decodable {

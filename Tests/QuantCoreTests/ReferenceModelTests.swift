@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import QuantCore
 import TestSupport
+import Testing
+
+@testable import QuantCore
 
 /// The committed reference model against an independent numpy forward pass of the same GGUF
 /// (exercises/reference/reference_logits.py wrote the fixture with gguf-py's reader).
@@ -45,7 +46,8 @@ import TestSupport
     }
 
     @Test func tokenizerFromTheGGUFEncodesTheEvaluationTextAsTheFixtureSays() throws {
-        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: Self.repository.appendingPathComponent("Tests/QuantCoreTests/Fixtures/reference-logits.json")))
+        let fixture = try JSONDecoder().decode(
+            Fixture.self, from: Data(contentsOf: Self.repository.appendingPathComponent("Tests/QuantCoreTests/Fixtures/reference-logits.json")))
         let file = try GGUFFile.open(path: Self.modelPath)
         let tokenizer = try Tokenizer(TokenizerSpec(file: file))
         let text = try String(contentsOf: Self.repository.appendingPathComponent(ReferenceModel.evaluationTextPath), encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import QuantCore
 
 @Suite struct SpeedMeasurementTests {
@@ -54,9 +55,10 @@ import Testing
         let script = Script(baseline: Array(repeating: 2, count: 40), candidate: Array(repeating: 1, count: 40))
         // The warm-up runs are not timed, so they do not consume the script.
         var warm = 0
-        let result = SpeedMeasurement.compare(baseline: { if warm < 2 { warm += 1 } else { script.run("B") } },
-                                              candidate: { if warm < 2 { warm += 1 } else { script.run("C") } },
-                                              policy: .standard, clock: script.clock)
+        let result = SpeedMeasurement.compare(
+            baseline: { if warm < 2 { warm += 1 } else { script.run("B") } },
+            candidate: { if warm < 2 { warm += 1 } else { script.run("C") } },
+            policy: .standard, clock: script.clock)
         #expect(script.log.joined() == "BCCBBCCBBC")
         #expect(result.pairs == 5 && result.converged)
         #expect(result.speedup == 2 && abs(result.lower - 2) < 1e-12 && abs(result.upper - 2) < 1e-12)
@@ -66,8 +68,9 @@ import Testing
     @Test func noisyPairsStopAtTheCapUnconverged() {
         // Ratios alternate 1.5 and 3: the interval stays far wider than ±5%.
         let script = Script(baseline: (0..<40).map { $0 % 2 == 0 ? 1.5 : 3 }, candidate: Array(repeating: 1, count: 40))
-        let result = SpeedMeasurement.compare(baseline: { script.run("B") }, candidate: { script.run("C") },
-                                              policy: .init(minimumPairs: 5, maximumPairs: 12, halfWidth: 0.05), clock: script.clock)
+        let result = SpeedMeasurement.compare(
+            baseline: { script.run("B") }, candidate: { script.run("C") },
+            policy: .init(minimumPairs: 5, maximumPairs: 12, halfWidth: 0.05), clock: script.clock)
         #expect(result.pairs == 12 && !result.converged)
         #expect(result.lower < 2.12 && result.upper > 2.12 && result.relativeHalfWidth > 0.05)
         // The point estimate is the geometric mean, √(1.5 × 3), the interval's centre.
@@ -98,7 +101,8 @@ import Testing
         let shape = DecodeBlock.Shape.tiny
         let mixed: [DecodeBlock.Storage] = [.packed(.q8_0), .packed(.q4_0), .packed(.q4_K), .f32, .packed(.f16), .packed(.q6_K), .packed(.q5_0)]
         let block = try DecodeBlock(shape: shape, formats: mixed, threads: 2)
-        let d = 256, f = 768
+        let d = 256
+        let f = 768
         #expect(block.weightBytes == d * d / 32 * 34 + d * d / 32 * 18 + d * d / 256 * 144 + d * d * 4 + f * d * 2 + f * d / 256 * 210 + d * f / 32 * 22)
         #expect(block.formats.map(\.description) == ["Q8_0", "Q4_0", "Q4_K", "F32", "F16", "Q6_K", "Q5_0"])
     }
@@ -112,7 +116,8 @@ import Testing
         #expect(one.multiply(input, tokens: 2, threads: 1) == two.multiply(input, tokens: 2, threads: 2))
         let f32 = try DecodeBlock(shape: .tiny, formats: [.f32], threads: 2)
         let f16 = try DecodeBlock(shape: .tiny, formats: [.packed(.f16)], threads: 2)
-        let exact = f32.multiply(input, tokens: 1, threads: 1), half = f16.multiply(input, tokens: 1, threads: 1)
+        let exact = f32.multiply(input, tokens: 1, threads: 1)
+        let half = f16.multiply(input, tokens: 1, threads: 1)
         #expect(exact != 0 && abs(exact - half) < 0.01 * abs(exact) + 1e-3)
         // Values in ±0.025, not all alike.
         let w = DecodeBlock.weights(rows: 3..<5, columns: 300, seed: 7)
@@ -125,8 +130,12 @@ import Testing
     @Test func aPairHoldsTheSameBlocksAsSeparateBuilds() throws {
         let (base, candidate) = try DecodeBlock.pair(shape: .tiny, baseline: [.packed(.f16)], candidate: [.packed(.q4_0)], threads: 2)
         let input = base.input(tokens: 1)
-        #expect(base.multiply(input, tokens: 1, threads: 1) == (try DecodeBlock(shape: .tiny, formats: [.packed(.f16)], threads: 1)).multiply(input, tokens: 1, threads: 1))
-        #expect(candidate.multiply(input, tokens: 1, threads: 1) == (try DecodeBlock(shape: .tiny, formats: [.packed(.q4_0)], threads: 1)).multiply(input, tokens: 1, threads: 1))
+        #expect(
+            base.multiply(input, tokens: 1, threads: 1)
+                == (try DecodeBlock(shape: .tiny, formats: [.packed(.f16)], threads: 1)).multiply(input, tokens: 1, threads: 1))
+        #expect(
+            candidate.multiply(input, tokens: 1, threads: 1)
+                == (try DecodeBlock(shape: .tiny, formats: [.packed(.q4_0)], threads: 1)).multiply(input, tokens: 1, threads: 1))
         #expect(candidate.formats == Array(repeating: .packed(.q4_0), count: 7) && base.formats == Array(repeating: .packed(.f16), count: 7))
         let (same, again) = try DecodeBlock.pair(shape: .tiny, baseline: [.packed(.f16)], candidate: Array(repeating: .packed(.f16), count: 7), threads: 2)
         guard case .packed(let a) = same.matrices[0], case .packed(let b) = again.matrices[0] else {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import QuantCore
 
 // Fixtures come from scripts/gen-tokenizer-fixtures.py (HF `tokenizers` and `sentencepiece` as oracles).
@@ -268,7 +269,10 @@ struct TokenizerTests {
         expectError(.missingMerges) { $0.merges = nil }
         expectError(.malformedMerge(index: 1, value: "nospace")) { $0.merges![1] = "nospace" }
         expectError(.malformedMerge(index: 0, value: " x")) { $0.merges![0] = " x" }
-        expectError(.emptyVocabulary) { $0.tokens = []; $0.tokenTypes = nil }
+        expectError(.emptyVocabulary) {
+            $0.tokens = []
+            $0.tokenTypes = nil
+        }
         expectError(.countMismatch(key: "tokenizer.ggml.scores", expected: good.tokens.count, actual: 3)) {
             $0.scores = [0, 0, 0]
         }
@@ -289,11 +293,15 @@ struct TokenizerTests {
         }
         expectError(.duplicateToken(text: "!", firstID: 1, secondID: 2)) { $0.tokens[2] = "!" }
         expectError(.specialTokenMissing(addKey: "tokenizer.ggml.add_bos_token", idKey: "tokenizer.ggml.bos_token_id")) {
-            $0.tokens = ["a", "b"]; $0.tokenTypes = nil; $0.bosID = nil; $0.addBOS = true
+            $0.tokens = ["a", "b"]
+            $0.tokenTypes = nil
+            $0.bosID = nil
+            $0.addBOS = true
         }
         #expect(TokenizerError.unsupportedPreTokenizer("made-up").description.contains("made-up"))
-        #expect(TokenizerError.countMismatch(key: "tokenizer.ggml.scores", expected: 5, actual: 3).description
-            .contains("tokenizer.ggml.scores"))
+        #expect(
+            TokenizerError.countMismatch(key: "tokenizer.ggml.scores", expected: 5, actual: 3).description
+                .contains("tokenizer.ggml.scores"))
     }
 
     @Test func toleratesOddButHarmlessMetadata() throws {
@@ -310,8 +318,11 @@ struct TokenizerTests {
         var spm = TokenizerSpec(model: "llama", tokens: ["<unk>"])
         spm.tokenTypes = [2]
         // default BOS id 1 is outside this vocabulary, so adding BOS cannot be honoured
-        #expect(throws: TokenizerError.specialTokenMissing(addKey: "tokenizer.ggml.add_bos_token",
-                                                           idKey: "tokenizer.ggml.bos_token_id")) { _ = try Tokenizer(spm) }
+        #expect(
+            throws: TokenizerError.specialTokenMissing(
+                addKey: "tokenizer.ggml.add_bos_token",
+                idKey: "tokenizer.ggml.bos_token_id")
+        ) { _ = try Tokenizer(spm) }
         spm.addBOS = false
         let s = try Tokenizer(spm)
         #expect(s.bosID == nil && s.unknownID == 0)
@@ -339,7 +350,8 @@ struct TokenizerTests {
         let tokenizerJSON = root.appendingPathComponent("exercises/reference/tokenizer.json")
         let vectorsJSON = fixtureDirectory.appendingPathComponent("reference-tokens.json")
         guard FileManager.default.fileExists(atPath: tokenizerJSON.path),
-              FileManager.default.fileExists(atPath: vectorsJSON.path) else {
+            FileManager.default.fileExists(atPath: vectorsJSON.path)
+        else {
             return  // produced elsewhere; nothing to check until both exist
         }
         let hf = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: tokenizerJSON)) as? [String: Any])
@@ -369,7 +381,8 @@ struct TokenizerTests {
         let tokenizer = try Tokenizer(spec)
 
         let any = try JSONSerialization.jsonObject(with: Data(contentsOf: vectorsJSON))
-        let list: [[String: Any]] = (any as? [[String: Any]])
+        let list: [[String: Any]] =
+            (any as? [[String: Any]])
             ?? ((any as? [String: Any])?["vectors"] as? [[String: Any]]) ?? []
         #expect(!list.isEmpty, "reference-tokens.json has no vectors")
         var checked = 0

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import QuantCore
 @testable import Quantizers
 
@@ -37,7 +38,10 @@ import Testing
         let rtn = QuantizationRecipe(method: .rtn(RTNSettings(bits: 4, granularity: .group(size: 128))))
         let plan = BlockDecodeSpeed.formats(for: rtn, shape: .llama7B)
         #expect(plan.formats == Array(repeating: .f32, count: 7))
-        #expect(plan.notes == ["RTN 4-bit sym g128 has no packed kernels in QuantLab yet: its weights are dequantized and multiplied in F32, so it was timed in F32."])
+        #expect(
+            plan.notes == [
+                "RTN 4-bit sym g128 has no packed kernels in QuantLab yet: its weights are dequantized and multiplied in F32, so it was timed in F32."
+            ])
     }
 
     @Test func aTinyTrialTimesTheRecipeAgainstF16() throws {

@@ -1,8 +1,9 @@
 import Digests
 import Foundation
+import Testing
+
 @testable import QuantCore
 @testable import Quantizers
-import Testing
 
 /// Our bitsandbytes bytes against bitsandbytes' own (Fixtures/bnb4bit.json, written by
 /// scripts/dev/gen-bnb-fixtures.py from bitsandbytes 0.50 on the CPU).
@@ -74,7 +75,8 @@ import Testing
         if kind == "constant" { return [Float](repeating: 0.5, count: rows * columns) }
         var generator = Weights(state: seed)
         return (0..<(rows * columns)).map { i in
-            let u = generator.next(), r = i / columns
+            let u = generator.next()
+            let r = i / columns
             var w = u * u * u * Float(sign: .plus, exponent: r % 5 - 2, significand: 1)
             if i % 61 == 0 { w *= 16 }
             return r % 11 == 10 ? 0 : w

@@ -1,24 +1,30 @@
 import Foundation
 import QuantCore
 import Testing
+
 @testable import Quantizers
 
 /// A small llama for the calibration methods: 2 blocks, 64-wide, FFN 128, 4 heads of 16 over
 /// 2 KV heads (grouped-query, as the reference model) or 4 (multi-head: AWQ then also scales attn_output).
 enum CalibrationModel {
     static func config(kvHeads: Int = 2) -> LlamaConfig {
-        LlamaConfig(blockCount: 2, embeddingLength: 64, feedForwardLength: 128, headCount: 4, headCountKV: kvHeads,
-                    contextLength: 64, ropeFreqBase: 10000, rmsEpsilon: 1e-5, vocabularySize: 40)
+        LlamaConfig(
+            blockCount: 2, embeddingLength: 64, feedForwardLength: 128, headCount: 4, headCountKV: kvHeads,
+            contextLength: 64, ropeFreqBase: 10000, rmsEpsilon: 1e-5, vocabularySize: 40)
     }
 
     static func weights(_ c: LlamaConfig, seed: UInt64 = 3) -> LlamaWeights {
         var r = Weights(state: seed)
-        let d = c.embeddingLength, q = c.headCount * c.headDimension, kv = c.headCountKV * c.headDimension, f = c.feedForwardLength
+        let d = c.embeddingLength
+        let q = c.headCount * c.headDimension
+        let kv = c.headCountKV * c.headDimension
+        let f = c.feedForwardLength
         func matrix(_ n: Int, _ scale: Float) -> [Float] { r.floats(n).map { $0 * scale } }
         let blocks = (0..<c.blockCount).map { _ in
-            LlamaBlockWeights(attentionNorm: r.floats(d).map { 1 + $0 / 2 }, query: matrix(q * d, 0.3), key: matrix(kv * d, 0.3),
-                              value: matrix(kv * d, 0.3), attentionOutput: matrix(d * q, 0.2), ffnNorm: r.floats(d).map { 1 + $0 / 2 },
-                              gate: matrix(f * d, 0.25), up: matrix(f * d, 0.25), down: matrix(d * f, 0.2))
+            LlamaBlockWeights(
+                attentionNorm: r.floats(d).map { 1 + $0 / 2 }, query: matrix(q * d, 0.3), key: matrix(kv * d, 0.3),
+                value: matrix(kv * d, 0.3), attentionOutput: matrix(d * q, 0.2), ffnNorm: r.floats(d).map { 1 + $0 / 2 },
+                gate: matrix(f * d, 0.25), up: matrix(f * d, 0.25), down: matrix(d * f, 0.2))
         }
         // A few strong input channels, as real activations have: AWQ's salient channels.
         var embedding = r.floats(c.vocabularySize * d)
@@ -44,7 +50,8 @@ enum CalibrationModel {
 
 @Suite struct CalibrationTests {
     @Test func windowsAreSeededAndStartWithBOS() throws {
-        let a = try CalibrationModel.calibration(), b = try CalibrationModel.calibration()
+        let a = try CalibrationModel.calibration()
+        let b = try CalibrationModel.calibration()
         #expect(a == b)
         #expect(a.sequences.count == 4 && a.sequences.allSatisfy { $0.count == 32 && $0[0] == 0 })
         #expect(Set(a.sequences.map { $0[1] }).count > 1, "windows start at different places")
@@ -54,11 +61,17 @@ enum CalibrationModel {
     @Test func badCalibrationSettingsNameTheKey() {
         let tokens = [Int32](repeating: 5, count: 100)
         func problem(_ s: CalibrationSettings) -> QuantizerError? {
-            do { _ = try CalibrationSet(tokens: tokens, settings: s, bos: 0, contextLength: 64); return nil } catch { return error }
+            do {
+                _ = try CalibrationSet(tokens: tokens, settings: s, bos: 0, contextLength: 64)
+                return nil
+            } catch { return error }
         }
         #expect(problem(CalibrationSettings(samples: 0, sequenceLength: 32)) == .invalidSetting(key: "samples", value: "0", allowed: "1 to 1024"))
-        #expect(problem(CalibrationSettings(samples: 4, sequenceLength: 65)) == .invalidSetting(key: "seq_len", value: "65", allowed: "2 to 64 (the model's context)"))
-        let short = try? CalibrationSet(tokens: [Int32](repeating: 5, count: 10), settings: CalibrationSettings(samples: 1, sequenceLength: 32), bos: 0, contextLength: 64)
+        #expect(
+            problem(CalibrationSettings(samples: 4, sequenceLength: 65))
+                == .invalidSetting(key: "seq_len", value: "65", allowed: "2 to 64 (the model's context)"))
+        let short = try? CalibrationSet(
+            tokens: [Int32](repeating: 5, count: 10), settings: CalibrationSettings(samples: 1, sequenceLength: 32), bos: 0, contextLength: 64)
         #expect(short == nil)
     }
 }
@@ -73,15 +86,18 @@ enum CalibrationModel {
         var r = Weights(state: 77)
         var weights = model.weights
         for b in weights.blocks.indices {
-            var scales: [Int: [Float]] = [0: r.floats(64).map { 1.25 + 0.75 * $0 }, 4: r.floats(64).map { 1.25 + 0.75 * $0 },
-                                          6: r.floats(128).map { 1.25 + 0.75 * $0 }]
+            var scales: [Int: [Float]] = [
+                0: r.floats(64).map { 1.25 + 0.75 * $0 }, 4: r.floats(64).map { 1.25 + 0.75 * $0 },
+                6: r.floats(128).map { 1.25 + 0.75 * $0 },
+            ]
             if kvHeads == c.headCount { scales[3] = r.floats(64).map { 1.25 + 0.75 * $0 } }
             AWQ.fold(&weights.blocks[b], scales: scales, config: c)
         }
         #expect(weights.blocks[0].attentionNorm != model.weights.blocks[0].attentionNorm)
         let folded = LlamaModel(config: c, weights: weights)
         let tokens: [Int32] = [0, 5, 9, 13, 2, 30, 7, 7, 21]
-        let before = try CalibrationModel.logits(model, tokens), after = try CalibrationModel.logits(folded, tokens)
+        let before = try CalibrationModel.logits(model, tokens)
+        let after = try CalibrationModel.logits(folded, tokens)
         let worst = zip(before, after).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-5 * max(1, before.map(abs).max()!), "largest logit change \(worst)")
     }
@@ -112,7 +128,8 @@ enum CalibrationModel {
         #expect(one.values == two.values)
         #expect(one.layers == two.layers)
         #expect(one.layers.count == 14)
-        let method = one.layers.reduce(0) { $0 + $1.relativeError }, rtn = one.layers.reduce(0) { $0 + $1.rtnRelativeError }
+        let method = one.layers.reduce(0) { $0 + $1.relativeError }
+        let rtn = one.layers.reduce(0) { $0 + $1.rtnRelativeError }
         #expect(method < 0.9 * rtn, "AWQ \(method) vs RTN \(rtn)")
         // Multi-head attention: attn_output's scales were searched too.
         #expect(one.layers.first { $0.tensor == "blk.0.attn_output.weight" }?.detail.hasPrefix("α =") == true)
@@ -123,7 +140,10 @@ enum CalibrationModel {
     @Test func badSettingsNameTheKey() {
         let model = CalibrationModel.model()
         func problem(_ s: AWQSettings) -> String? {
-            do { _ = try AWQ.quantize(model, calibration: try CalibrationModel.calibration(), settings: s, threads: 1); return nil } catch { return "\(error)" }
+            do {
+                _ = try AWQ.quantize(model, calibration: try CalibrationModel.calibration(), settings: s, threads: 1)
+                return nil
+            } catch { return "\(error)" }
         }
         #expect(problem(AWQSettings(groupSize: 48))?.contains("group_size 48 does not divide the rows of blk.0.attn_q.weight (64 weights each)") == true)
         #expect(problem(AWQSettings(bits: 1, groupSize: 32)) == "w_bit = 1 is not allowed; use 2 to 8")
@@ -152,26 +172,31 @@ enum CalibrationModel {
         let c = CalibrationModel.config()
         let w = CalibrationModel.weights(c)
         var writer = GGUFWriter()
-        for (key, value) in [("general.architecture", GGUFValue.string("llama")), ("llama.block_count", .uint32(2)),
-                             ("llama.embedding_length", .uint32(64)), ("llama.feed_forward_length", .uint32(128)),
-                             ("llama.attention.head_count", .uint32(4)), ("llama.attention.head_count_kv", .uint32(2)),
-                             ("llama.context_length", .uint32(64)), ("llama.rope.freq_base", .float32(10000)),
-                             ("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))] {
+        for (key, value) in [
+            ("general.architecture", GGUFValue.string("llama")), ("llama.block_count", .uint32(2)),
+            ("llama.embedding_length", .uint32(64)), ("llama.feed_forward_length", .uint32(128)),
+            ("llama.attention.head_count", .uint32(4)), ("llama.attention.head_count_kv", .uint32(2)),
+            ("llama.context_length", .uint32(64)), ("llama.rope.freq_base", .float32(10000)),
+            ("llama.attention.layer_norm_rms_epsilon", .float32(1e-5)),
+        ] {
             writer.set(key, value)
         }
         try writer.addTensor(name: "token_embd.weight", shape: [64, 40], floats: w.tokenEmbedding)
         for (i, b) in w.blocks.enumerated() {
-            for (name, shape, floats) in [("attn_norm", [64], b.attentionNorm), ("attn_q", [64, 64], b.query), ("attn_k", [64, 32], b.key),
-                                          ("attn_v", [64, 32], b.value), ("attn_output", [64, 64], b.attentionOutput), ("ffn_norm", [64], b.ffnNorm),
-                                          ("ffn_gate", [64, 128], b.gate), ("ffn_up", [64, 128], b.up), ("ffn_down", [128, 64], b.down)] {
+            for (name, shape, floats) in [
+                ("attn_norm", [64], b.attentionNorm), ("attn_q", [64, 64], b.query), ("attn_k", [64, 32], b.key),
+                ("attn_v", [64, 32], b.value), ("attn_output", [64, 64], b.attentionOutput), ("ffn_norm", [64], b.ffnNorm),
+                ("ffn_gate", [64, 128], b.gate), ("ffn_up", [64, 128], b.up), ("ffn_down", [128, 64], b.down),
+            ] {
                 try writer.addTensor(name: "blk.\(i).\(name).weight", shape: shape, floats: floats)
             }
         }
         try writer.addTensor(name: "output_norm.weight", shape: [64], floats: w.outputNorm)
         try writer.addTensor(name: "output.weight", shape: [64, 40], floats: w.output!)
         let file = try GGUFFile(path: "tiny.gguf", bytes: writer.serialize())
-        let recipe = QuantizationRecipe(method: .gptq(GPTQRecipe(matrix: GPTQSettings(bits: 4, groupSize: 32))),
-                                        overrides: [.init(pattern: "blk.0.ffn_*", method: .keep), .init(pattern: "output.weight", method: .ggml(.q8_0))])
+        let recipe = QuantizationRecipe(
+            method: .gptq(GPTQRecipe(matrix: GPTQSettings(bits: 4, groupSize: 32))),
+            overrides: [.init(pattern: "blk.0.ffn_*", method: .keep), .init(pattern: "output.weight", method: .ggml(.q8_0))])
         let outcome = try ModelQuantizer.quantize(recipe, file, calibration: try CalibrationModel.calibration(), threads: 2)
         #expect(outcome.model.weights.blocks[0].gate == w.blocks[0].gate)
         #expect(outcome.model.weights.blocks[0].query != w.blocks[0].query)

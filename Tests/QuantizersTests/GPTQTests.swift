@@ -1,6 +1,7 @@
 import Foundation
 import QuantCore
 import Testing
+
 @testable import Quantizers
 
 extension Weights {
@@ -110,7 +111,9 @@ func outputError(_ w: [Float], _ q: [Float], rows: Int, hessian h: [Double]) -> 
 
     @Test(arguments: [3, 4])
     func beatsRTNOnCorrelatedInputs(bits: Int) throws {
-        let rows = 32, columns = 128, samples = 256
+        let rows = 32
+        let columns = 128
+        let samples = 256
         var g = Weights(state: UInt64(40 + bits))
         let w = g.floats(rows * columns)
         let h = gptqHessian(gptqCalibration(seed: 5, columns: columns, samples: samples), columns: columns, samples: samples)
@@ -123,10 +126,13 @@ func outputError(_ w: [Float], _ q: [Float], rows: Int, hessian h: [Double]) -> 
             #expect(gptq.values.allSatisfy { $0.isFinite })
         }
         // AutoGPTQ holds H in F32: the F32 entry point reads the same (here exact) Hessian.
-        let viaF32 = try GPTQ.quantize(w, rows: rows, columns: columns, hessian: h.map { Float($0) }, name: "w", settings: GPTQSettings(bits: bits, groupSize: 32))
-        #expect(try viaF32.codes == GPTQ.quantize(w, rows: rows, columns: columns, hessian: h, name: "w", settings: GPTQSettings(bits: bits, groupSize: 32)).codes)
+        let viaF32 = try GPTQ.quantize(
+            w, rows: rows, columns: columns, hessian: h.map { Float($0) }, name: "w", settings: GPTQSettings(bits: bits, groupSize: 32))
+        #expect(
+            try viaF32.codes == GPTQ.quantize(w, rows: rows, columns: columns, hessian: h, name: "w", settings: GPTQSettings(bits: bits, groupSize: 32)).codes)
         // Per-row groups too, and act-order actually reorders.
-        let perRow = try GPTQ.quantize(w, rows: rows, columns: columns, hessian: h, name: "w", settings: GPTQSettings(bits: bits, groupSize: -1, actOrder: true))
+        let perRow = try GPTQ.quantize(
+            w, rows: rows, columns: columns, hessian: h, name: "w", settings: GPTQSettings(bits: bits, groupSize: -1, actOrder: true))
         let rtn = try GPTQ.rtn(w, rows: rows, columns: columns, name: "w", settings: GPTQSettings(bits: bits, groupSize: -1))
         #expect(outputError(w, perRow.values, rows: rows, hessian: h) < 0.25 * outputError(w, rtn.values, rows: rows, hessian: h))
         #expect(perRow.order != Array(0..<columns) && perRow.order.sorted() == Array(0..<columns))
@@ -179,15 +185,20 @@ func outputError(_ w: [Float], _ q: [Float], rows: Int, hessian h: [Double]) -> 
         #expect(throws: QuantizerError.invalidSetting(key: "damp_percent", value: "0.0", allowed: damp)) { try attempt(GPTQSettings(dampPercent: 0)) }
         #expect(throws: QuantizerError.invalidSetting(key: "damp_percent", value: "1.0", allowed: damp)) { try attempt(GPTQSettings(dampPercent: 1)) }
         #expect(throws: QuantizerError.invalidSetting(key: "bits", value: "5", allowed: "2, 3, 4 or 8")) { try attempt(GPTQSettings(bits: 5)) }
-        #expect(throws: QuantizerError.invalidSetting(key: "group_size", value: "48",
-                                                      allowed: "a size dividing the 256 columns of blk.0.ffn_up.weight: 32, 64, 128, 256, -1")) {
+        #expect(
+            throws: QuantizerError.invalidSetting(
+                key: "group_size", value: "48",
+                allowed: "a size dividing the 256 columns of blk.0.ffn_up.weight: 32, 64, 128, 256, -1")
+        ) {
             try attempt(GPTQSettings(groupSize: 48))
         }
         #expect(throws: QuantizerError.invalidSetting(key: "group_size", value: "0", allowed: "-1 (one group per row) or 32 to 1024")) {
             try attempt(GPTQSettings(groupSize: 0))
         }
         #expect(throws: QuantizerError.shape(tensor: "w", detail: "the Hessian must be 64 × 64 (4096 values), got 4095")) {
-            try GPTQ.quantize([Float](repeating: 0, count: 64), rows: 1, columns: 64, hessian: [Double](repeating: 0, count: 4095), name: "w", settings: GPTQSettings(groupSize: -1))
+            try GPTQ.quantize(
+                [Float](repeating: 0, count: 64), rows: 1, columns: 64, hessian: [Double](repeating: 0, count: 4095), name: "w",
+                settings: GPTQSettings(groupSize: -1))
         }
     }
 
@@ -195,14 +206,16 @@ func outputError(_ w: [Float], _ q: [Float], rows: Int, hessian h: [Double]) -> 
         var g = Weights(state: 17)
         let w = g.floats(8 * 64)
         // All zero: every column dead (H[i, i] = 1, W[:, i] = 0), the row parameters still from W.
-        let dead = try GPTQ.quantize(w, rows: 8, columns: 64, hessian: [Double](repeating: 0, count: 64 * 64), name: "w",
-                                     settings: GPTQSettings(groupSize: -1, actOrder: true))
+        let dead = try GPTQ.quantize(
+            w, rows: 8, columns: 64, hessian: [Double](repeating: 0, count: 64 * 64), name: "w",
+            settings: GPTQSettings(groupSize: -1, actOrder: true))
         #expect(dead.values.allSatisfy { $0 == 0 } && dead.codes.allSatisfy { $0 == 8 } && dead.retries == 0)
         #expect(dead.order == Array(0..<64))  // ties keep column order
         // Rank 3: damping alone makes it positive definite.
         let x = (0..<64 * 3).map { _ in Double(g.int(-4, 4)) }
-        let lowRank = try GPTQ.quantize(w, rows: 8, columns: 64, hessian: gptqHessian(x, columns: 64, samples: 3), name: "w",
-                                        settings: GPTQSettings(groupSize: 32, actOrder: true))
+        let lowRank = try GPTQ.quantize(
+            w, rows: 8, columns: 64, hessian: gptqHessian(x, columns: 64, samples: 3), name: "w",
+            settings: GPTQSettings(groupSize: 32, actOrder: true))
         #expect(lowRank.values.allSatisfy { $0.isFinite } && lowRank.error.isFinite)
         // Indefinite ([[1, 3], [3, 1]] blocks, eigenvalues 4 and −2): damping by 0.01, 0.1 and 1 ×
         // mean diag fails — three retries, damp_percent 10.
@@ -260,8 +273,9 @@ func outputError(_ w: [Float], _ q: [Float], rows: Int, hessian h: [Double]) -> 
         func quantize() throws -> GPTQResult {
             let w = Weights(state: weight_seed).floatsOf(rows * columns)
             let h = gptqHessian(gptqCalibration(seed: input_seed, columns: columns, samples: samples, dead: dead), columns: columns, samples: samples)
-            let settings = GPTQSettings(bits: bits, groupSize: group_size, actOrder: act_order, staticGroups: static_groups,
-                                        symmetric: sym, blockSize: blocksize)
+            let settings = GPTQSettings(
+                bits: bits, groupSize: group_size, actOrder: act_order, staticGroups: static_groups,
+                symmetric: sym, blockSize: blocksize)
             return try GPTQ.quantize(w, rows: rows, columns: columns, hessian: h, name: name, settings: settings)
         }
     }
@@ -286,7 +300,8 @@ func outputError(_ w: [Float], _ q: [Float], rows: Int, hessian h: [Double]) -> 
         #expect(differing == 0, "\(c.name): \(differing) of \(expected.count) codes differ")
         #expect(q.groupIndex == c.g_idx && q.order == c.order)
         // Row 0's scales and the loss, up to F32 rounding in the error updates.
-        let scales = Array(q.scales.prefix(q.groupCount)), reference = try #require(c.scales)
+        let scales = Array(q.scales.prefix(q.groupCount))
+        let reference = try #require(c.scales)
         #expect(zip(scales, reference).allSatisfy { abs($0 - $1) <= 1e-5 * abs($1) }, "\(c.name): \(scales) vs \(reference)")
         let loss = try #require(c.loss)
         #expect(abs(q.error - loss) <= 1e-4 * loss, "\(c.name): loss \(q.error) vs \(loss)")

@@ -1,6 +1,7 @@
 import Foundation
 import QuantCore
 import Testing
+
 @testable import Quantizers
 
 func bitPatterns(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
@@ -65,7 +66,8 @@ func storageTestWeights(_ count: Int, seed: UInt64) -> [Float] {
     /// The stored bytes alone decode to the values the engine computes with, bit for bit.
     @Test(arguments: 2...8)
     func dequantizeFromBytesReproducesValues(bits: Int) throws {
-        let rows = 6, columns = 192
+        let rows = 6
+        let columns = 192
         var values = storageTestWeights(rows * columns, seed: UInt64(100 + bits))
         values[7] = 0
         for i in 192..<384 { values[i] = 0 }  // an all-zero row: scale 0

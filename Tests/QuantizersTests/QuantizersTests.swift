@@ -1,6 +1,7 @@
 import Foundation
 import QuantCore
 import Testing
+
 @testable import Quantizers
 
 /// Deterministic test weights (SplitMix64).
@@ -53,7 +54,9 @@ func squaredError(_ a: [Float], _ b: [Float]) -> Double {
         func error(_ s: RTNSettings) throws -> Double {
             squaredError(values, try RTN.quantize(values, rows: 32, columns: 256, name: "w", settings: s).values)
         }
-        let e2 = try error(RTNSettings(bits: 2)), e4 = try error(RTNSettings(bits: 4)), e8 = try error(RTNSettings(bits: 8))
+        let e2 = try error(RTNSettings(bits: 2))
+        let e4 = try error(RTNSettings(bits: 4))
+        let e8 = try error(RTNSettings(bits: 8))
         #expect(e8 < e4 && e4 < e2)
         let perTensor = try error(RTNSettings(bits: 4, granularity: .tensor))
         let perChannel = try error(RTNSettings(bits: 4, granularity: .channel))
@@ -150,8 +153,9 @@ func squaredError(_ a: [Float], _ b: [Float]) -> Double {
     }
 
     @Test func recipeRulesAndDefaults() {
-        let recipe = QuantizationRecipe(method: .rtn(RTNSettings(bits: 4)),
-                                        overrides: [.init(pattern: "blk.0.*", method: .ggml(.q8_0)), .init(pattern: "output.weight", method: .ggml(.q8_0))])
+        let recipe = QuantizationRecipe(
+            method: .rtn(RTNSettings(bits: 4)),
+            overrides: [.init(pattern: "blk.0.*", method: .ggml(.q8_0)), .init(pattern: "output.weight", method: .ggml(.q8_0))])
         #expect(recipe.method(for: "blk.0.attn_q.weight") == .ggml(.q8_0))
         #expect(recipe.method(for: "blk.1.attn_q.weight") == .rtn(RTNSettings(bits: 4)))
         #expect(recipe.method(for: "token_embd.weight") == .keep)
@@ -202,7 +206,8 @@ func squaredError(_ a: [Float], _ b: [Float]) -> Double {
     @Test(arguments: LlamaQuantize.Preset.allCases)
     func mixtureTypesEqualLlamaQuantize(preset: LlamaQuantize.Preset) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: root.appendingPathComponent("Tests/QuantCoreTests/Fixtures/quantize/kquants.json")))
+        let fixture = try JSONDecoder().decode(
+            Fixture.self, from: Data(contentsOf: root.appendingPathComponent("Tests/QuantCoreTests/Fixtures/quantize/kquants.json")))
         let expected = try #require(fixture.mixtures[preset.rawValue.uppercased().replacingOccurrences(of: "_K_", with: "_K_")])
         let file = try GGUFFile.open(path: root.appendingPathComponent(ReferenceModel.relativePath).path)
         let types = LlamaQuantize.types(for: file, preset: preset)
@@ -244,8 +249,10 @@ func squaredError(_ a: [Float], _ b: [Float]) -> Double {
         // Q4_K_M: Q4_K with Q6_K on output and on attn_v/ffn_down of 16 of the 32 layers.
         let q4km = MemoryProjection.project(QuantizationRecipe(method: .ggmlPreset(.q4_K_M)), onto: shape)
         let q6Layers = (0..<32).filter { LlamaQuantize.useMoreBits($0, 32) }.count
-        let attnV = 4096 * 4096, ffnDown = 11008 * 4096
-        let expected = (matrices - 32000 * 4096 - q6Layers * (attnV + ffnDown)) / 256 * 144
+        let attnV = 4096 * 4096
+        let ffnDown = 11008 * 4096
+        let expected =
+            (matrices - 32000 * 4096 - q6Layers * (attnV + ffnDown)) / 256 * 144
             + (32000 * 4096 + q6Layers * (attnV + ffnDown)) / 256 * 210 + norms * 4
         #expect(q6Layers == 16)
         #expect(q4km.bytes == expected)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TerminalUI
 
 @Suite struct CmarkParserTests {
@@ -22,10 +23,14 @@ import Testing
 
     @Test func linksAndBreaks() {
         let blocks = CmarkParser.parse("[ggml](https://github.com/ggml-org/ggml \"t\")\\\nnext\nsoft")
-        #expect(blocks == [Block(.paragraph([
-            .link(url: "https://github.com/ggml-org/ggml", title: "t", [.text("ggml")]),
-            .lineBreak, .text("next"), .softBreak, .text("soft"),
-        ]), line: 1)])
+        #expect(
+            blocks == [
+                Block(
+                    .paragraph([
+                        .link(url: "https://github.com/ggml-org/ggml", title: "t", [.text("ggml")]),
+                        .lineBreak, .text("next"), .softBreak, .text("soft"),
+                    ]), line: 1)
+            ])
     }
 
     @Test func parseInlinesOfAFragment() {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TerminalUI
 
 @Suite struct OutputStyleTests {
@@ -17,8 +18,10 @@ import Testing
     }
 
     @Test func terminalSerializationWritesSGRAndOSC8() {
-        let line = StyledLine([Span("a", TextStyle(bold: true)), Span("b", TextStyle(bold: true)),
-                               Span("link", TextStyle(underline: true, link: "https://x.org"))])
+        let line = StyledLine([
+            Span("a", TextStyle(bold: true)), Span("b", TextStyle(bold: true)),
+            Span("link", TextStyle(underline: true, link: "https://x.org")),
+        ])
         let out = OutputStyle.terminal.serialize(line)
         #expect(out == "\u{1B}[1mab\u{1B}[0m\u{1B}]8;;https://x.org\u{1B}\\\u{1B}[4mlink\u{1B}[0m\u{1B}]8;;\u{1B}\\")
     }

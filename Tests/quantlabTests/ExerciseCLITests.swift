@@ -7,20 +7,25 @@ import Testing
     /// A course folder with the real lessons, reference model and exercises, except that every
     /// exercise evaluates 2 chunks instead of 32, so debug-build runs stay short.
     static func smallCourse(in dir: URL, exercises names: [String] = ["02-int8-granularity", "02-int4-group-budget"]) throws -> URL {
-        let course = dir.appendingPathComponent("course"), exercises = course.appendingPathComponent("exercises")
+        let course = dir.appendingPathComponent("course")
+        let exercises = course.appendingPathComponent("exercises")
         try FileManager.default.createDirectory(at: exercises, withIntermediateDirectories: true)
         let repository = CLITests.repository
-        try FileManager.default.createSymbolicLink(at: course.appendingPathComponent("lessons"), withDestinationURL: repository.appendingPathComponent("lessons"))
-        try FileManager.default.createSymbolicLink(at: exercises.appendingPathComponent("reference"),
-                                                   withDestinationURL: repository.appendingPathComponent("exercises/reference"))
+        try FileManager.default.createSymbolicLink(
+            at: course.appendingPathComponent("lessons"), withDestinationURL: repository.appendingPathComponent("lessons"))
+        try FileManager.default.createSymbolicLink(
+            at: exercises.appendingPathComponent("reference"),
+            withDestinationURL: repository.appendingPathComponent("exercises/reference"))
         for name in names {
-            let source = repository.appendingPathComponent("exercises/\(name)"), target = exercises.appendingPathComponent(name)
+            let source = repository.appendingPathComponent("exercises/\(name)")
+            let target = exercises.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
             for file in ["starter.toml", "solution.toml"] {
                 try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: target.appendingPathComponent(file))
             }
             let spec = try String(contentsOf: source.appendingPathComponent("exercise.toml"), encoding: .utf8)
-            try spec.replacingOccurrences(of: "chunks = 32", with: "chunks = 2").write(to: target.appendingPathComponent("exercise.toml"), atomically: true, encoding: .utf8)
+            try spec.replacingOccurrences(of: "chunks = 32", with: "chunks = 2").write(
+                to: target.appendingPathComponent("exercise.toml"), atomically: true, encoding: .utf8)
         }
         return course
     }
@@ -29,8 +34,10 @@ import Testing
         let dir = try ModelCLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let course = try Self.smallCourse(in: dir).path
-        let environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path, "QUANTLAB_HOME": dir.appendingPathComponent("home").path,
-                           "QUANTLAB_COURSE": course]
+        let environment = [
+            "QUANTLAB_CACHE": dir.appendingPathComponent("cache").path, "QUANTLAB_HOME": dir.appendingPathComponent("home").path,
+            "QUANTLAB_COURSE": course,
+        ]
         // The solution with a comment and an explicit default: the same normalized settings.
         let mine = dir.appendingPathComponent("mine.toml")
         try Data("# per-row scales\nmethod = \"rtn\"\nbits = 8\ngranularity = \"channel\"\nsymmetric = true\n".utf8).write(to: mine)
@@ -42,18 +49,23 @@ import Testing
         #expect(grade["score"] as? Int == 100 && grade["maxScore"] as? Int == 100)
         let metrics = try #require((a["measurement"] as? [String: Any])?["metrics"] as? [String: Double])
         #expect((a["measurement"] as? [String: Any])?["evaluatedTokens"] as? Int == 2 * 127)
-        #expect(Set(metrics.keys) == ["ppl_ratio", "mean_kld", "same_top", "bits_per_weight", "block_bits_per_weight", "llama2_7b_gb",
-                                      "decode_mb_per_token", "decode_speedup_estimate"])
+        #expect(
+            Set(metrics.keys) == [
+                "ppl_ratio", "mean_kld", "same_top", "bits_per_weight", "block_bits_per_weight", "llama2_7b_gb",
+                "decode_mb_per_token", "decode_speedup_estimate",
+            ])
         // 8-bit codes plus one FP16 scale per row: 1,572,864 × 8 + 16 × 6,912 rows, over the weights.
         #expect(metrics["block_bits_per_weight"] == Double(1_572_864 * 8 + 16 * 6_912) / 1_572_864)
 
-        let solution = try CLITests.run(["exercise", "run", "int8-granularity", "--settings", course + "/exercises/02-int8-granularity/solution.toml", "--json"],
-                                        environment: environment)
+        let solution = try CLITests.run(
+            ["exercise", "run", "int8-granularity", "--settings", course + "/exercises/02-int8-granularity/solution.toml", "--json"],
+            environment: environment)
         let b = try ModelCLITests.json(solution.stdout)
         #expect(b["cached"] as? Bool == true)
         #expect((b["measurement"] as? [String: Any])?["metrics"] as? [String: Double] == metrics)
-        let fresh = try CLITests.run(["exercise", "run", "02-int8-granularity", "--settings", mine.path, "--fresh", "--threads", "1", "--json"],
-                                     environment: environment)
+        let fresh = try CLITests.run(
+            ["exercise", "run", "02-int8-granularity", "--settings", mine.path, "--fresh", "--threads", "1", "--json"],
+            environment: environment)
         let c = try ModelCLITests.json(fresh.stdout)
         #expect(c["cached"] as? Bool == false)
         #expect((c["measurement"] as? [String: Any])?["metrics"] as? [String: Double] == metrics, "same metrics with 1 thread, recomputed")

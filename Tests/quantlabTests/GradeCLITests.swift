@@ -24,16 +24,16 @@ import Testing
                 try write(s, "02-int4-group-budget", "# \(s)\nmethod = \"rtn\"\nbits = 4\ngroup_size = \(i % 2 == 0 ? 32 : 64)\n")
             }
         }
-        try write("s40", "02-int4-group-budget", "method = \"rtn\"\nbits = 4\ngroupsize = 64\n")            // unknown key
-        try write("s41", "02-int4-group-budget", "method = \"rtn\"\nbits = \"4\"\n")                      // wrong type
+        try write("s40", "02-int4-group-budget", "method = \"rtn\"\nbits = 4\ngroupsize = 64\n")  // unknown key
+        try write("s41", "02-int4-group-budget", "method = \"rtn\"\nbits = \"4\"\n")  // wrong type
         try Data([0xFF, 0xFE, 0x00, 0x81, 0x13, 0x37]).write(to: subs.appendingPathComponent("s42/02-int4-group-budget.toml"))  // binary
         try fm.createDirectory(at: subs.appendingPathComponent("s42"), withIntermediateDirectories: true)
-        try Data().write(to: subs.appendingPathComponent("s43/02-int4-group-budget.toml"))               // empty
+        try Data().write(to: subs.appendingPathComponent("s43/02-int4-group-budget.toml"))  // empty
         try fm.createSymbolicLink(atPath: subs.appendingPathComponent("s44/02-int4-group-budget.toml").path, withDestinationPath: "/etc/hostname")
-        try write("s45", "02-int4-group-budget", "method = \"gguf\"\ntype = \"q4_0\"\n")                  // method not allowed
-        try write("s46", "02-int4-group-budget", "method = \"rtn\"\nbits = 4\ngroup_size = 96\n")         // does not fit 512-wide rows
+        try write("s45", "02-int4-group-budget", "method = \"gguf\"\ntype = \"q4_0\"\n")  // method not allowed
+        try write("s46", "02-int4-group-budget", "method = \"rtn\"\nbits = 4\ngroup_size = 96\n")  // does not fit 512-wide rows
         try write("s50", "04-gptq-3bit", "method = \"gptq\"\nbits = 3\ngroup_size = 64\nsamples = 1024\n")  // far too slow
-        try write("s51", "04-gptq-3bit", "method = \"gptq\"\nbits = three\n")                            // not TOML
+        try write("s51", "04-gptq-3bit", "method = \"gptq\"\nbits = three\n")  // not TOML
         try Data("junk".utf8).write(to: subs.appendingPathComponent("README.txt"))
         try Data("notes".utf8).write(to: subs.appendingPathComponent("s00/notes.txt"))
         try write("weird name!", "02-int8-granularity", "method = \"rtn\"\nbits = 8\ngranularity = \"channel\"\n")
@@ -53,9 +53,12 @@ import Testing
             course = try ExerciseCLITests.smallCourse(in: dir, exercises: ["02-int8-granularity", "02-int4-group-budget", "04-gptq-3bit"]).path
             subs = try GradeCLITests.makeClass(in: dir).path
             environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path, "QUANTLAB_COURSE": course]
-            first = try CLITests.run(["grade", "exercises", "--submissions", subs, "--timeout", "6", "--jobs", "2", "--out", dir.appendingPathComponent("a.csv").path,
-                                      "--json", dir.appendingPathComponent("a.json").path, "--feedback-dir", dir.appendingPathComponent("feedback").path],
-                                     environment: environment)
+            first = try CLITests.run(
+                [
+                    "grade", "exercises", "--submissions", subs, "--timeout", "6", "--jobs", "2", "--out", dir.appendingPathComponent("a.csv").path,
+                    "--json", dir.appendingPathComponent("a.json").path, "--feedback-dir", dir.appendingPathComponent("feedback").path,
+                ],
+                environment: environment)
             csv = (try? String(contentsOfFile: dir.appendingPathComponent("a.csv").path, encoding: .utf8)) ?? ""
             rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         }
@@ -74,7 +77,8 @@ import Testing
     @Test func everyStudentAndExerciseIsOneRowWithItsStatusAndReason() throws {
         let g = try Self.graded()
         #expect(g.first.status == 0, "\(g.first.stderr)")
-        let rows = g.rows, csv = g.csv
+        let rows = g.rows
+        let csv = g.csv
         // 53 student folders × 3 exercises, each once.
         #expect(rows.count == 53 * 3)
         #expect(Set(rows.map { "\($0[0])/\($0[1])" }).count == rows.count)
@@ -82,8 +86,10 @@ import Testing
         #expect(status("s00", "02-int8-granularity") == "ok" && status("s01", "02-int8-granularity") == "ok")
         #expect(rows.first { $0[0] == "s00" && $0[1] == "02-int8-granularity" }?[3...5] == ["100", "100", "yes"])
         #expect(rows.first { $0[0] == "s01" && $0[1] == "02-int8-granularity" }?[3...5] == ["40", "100", "no"])
-        for (student, expected) in [("s40", "invalid"), ("s41", "invalid"), ("s42", "invalid"), ("s43", "invalid"), ("s44", "invalid"),
-                                    ("s45", "invalid"), ("s46", "invalid"), ("s47", "missing"), ("s10", "ok")] {
+        for (student, expected) in [
+            ("s40", "invalid"), ("s41", "invalid"), ("s42", "invalid"), ("s43", "invalid"), ("s44", "invalid"),
+            ("s45", "invalid"), ("s46", "invalid"), ("s47", "missing"), ("s10", "ok"),
+        ] {
             #expect(status(student, "02-int4-group-budget") == expected, "\(student)")
         }
         #expect(status("s50", "04-gptq-3bit") == "timeout" && status("s51", "04-gptq-3bit") == "invalid" && status("s00", "04-gptq-3bit") == "missing")
@@ -114,7 +120,8 @@ import Testing
     @Test func fourShardsMergeIntoTheSameGradebookAndAMissingShardIsRefused() throws {
         let g = try Self.graded()
         for k in 1...4 {
-            let shard = try CLITests.run(g.grade + ["--out", g.out("s\(k).csv"), "--json", g.out("s\(k).json"), "--shard", "\(k)/4"], environment: g.environment)
+            let shard = try CLITests.run(
+                g.grade + ["--out", g.out("s\(k).csv"), "--json", g.out("s\(k).json"), "--shard", "\(k)/4"], environment: g.environment)
             #expect(shard.status == 0, "\(shard.stderr)")
         }
         let merged = try CLITests.run(["grade", "merge"] + (1...4).map { g.out("s\($0).json") } + ["--out", g.out("m.csv"), "--json", g.out("m.json")])
@@ -129,8 +136,11 @@ import Testing
     /// windows do not fit in 256 MiB of address space.
     @Test func aWorkerPastTheMemoryCapIsAnErrorRowAndTheRunExits70() throws {
         let g = try Self.graded()
-        let capped = try CLITests.run(["grade", "exercises", "--submissions", g.subs, "--exercise", "gptq-3bit", "--memory-limit", "256", "--timeout", "60",
-                                       "--out", g.out("cap.csv")], environment: g.environment)
+        let capped = try CLITests.run(
+            [
+                "grade", "exercises", "--submissions", g.subs, "--exercise", "gptq-3bit", "--memory-limit", "256", "--timeout", "60",
+                "--out", g.out("cap.csv"),
+            ], environment: g.environment)
         // Every row is written, and the run exits 70 because one of them is a tool failure.
         #expect(capped.status == 70 && capped.stderr.contains("1 row is status error (grading failed, not the students' fault)"), "\(capped.stderr)")
         let cappedRow = try g.text("cap.csv").split(separator: "\n").first { $0.hasPrefix("s50,") }.map(String.init) ?? ""
@@ -175,7 +185,9 @@ import Testing
         try? FileManager.default.removeItem(at: copy)
         try FileManager.default.copyItem(at: URL(fileURLWithPath: g.course), to: copy)
         let environment = ["QUANTLAB_CACHE": g.environment["QUANTLAB_CACHE"]!, "QUANTLAB_COURSE": copy.path]
-        let grade = ["grade", "exercises", "--submissions", g.subs, "--exercise", "int8-granularity", "--exercise", "int4-group-budget", "--out", g.out("r.csv")]
+        let grade = [
+            "grade", "exercises", "--submissions", g.subs, "--exercise", "int8-granularity", "--exercise", "int4-group-budget", "--out", g.out("r.csv"),
+        ]
         let before = try CLITests.run(grade, environment: environment)
         let firstText = try g.text("r.csv")
         #expect(before.status == 0 && firstText.contains("\ns01,02-int8-granularity,ok,40,100,no,"), "\(before.stderr)")
@@ -196,8 +208,9 @@ import Testing
         let course = try ExerciseCLITests.smallCourse(in: dir, exercises: ["02-int8-granularity"])
         let subs = dir.appendingPathComponent("subs/s01")
         try FileManager.default.createDirectory(at: subs, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: course.appendingPathComponent("exercises/02-int8-granularity/solution.toml"),
-                                         to: subs.appendingPathComponent("02-int8-granularity.toml"))
+        try FileManager.default.copyItem(
+            at: course.appendingPathComponent("exercises/02-int8-granularity/solution.toml"),
+            to: subs.appendingPathComponent("02-int8-granularity.toml"))
         let environment = ["QUANTLAB_CACHE": dir.appendingPathComponent("cache").path, "QUANTLAB_COURSE": course.path]
         let grade = ["grade", "exercises", "--submissions", dir.appendingPathComponent("subs").path, "--out", dir.appendingPathComponent("g.csv").path]
 
@@ -206,8 +219,9 @@ import Testing
         try FileManager.default.removeItem(at: reference)
         try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
         for name in ["storyteller-2m-f32.gguf", "eval.txt"] {
-            try FileManager.default.createSymbolicLink(at: reference.appendingPathComponent(name),
-                                                       withDestinationURL: CLITests.repository.appendingPathComponent("exercises/reference/\(name)"))
+            try FileManager.default.createSymbolicLink(
+                at: reference.appendingPathComponent(name),
+                withDestinationURL: CLITests.repository.appendingPathComponent("exercises/reference/\(name)"))
         }
         try Data([0x4F, 0x6E, 0x63, 0x65, 0xFF, 0xFE, 0x0A]).write(to: reference.appendingPathComponent("calibration.txt"))
         let badText = try CLITests.run(grade, environment: environment)
@@ -216,15 +230,18 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("g.csv").path))
 
         // A broken exercise spec: its submissions would otherwise be rows "named after no exercise".
-        try FileManager.default.copyItem(at: CLITests.repository.appendingPathComponent("exercises/reference/calibration.txt"),
-                                         to: reference.appendingPathComponent("calibration.txt.good"))
+        try FileManager.default.copyItem(
+            at: CLITests.repository.appendingPathComponent("exercises/reference/calibration.txt"),
+            to: reference.appendingPathComponent("calibration.txt.good"))
         try FileManager.default.removeItem(at: reference.appendingPathComponent("calibration.txt"))
         try FileManager.default.moveItem(at: reference.appendingPathComponent("calibration.txt.good"), to: reference.appendingPathComponent("calibration.txt"))
         let spec = course.appendingPathComponent("exercises/02-int8-granularity/exercise.toml")
-        try String(contentsOf: spec, encoding: .utf8).replacingOccurrences(of: "pass_mark = ", with: "passmark = ").write(to: spec, atomically: true, encoding: .utf8)
+        try String(contentsOf: spec, encoding: .utf8).replacingOccurrences(of: "pass_mark = ", with: "passmark = ").write(
+            to: spec, atomically: true, encoding: .utf8)
         let badSpec = try CLITests.run(grade, environment: environment)
         #expect(badSpec.status == 65, "\(badSpec.stderr)")
-        #expect(badSpec.stderr.contains("02-int8-granularity/exercise.toml:") && badSpec.stderr.contains("unknown key `passmark`")
+        #expect(
+            badSpec.stderr.contains("02-int8-granularity/exercise.toml:") && badSpec.stderr.contains("unknown key `passmark`")
                 && badSpec.stderr.contains("1 broken exercise file"), "\(badSpec.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("g.csv").path))
     }

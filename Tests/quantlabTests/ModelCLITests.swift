@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The engine commands on the reference model (small contexts: tests run in debug builds).
 @Suite struct ModelCLITests {
@@ -32,7 +32,8 @@ import TestSupport
         let one = try CLITests.run(["eval", "--ctx", "64", "--chunks", "2", "--threads", "1", "--json"])
         let two = try CLITests.run(["eval", "--ctx", "64", "--chunks", "2", "--threads", "2", "--json"])
         #expect(one.status == 0 && two.status == 0, "\(one.stderr)\(two.stderr)")
-        let a = try Self.json(one.stdout), b = try Self.json(two.stdout)
+        let a = try Self.json(one.stdout)
+        let b = try Self.json(two.stdout)
         let ppl = try #require(a["perplexity"] as? Double)
         #expect(ppl == b["perplexity"] as? Double)
         #expect(a["scoredTokens"] as? Int == 2 * 31)
@@ -116,7 +117,9 @@ import TestSupport
         try Data("method = \"awq\"\n".utf8).write(to: awq)
         let refused = try CLITests.run(["quantize", "--settings", awq.path])
         #expect(refused.status == 65)
-        #expect(refused.stderr.contains("group_size 128 does not divide the rows of blk.0.attn_q.weight (192 weights each); group sizes that fit: 32, 64"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("group_size 128 does not divide the rows of blk.0.attn_q.weight (192 weights each); group sizes that fit: 32, 64"),
+            "\(refused.stderr)")
     }
 
     @Test func exportWritesTheLlamaQuantizeMixture() throws {
@@ -153,7 +156,8 @@ import TestSupport
         let plain = dir.appendingPathComponent("plain.gguf").path
         _ = try CLITests.run(["model", "convert", "--type", "q4_0", "-o", plain])
         // Same size, different bytes: the importance changes the rounding, not the layout.
-        let a = try Data(contentsOf: URL(fileURLWithPath: out)), b = try Data(contentsOf: URL(fileURLWithPath: plain))
+        let a = try Data(contentsOf: URL(fileURLWithPath: out))
+        let b = try Data(contentsOf: URL(fileURLWithPath: plain))
         #expect(a.count == b.count && a != b)
         let refused = try CLITests.run(["model", "convert", "--type", "q8_0", "--imatrix", imatrix, "-o", dir.appendingPathComponent("x.gguf").path])
         #expect(refused.status == 64)
@@ -188,6 +192,8 @@ import TestSupport
         #expect(short.stderr.contains("short.txt: the text has"))
         let usage = try CLITests.run(["model", "convert", "--type", "q7_k", "-o", dir.appendingPathComponent("x").path])
         #expect(usage.status == 64)
-        #expect(usage.stderr.contains("--type must be one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, q3_k_m, q4_k_m, q5_k_m, got 'q7_k'"))
+        #expect(
+            usage.stderr.contains(
+                "--type must be one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, q3_k_m, q4_k_m, q5_k_m, got 'q7_k'"))
     }
 }

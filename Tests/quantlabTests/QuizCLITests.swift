@@ -97,11 +97,14 @@ import Testing
         return process
     }
 
-    static func run(_ arguments: [String], input: String?, environment: [String: String],
-                    executable: URL = CLITests.binary) throws -> CLITests.Result {
+    static func run(
+        _ arguments: [String], input: String?, environment: [String: String],
+        executable: URL = CLITests.binary
+    ) throws -> CLITests.Result {
         let process = process(arguments, environment: environment)
         process.executableURL = executable
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         let stdin = Pipe()
@@ -114,8 +117,9 @@ import Testing
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return CLITests.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                               stderr: String(decoding: stderr, as: UTF8.self))
+        return CLITests.Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     @Test func pipedSessionTranscriptAndRecord() throws {
@@ -124,34 +128,35 @@ import Testing
         let r = try box.run(["quiz", "1"], input: "c\na\n13.09 GiB\n13.5\n")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr == "")
-        #expect(r.stdout == """
-            Quiz: Bits (module 1), 2 questions
-            Answer each question and press Enter. Ctrl-D or Ctrl-C quits; an unfinished attempt is not recorded.
+        #expect(
+            r.stdout == """
+                Quiz: Bits (module 1), 2 questions
+                Answer each question and press Enter. Ctrl-D or Ctrl-C quits; an unfinished attempt is not recorded.
 
-            ❓ Question 1 (choose one)
-            Which is 8 bits?
-              a) Q4_0
-              b) Q8_0
-            Answer: c
-            ↳ “c” is not a choice: type one letter from a to b (or its number, 1 to 2).
-            Answer: a
-            ✗ Not quite. The answer is b.
-            Q4_0 is 4-bit.
+                ❓ Question 1 (choose one)
+                Which is 8 bits?
+                  a) Q4_0
+                  b) Q8_0
+                Answer: c
+                ↳ “c” is not a choice: type one letter from a to b (or its number, 1 to 2).
+                Answer: a
+                ✗ Not quite. The answer is b.
+                Q4_0 is 4-bit.
 
-            Why: Q8_0 stores 8-bit codes.
+                Why: Q8_0 stores 8-bit codes.
 
-            ❓ Question 2 (a number, in GiB)
-            GiB of 14e9 bytes?
-            Answer: 13.09 GiB
-            ✓ Right.
-            Why: 14e9 / 2^30.
+                ❓ Question 2 (a number, in GiB)
+                GiB of 14e9 bytes?
+                Answer: 13.09 GiB
+                ✓ Right.
+                Why: 14e9 / 2^30.
 
-            Score: 1 of 2 (50%)  █████░░░░░
-            Review (quantlab read 1):
-              • section “Sizes”: question 1 (eight)
-            Best score so far: 1 of 2 (50%), this attempt
+                Score: 1 of 2 (50%)  █████░░░░░
+                Review (quantlab read 1):
+                  • section “Sizes”: question 1 (eight)
+                Best score so far: 1 of 2 (50%), this attempt
 
-            """)
+                """)
         let module = try box.module1()
         #expect(module["quizAttempts"] as? Int == 1)
         #expect((module["quizBest"] as? [String: Int]) == ["score": 1, "max": 2])
@@ -211,7 +216,8 @@ import Testing
     /// Starts a quiz, answers the first question, and waits until the second is asked.
     static func startAndAnswerOne(_ box: Sandbox) throws -> (Process, Pipe, FileHandle) {
         let process = Self.process(["quiz", "1", "--course", box.course], environment: ["QUANTLAB_HOME": box.home])
-        let out = Pipe(), stdin = Pipe()
+        let out = Pipe()
+        let stdin = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         process.standardInput = stdin
@@ -247,7 +253,9 @@ import Testing
         let box = try Sandbox()
         defer { try? FileManager.default.removeItem(at: box.root) }
         let process = Self.process(["quiz", "1", "--course", box.course], environment: ["QUANTLAB_HOME": box.home])
-        let out = Pipe(), err = Pipe(), stdin = Pipe()
+        let out = Pipe()
+        let err = Pipe()
+        let stdin = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = stdin
@@ -328,8 +336,9 @@ import Testing
         #expect(try box.module1()["read"] as? Bool == false)
         // `script` gives the command a pseudo-terminal, as a learner's terminal would.
         let command = "'\(CLITests.binary.path)' read 1 --no-pager --course '\(box.course)'"
-        let r = try Self.run(["-qec", command, "/dev/null"], input: nil, environment: ["QUANTLAB_HOME": box.home],
-                             executable: URL(fileURLWithPath: "/usr/bin/script"))
+        let r = try Self.run(
+            ["-qec", command, "/dev/null"], input: nil, environment: ["QUANTLAB_HOME": box.home],
+            executable: URL(fileURLWithPath: "/usr/bin/script"))
         #expect(r.status == 0, "\(r.stdout)")
         #expect(r.stdout.contains("Bits"))
         #expect(try box.module1()["read"] as? Bool == true)
@@ -354,7 +363,8 @@ import Testing
         #expect(modules[0]["answers"] as? [String: String] == ["eight": "a", "gib": "13.04"])
         #expect(modules[0]["lesson_id"] as? String == "bits")
 
-        try "{\"format\": \"quantlab-quiz-answers\", \"version\": 1, \"student\": \"s2\", \"exported_at\": \"x\", \"modules\": [{\"module\": 1, \"lesson_id\": \"bits\", \"finished_at\": \"x\", \"score\": 0, \"max\": 2, \"answers\": {\"eight\": \"b\"}}]}"
+        try
+            "{\"format\": \"quantlab-quiz-answers\", \"version\": 1, \"student\": \"s2\", \"exported_at\": \"x\", \"modules\": [{\"module\": 1, \"lesson_id\": \"bits\", \"finished_at\": \"x\", \"score\": 0, \"max\": 2, \"answers\": {\"eight\": \"b\"}}]}"
             .write(to: answers.appendingPathComponent("s2/quiz.json"), atomically: true, encoding: .utf8)
         try "garbage".write(to: answers.appendingPathComponent("s3.json"), atomically: true, encoding: .utf8)
 

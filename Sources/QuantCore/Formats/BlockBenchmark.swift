@@ -41,15 +41,20 @@ public struct BlockBenchmark: Sendable {
         var rows: [Row] = []
         for format in Self.formats {
             let block = format == .packed(.f16) ? f16 : try DecodeBlock(shape: shape, formats: [format], threads: threads)
-            let decode = SpeedMeasurement.compare(baseline: { KernelBenchmark.consume(f16.multiply(input, tokens: 1, threads: threads)) },
-                                                  candidate: { KernelBenchmark.consume(block.multiply(input, tokens: 1, threads: threads)) },
-                                                  policy: policy, clock: clock)
-            let prefill = format == .packed(.f16) ? f16Prefill
+            let decode = SpeedMeasurement.compare(
+                baseline: { KernelBenchmark.consume(f16.multiply(input, tokens: 1, threads: threads)) },
+                candidate: { KernelBenchmark.consume(block.multiply(input, tokens: 1, threads: threads)) },
+                policy: policy, clock: clock)
+            let prefill =
+                format == .packed(.f16)
+                ? f16Prefill
                 : clock { KernelBenchmark.consume(block.multiply(input, tokens: batch, threads: threads)) }.cpu
-            rows.append(Row(format: format.description, weightBytes: block.weightBytes,
-                            decodeTokensPerSecond: 1 / decode.candidateSeconds,
-                            decodeGBPerSecond: Double(block.weightBytes) / decode.candidateSeconds / 1e9, decode: decode,
-                            prefillTokensPerSecond: Double(batch) / prefill, prefillSpeedupVsF16: f16Prefill / prefill))
+            rows.append(
+                Row(
+                    format: format.description, weightBytes: block.weightBytes,
+                    decodeTokensPerSecond: 1 / decode.candidateSeconds,
+                    decodeGBPerSecond: Double(block.weightBytes) / decode.candidateSeconds / 1e9, decode: decode,
+                    prefillTokensPerSecond: Double(batch) / prefill, prefillSpeedupVsF16: f16Prefill / prefill))
         }
         return rows
     }

@@ -70,7 +70,7 @@ public struct KernelBenchmark: Sendable {
     public func run(_ type: TensorType) throws -> [Row] {
         var random: UInt64 = 0x1234_5678
         let values: [Float] = (0..<count).map { _ in
-            random = random &* 6364136223846793005 &+ 1442695040888963407
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Float(Int64(bitPattern: random >> 11) % 2001 - 1000) / 250
         }
         let format = type.format
@@ -79,7 +79,8 @@ public struct KernelBenchmark: Sendable {
         var output = [Float](repeating: 0, count: count)
         var rows: [Row] = []
         func measure(_ operation: String, bytesRead: Int, _ body: () throws -> Void) rethrows {
-            var best = UInt64.max, bestNanos = UInt64.max
+            var best = UInt64.max
+            var bestNanos = UInt64.max
             for _ in 0..<repeats {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let c0 = ql_cycles()
@@ -89,9 +90,11 @@ public struct KernelBenchmark: Sendable {
                 best = min(best, c1 &- c0)
                 bestNanos = min(bestNanos, max(nanos, 1))
             }
-            rows.append(Row(type: type.description, operation: operation,
-                            cyclesPer32: Double(best) / Double(count / 32),
-                            gigabytesPerSecond: Double(bytesRead) / Double(bestNanos)))
+            rows.append(
+                Row(
+                    type: type.description, operation: operation,
+                    cyclesPer32: Double(best) / Double(count / 32),
+                    gigabytesPerSecond: Double(bytesRead) / Double(bestNanos)))
         }
         if let quantize = Quantize.function(for: type) {
             try values.withUnsafeBufferPointer { x in
@@ -116,7 +119,8 @@ public struct KernelBenchmark: Sendable {
             }
         }
         var sink: Float = 0
-        let name = "vec_dot_\(dotType.description.lowercased())", n = Int32(count)
+        let name = "vec_dot_\(dotType.description.lowercased())"
+        let n = Int32(count)
         quantized.withUnsafeBytes { q in
             activations.withUnsafeBytes { a in
                 // The kernel is looked up once, so the timed loop holds the kernel call alone.

@@ -30,9 +30,11 @@ public struct TensorFormat: Sendable {
     /// For the types activations are rounded to before a dot (Q8_0, Q8_1, Q8_K, F16): that rounding.
     public let quantizeActivations: ActivationQuantizer?
 
-    init(_ type: TensorType, blockSize: Int, bytesPerBlock: Int,
-         dequantize: @escaping @Sendable (_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) -> Void,
-         quantize: Quantizer? = nil, dot: DotKernel? = nil, quantizeActivations: ActivationQuantizer? = nil) {
+    init(
+        _ type: TensorType, blockSize: Int, bytesPerBlock: Int,
+        dequantize: @escaping @Sendable (_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) -> Void,
+        quantize: Quantizer? = nil, dot: DotKernel? = nil, quantizeActivations: ActivationQuantizer? = nil
+    ) {
         self.type = type
         self.blockSize = blockSize
         self.bytesPerBlock = bytesPerBlock
@@ -43,11 +45,14 @@ public struct TensorFormat: Sendable {
     }
 
     /// A row for a ggml block struct: values per block and the struct's size.
-    init<Block>(_ type: TensorType, values: Int32, block: Block.Type,
-                dequantize: @escaping @Sendable (_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) -> Void,
-                quantize: Quantizer? = nil, dot: DotKernel? = nil, quantizeActivations: ActivationQuantizer? = nil) {
-        self.init(type, blockSize: Int(values), bytesPerBlock: MemoryLayout<Block>.size, dequantize: dequantize, quantize: quantize, dot: dot,
-                  quantizeActivations: quantizeActivations)
+    init<Block>(
+        _ type: TensorType, values: Int32, block: Block.Type,
+        dequantize: @escaping @Sendable (_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) -> Void,
+        quantize: Quantizer? = nil, dot: DotKernel? = nil, quantizeActivations: ActivationQuantizer? = nil
+    ) {
+        self.init(
+            type, blockSize: Int(values), bytesPerBlock: MemoryLayout<Block>.size, dequantize: dequantize, quantize: quantize, dot: dot,
+            quantizeActivations: quantizeActivations)
     }
 
     /// Storage per weight, scales included: bytesPerBlock · 8 / blockSize (4.5 for Q4_0 and Q4_K).
@@ -85,9 +90,9 @@ public enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .elementCountNotMultipleOfBlock(type, count, blockSize):
+        case .elementCountNotMultipleOfBlock(let type, let count, let blockSize):
             "\(type): \(count) elements is not a whole number of \(blockSize)-element blocks"
-        case let .byteCountMismatch(type, count, expected, actual):
+        case .byteCountMismatch(let type, let count, let expected, let actual):
             "\(type): \(count) elements take \(expected) bytes, got \(actual)"
         }
     }
@@ -129,46 +134,60 @@ enum FormatTable {
     static let f32 = TensorFormat(.f32, blockSize: 1, bytesPerBlock: MemoryLayout<Float>.size, dequantize: { Dequantize.f32($0, $1) })
     static let f16 = TensorFormat(
         .f16, blockSize: 1, bytesPerBlock: MemoryLayout<UInt16>.size, dequantize: { Dequantize.f16($0, $1) },
-        dot: dot(.f16, { ql_vec_dot_f16_f16($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) },
-                 { ql_vec_dot_f16_f16_scalar($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) }),
+        dot: dot(
+            .f16, { ql_vec_dot_f16_f16($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) },
+            { ql_vec_dot_f16_f16_scalar($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) }),
         quantizeActivations: { ql_convert_row_f16(Int32($1), $0, $2.assumingMemoryBound(to: UInt16.self)) })
     static let bf16 = TensorFormat(.bf16, blockSize: 1, bytesPerBlock: MemoryLayout<UInt16>.size, dequantize: { Dequantize.bf16($0, $1) })
-    static let q4_0 = TensorFormat(.q4_0, values: QL_QK4_0, block: ql_block_q4_0.self, dequantize: { Dequantize.q4_0($0, $1) },
-                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_0(x, y) },
-                                   dot: dot(.q8_0, { ql_vec_dot_q4_0_q8_0($0, $1, $2) }, { ql_vec_dot_q4_0_q8_0_scalar($0, $1, $2) }))
-    static let q4_1 = TensorFormat(.q4_1, values: QL_QK4_1, block: ql_block_q4_1.self, dequantize: { Dequantize.q4_1($0, $1) },
-                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_1(x, y) },
-                                   dot: dot(.q8_1, { ql_vec_dot_q4_1_q8_1($0, $1, $2) }, { ql_vec_dot_q4_1_q8_1_scalar($0, $1, $2) }))
-    static let q5_0 = TensorFormat(.q5_0, values: QL_QK5_0, block: ql_block_q5_0.self, dequantize: { Dequantize.q5_0($0, $1) },
-                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q5_0(x, y) },
-                                   dot: dot(.q8_0, { ql_vec_dot_q5_0_q8_0($0, $1, $2) }, { ql_vec_dot_q5_0_q8_0_scalar($0, $1, $2) }))
-    static let q5_1 = TensorFormat(.q5_1, values: QL_QK5_1, block: ql_block_q5_1.self, dequantize: { Dequantize.q5_1($0, $1) },
-                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q5_1(x, y) },
-                                   dot: dot(.q8_1, { ql_vec_dot_q5_1_q8_1($0, $1, $2) }, { ql_vec_dot_q5_1_q8_1_scalar($0, $1, $2) }))
-    static let q8_0 = TensorFormat(.q8_0, values: QL_QK8_0, block: ql_block_q8_0.self, dequantize: { Dequantize.q8_0($0, $1) },
-                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q8_0(x, y) },
-                                   dot: dot(.q8_0, { ql_vec_dot_q8_0_q8_0($0, $1, $2) }, { ql_vec_dot_q8_0_q8_0_scalar($0, $1, $2) }),
-                                   quantizeActivations: { ql_quantize_row_q8_0(Int32($1), $0, $2) })
-    static let q8_1 = TensorFormat(.q8_1, values: QL_QK8_1, block: ql_block_q8_1.self, dequantize: { Dequantize.q8_1($0, $1) },
-                                   quantizeActivations: { ql_quantize_row_q8_1(Int32($1), $0, $2) })
-    static let q2_K = TensorFormat(.q2_K, values: QL_QK_K, block: ql_block_q2_K.self, dequantize: { Dequantize.q2_K($0, $1) },
-                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q2_K(x, y) },
-                                   dot: dot(.q8_K, { ql_vec_dot_q2_K_q8_K($0, $1, $2) }, { ql_vec_dot_q2_K_q8_K_scalar($0, $1, $2) }))
-    static let q3_K = TensorFormat(.q3_K, values: QL_QK_K, block: ql_block_q3_K.self, dequantize: { Dequantize.q3_K($0, $1) },
-                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q3_K(x, y) },
-                                   dot: dot(.q8_K, { ql_vec_dot_q3_K_q8_K($0, $1, $2) }, { ql_vec_dot_q3_K_q8_K_scalar($0, $1, $2) }))
-    static let q4_K = TensorFormat(.q4_K, values: QL_QK_K, block: ql_block_q4_K.self, dequantize: { Dequantize.q4_K($0, $1) },
-                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_K(x, y) },
-                                   dot: dot(.q8_K, { ql_vec_dot_q4_K_q8_K($0, $1, $2) }, { ql_vec_dot_q4_K_q8_K_scalar($0, $1, $2) }))
-    static let q5_K = TensorFormat(.q5_K, values: QL_QK_K, block: ql_block_q5_K.self, dequantize: { Dequantize.q5_K($0, $1) },
-                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q5_K(x, y) },
-                                   dot: dot(.q8_K, { ql_vec_dot_q5_K_q8_K($0, $1, $2) }, { ql_vec_dot_q5_K_q8_K_scalar($0, $1, $2) }))
-    static let q6_K = TensorFormat(.q6_K, values: QL_QK_K, block: ql_block_q6_K.self, dequantize: { Dequantize.q6_K($0, $1) },
-                                   quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q6_K(x, y) },
-                                   dot: dot(.q8_K, { ql_vec_dot_q6_K_q8_K($0, $1, $2) }, { ql_vec_dot_q6_K_q8_K_scalar($0, $1, $2) }))
-    static let q8_K = TensorFormat(.q8_K, values: QL_QK_K, block: ql_block_q8_K.self, dequantize: { Dequantize.q8_K($0, $1) },
-                                   quantizeActivations: { ql_quantize_row_q8_K(Int32($1), $0, $2) })
-    static let iq4_NL = TensorFormat(.iq4_NL, values: QL_QK4_NL, block: ql_block_iq4_nl.self, dequantize: { Dequantize.iq4_NL($0, $1) },
-                                     quantize: { (x, y) throws(Quantize.Failure) in try Quantize.iq4_NL(x, y) },
-                                     dot: dot(.q8_0, { ql_vec_dot_iq4_nl_q8_0($0, $1, $2) }, { ql_vec_dot_iq4_nl_q8_0_scalar($0, $1, $2) }))
+    static let q4_0 = TensorFormat(
+        .q4_0, values: QL_QK4_0, block: ql_block_q4_0.self, dequantize: { Dequantize.q4_0($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_0(x, y) },
+        dot: dot(.q8_0, { ql_vec_dot_q4_0_q8_0($0, $1, $2) }, { ql_vec_dot_q4_0_q8_0_scalar($0, $1, $2) }))
+    static let q4_1 = TensorFormat(
+        .q4_1, values: QL_QK4_1, block: ql_block_q4_1.self, dequantize: { Dequantize.q4_1($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_1(x, y) },
+        dot: dot(.q8_1, { ql_vec_dot_q4_1_q8_1($0, $1, $2) }, { ql_vec_dot_q4_1_q8_1_scalar($0, $1, $2) }))
+    static let q5_0 = TensorFormat(
+        .q5_0, values: QL_QK5_0, block: ql_block_q5_0.self, dequantize: { Dequantize.q5_0($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q5_0(x, y) },
+        dot: dot(.q8_0, { ql_vec_dot_q5_0_q8_0($0, $1, $2) }, { ql_vec_dot_q5_0_q8_0_scalar($0, $1, $2) }))
+    static let q5_1 = TensorFormat(
+        .q5_1, values: QL_QK5_1, block: ql_block_q5_1.self, dequantize: { Dequantize.q5_1($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q5_1(x, y) },
+        dot: dot(.q8_1, { ql_vec_dot_q5_1_q8_1($0, $1, $2) }, { ql_vec_dot_q5_1_q8_1_scalar($0, $1, $2) }))
+    static let q8_0 = TensorFormat(
+        .q8_0, values: QL_QK8_0, block: ql_block_q8_0.self, dequantize: { Dequantize.q8_0($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q8_0(x, y) },
+        dot: dot(.q8_0, { ql_vec_dot_q8_0_q8_0($0, $1, $2) }, { ql_vec_dot_q8_0_q8_0_scalar($0, $1, $2) }),
+        quantizeActivations: { ql_quantize_row_q8_0(Int32($1), $0, $2) })
+    static let q8_1 = TensorFormat(
+        .q8_1, values: QL_QK8_1, block: ql_block_q8_1.self, dequantize: { Dequantize.q8_1($0, $1) },
+        quantizeActivations: { ql_quantize_row_q8_1(Int32($1), $0, $2) })
+    static let q2_K = TensorFormat(
+        .q2_K, values: QL_QK_K, block: ql_block_q2_K.self, dequantize: { Dequantize.q2_K($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q2_K(x, y) },
+        dot: dot(.q8_K, { ql_vec_dot_q2_K_q8_K($0, $1, $2) }, { ql_vec_dot_q2_K_q8_K_scalar($0, $1, $2) }))
+    static let q3_K = TensorFormat(
+        .q3_K, values: QL_QK_K, block: ql_block_q3_K.self, dequantize: { Dequantize.q3_K($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q3_K(x, y) },
+        dot: dot(.q8_K, { ql_vec_dot_q3_K_q8_K($0, $1, $2) }, { ql_vec_dot_q3_K_q8_K_scalar($0, $1, $2) }))
+    static let q4_K = TensorFormat(
+        .q4_K, values: QL_QK_K, block: ql_block_q4_K.self, dequantize: { Dequantize.q4_K($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_K(x, y) },
+        dot: dot(.q8_K, { ql_vec_dot_q4_K_q8_K($0, $1, $2) }, { ql_vec_dot_q4_K_q8_K_scalar($0, $1, $2) }))
+    static let q5_K = TensorFormat(
+        .q5_K, values: QL_QK_K, block: ql_block_q5_K.self, dequantize: { Dequantize.q5_K($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q5_K(x, y) },
+        dot: dot(.q8_K, { ql_vec_dot_q5_K_q8_K($0, $1, $2) }, { ql_vec_dot_q5_K_q8_K_scalar($0, $1, $2) }))
+    static let q6_K = TensorFormat(
+        .q6_K, values: QL_QK_K, block: ql_block_q6_K.self, dequantize: { Dequantize.q6_K($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q6_K(x, y) },
+        dot: dot(.q8_K, { ql_vec_dot_q6_K_q8_K($0, $1, $2) }, { ql_vec_dot_q6_K_q8_K_scalar($0, $1, $2) }))
+    static let q8_K = TensorFormat(
+        .q8_K, values: QL_QK_K, block: ql_block_q8_K.self, dequantize: { Dequantize.q8_K($0, $1) },
+        quantizeActivations: { ql_quantize_row_q8_K(Int32($1), $0, $2) })
+    static let iq4_NL = TensorFormat(
+        .iq4_NL, values: QL_QK4_NL, block: ql_block_iq4_nl.self, dequantize: { Dequantize.iq4_NL($0, $1) },
+        quantize: { (x, y) throws(Quantize.Failure) in try Quantize.iq4_NL(x, y) },
+        dot: dot(.q8_0, { ql_vec_dot_iq4_nl_q8_0($0, $1, $2) }, { ql_vec_dot_iq4_nl_q8_0_scalar($0, $1, $2) }))
 }

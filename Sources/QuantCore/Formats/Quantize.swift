@@ -45,7 +45,8 @@ public enum Quantize {
 
     /// The value of largest magnitude (the first of equal ones), 0 when all are 0.
     @inline(__always) static func signedAbsMax(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var amax: Float = 0, max: Float = 0
+        var amax: Float = 0
+        var max: Float = 0
         for j in 0..<count where amax < abs(x[j]) {
             amax = abs(x[j])
             max = x[j]
@@ -54,7 +55,8 @@ public enum Quantize {
     }
 
     @inline(__always) static func minMax(_ x: UnsafeBufferPointer<Float>, _ start: Int) -> (Float, Float) {
-        var lo = Float.greatestFiniteMagnitude, hi = -Float.greatestFiniteMagnitude
+        var lo = Float.greatestFiniteMagnitude
+        var hi = -Float.greatestFiniteMagnitude
         // Strict comparisons keep the first of equal values, as ggml does (+0 before a later −0).
         for j in start..<(start + 32) {
             if x[j] < lo { lo = x[j] }
@@ -65,7 +67,8 @@ public enum Quantize {
 
     /// block_q8_0: d = amax/127, q = roundf(x/d).
     public static func q8_0(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: TensorType.q8_0.format.bytesPerBlock), stride = TensorType.q8_0.format.bytesPerBlock
+        let blocks = try check(x, y, blockBytes: TensorType.q8_0.format.bytesPerBlock)
+        let stride = TensorType.q8_0.format.bytesPerBlock
         for i in 0..<blocks {
             var amax: Float = 0
             for j in 0..<32 { amax = Swift.max(amax, abs(x[i * 32 + j])) }
@@ -81,7 +84,8 @@ public enum Quantize {
 
     /// block_q4_0: d = max/−8 (max = the value of largest magnitude), q = min(15, trunc(x/d + 8.5)).
     public static func q4_0(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: TensorType.q4_0.format.bytesPerBlock), stride = TensorType.q4_0.format.bytesPerBlock
+        let blocks = try check(x, y, blockBytes: TensorType.q4_0.format.bytesPerBlock)
+        let stride = TensorType.q4_0.format.bytesPerBlock
         for i in 0..<blocks {
             let d = signedAbsMax(x, i * 32) / -8
             let id: Float = d != 0 ? 1 / d : 0
@@ -96,7 +100,8 @@ public enum Quantize {
 
     /// block_q4_1: d = (max − min)/15, m = min, q = min(15, trunc((x − min)/d + 0.5)).
     public static func q4_1(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: TensorType.q4_1.format.bytesPerBlock), stride = TensorType.q4_1.format.bytesPerBlock
+        let blocks = try check(x, y, blockBytes: TensorType.q4_1.format.bytesPerBlock)
+        let stride = TensorType.q4_1.format.bytesPerBlock
         for i in 0..<blocks {
             let (lo, hi) = minMax(x, i * 32)
             let d = (hi - lo) / 15
@@ -113,7 +118,8 @@ public enum Quantize {
 
     /// block_q5_0: d = max/−16, q = min(31, trunc(x/d + 16.5)); the fifth bits go to qh.
     public static func q5_0(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: TensorType.q5_0.format.bytesPerBlock), stride = TensorType.q5_0.format.bytesPerBlock
+        let blocks = try check(x, y, blockBytes: TensorType.q5_0.format.bytesPerBlock)
+        let stride = TensorType.q5_0.format.bytesPerBlock
         for i in 0..<blocks {
             let d = signedAbsMax(x, i * 32) / -16
             let id: Float = d != 0 ? 1 / d : 0
@@ -124,7 +130,8 @@ public enum Quantize {
 
     /// block_q5_1: d = (max − min)/31, m = min, q = trunc((x − min)/d + 0.5); fifth bits in qh.
     public static func q5_1(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let blocks = try check(x, y, blockBytes: TensorType.q5_1.format.bytesPerBlock), stride = TensorType.q5_1.format.bytesPerBlock
+        let blocks = try check(x, y, blockBytes: TensorType.q5_1.format.bytesPerBlock)
+        let stride = TensorType.q5_1.format.bytesPerBlock
         for i in 0..<blocks {
             let (lo, hi) = minMax(x, i * 32)
             let d = (hi - lo) / 31
@@ -140,7 +147,8 @@ public enum Quantize {
     @inline(__always) static func storeQ5Levels(_ y: UnsafeMutableRawBufferPointer, qh qhOffset: Int, qs qsOffset: Int, level: (Int) -> Int) {
         var qh: UInt32 = 0
         for j in 0..<16 {
-            let q0 = level(j), q1 = level(j + 16)
+            let q0 = level(j)
+            let q1 = level(j + 16)
             y[qsOffset + j] = UInt8(q0 & 0x0F) | UInt8(q1 & 0x0F) << 4
             qh |= UInt32((q0 & 0x10) >> 4) << UInt32(j)
             qh |= UInt32((q1 & 0x10) >> 4) << UInt32(j + 16)

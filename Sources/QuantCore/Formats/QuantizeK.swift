@@ -20,9 +20,12 @@ extension Quantize {
 
     /// `make_qkx2_quants`: a scale and a minimum for `n` values with levels 0…nmax, searching
     /// `nstep + 1` candidate scales for the least weighted squared error. Returns (scale, −min).
-    static func makeQKX2(_ x: UnsafePointer<Float>, n: Int, nmax: Int, weights: [Float], levels L: inout [UInt8], offset: Int,
-                         rmin: Float, rdelta: Float, nstep: Int, useMAD: Bool = false) -> (scale: Float, negativeMin: Float) {
-        var minimum = x[0], maximum = x[0]
+    static func makeQKX2(
+        _ x: UnsafePointer<Float>, n: Int, nmax: Int, weights: [Float], levels L: inout [UInt8], offset: Int,
+        rmin: Float, rdelta: Float, nstep: Int, useMAD: Bool = false
+    ) -> (scale: Float, negativeMin: Float) {
+        var minimum = x[0]
+        var maximum = x[0]
         var sumW = weights[0]
         var sumX = sumW * x[0]
         for i in 1..<n {
@@ -49,7 +52,9 @@ extension Quantize {
         var aux = [UInt8](repeating: 0, count: n)
         for step in 0...nstep {
             iscale = (rmin + rdelta * Float(step) + Float(nmax)) / (maximum - minimum)
-            var sumL: Float = 0, sumL2: Float = 0, sumXL: Float = 0
+            var sumL: Float = 0
+            var sumL2: Float = 0
+            var sumXL: Float = 0
             for i in 0..<n {
                 let l = max(0, min(nmax, nearestInt(iscale * (x[i] - minimum))))
                 aux[i] = UInt8(l)
@@ -84,13 +89,15 @@ extension Quantize {
     /// `make_qx_quants` with rmse_type 1 (weights x²) and no importance: a signed scale for `n`
     /// values with levels −nmax…nmax−1, trying 18 scales around nmax/max.
     static func makeQX(_ x: UnsafePointer<Float>, n: Int, nmax: Int, levels L: inout [Int8], offset: Int, weights qw: [Float]? = nil) -> Float {
-        let maximum = signedAbsMax(x, count: n), amax = abs(maximum)
+        let maximum = signedAbsMax(x, count: n)
+        let amax = abs(maximum)
         if amax < 1e-15 {
             for i in 0..<n { L[offset + i] = 0 }
             return 0
         }
         func levelsFor(_ iscale: Float) -> (sumLX: Float, sumL2: Float) {
-            var sumLX: Float = 0, sumL2: Float = 0
+            var sumLX: Float = 0
+            var sumL2: Float = 0
             for i in 0..<n {
                 let l = max(-nmax, min(nmax - 1, nearestInt(iscale * x[i])))
                 let w = qw?[i] ?? x[i] * x[i]
@@ -123,8 +130,9 @@ extension Quantize {
     static func packScalesMins(_ scales: [Float], _ mins: [Float], maxScale: Float, maxMin: Float) -> [UInt8] {
         let inverseScale: Float = maxScale > 0 ? 63 / maxScale : 0
         let inverseMin: Float = maxMin > 0 ? 63 / maxMin : 0
-        return pack6BitScalesMins(scales.map { min(63, UInt8(truncatingIfNeeded: nearestInt(inverseScale * $0))) },
-                                  mins.map { min(63, UInt8(truncatingIfNeeded: nearestInt(inverseMin * $0))) })
+        return pack6BitScalesMins(
+            scales.map { min(63, UInt8(truncatingIfNeeded: nearestInt(inverseScale * $0))) },
+            mins.map { min(63, UInt8(truncatingIfNeeded: nearestInt(inverseMin * $0))) })
     }
 
     /// Eight 6-bit scale levels and eight 6-bit minimum levels in ggml's 12-byte layout.
@@ -144,22 +152,27 @@ extension Quantize {
     }
 
     /// Q4_K (nmax 15) and Q5_K (nmax 31) share everything but the level count and the packing.
-    static func quantizeQ45K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer, nmax: Int, blockBytes: Int,
-                             rmin: Float, nstep: Int) throws(Failure) {
+    static func quantizeQ45K(
+        _ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer, nmax: Int, blockBytes: Int,
+        rmin: Float, nstep: Int
+    ) throws(Failure) {
         let blocks = try checkK(x, y, blockBytes: blockBytes)
         var L = [UInt8](repeating: 0, count: 256)
         for i in 0..<blocks {
             let base = x.baseAddress! + i * 256
-            var scales = [Float](repeating: 0, count: 8), mins = [Float](repeating: 0, count: 8)
-            var maxScale: Float = 0, maxMin: Float = 0
+            var scales = [Float](repeating: 0, count: 8)
+            var mins = [Float](repeating: 0, count: 8)
+            var maxScale: Float = 0
+            var maxMin: Float = 0
             for j in 0..<8 {
                 let sub = base + 32 * j
                 var sumX2: Float = 0
                 for l in 0..<32 { sumX2 += sub[l] * sub[l] }
                 let average = (sumX2 / 32).squareRoot()
                 let weights = (0..<32).map { average + abs(sub[$0]) }
-                let (scale, negativeMin) = makeQKX2(sub, n: 32, nmax: nmax, weights: weights, levels: &L, offset: 32 * j,
-                                                    rmin: rmin, rdelta: 0.1, nstep: nstep)
+                let (scale, negativeMin) = makeQKX2(
+                    sub, n: 32, nmax: nmax, weights: weights, levels: &L, offset: 32 * j,
+                    rmin: rmin, rdelta: 0.1, nstep: nstep)
                 scales[j] = scale
                 mins[j] = negativeMin
                 if scale > maxScale { maxScale = scale }
@@ -174,13 +187,17 @@ extension Quantize {
 
     /// Stores a Q4_K/Q5_K super-block's FP16 d and dmin and its packed 6-bit scales, then picks
     /// every value's level again with the scales as stored (as ggml does after packing).
-    static func storeScalesAndRequantize(d: Float, dmin: Float, packed: [UInt8], _ base: UnsafePointer<Float>, nmax: Int,
-                                         levels L: inout [UInt8], _ y: UnsafeMutableRawBufferPointer, at out: Int) {
-        let dBits = Half.f32ToF16(d), dminBits = Half.f32ToF16(dmin)
+    static func storeScalesAndRequantize(
+        d: Float, dmin: Float, packed: [UInt8], _ base: UnsafePointer<Float>, nmax: Int,
+        levels L: inout [UInt8], _ y: UnsafeMutableRawBufferPointer, at out: Int
+    ) {
+        let dBits = Half.f32ToF16(d)
+        let dminBits = Half.f32ToF16(dmin)
         store16(dBits, y, out)
         store16(dminBits, y, out + 2)
         for k in 0..<12 { y[out + 4 + k] = packed[k] }
-        let dStored = Half.f16ToF32(dBits), dminStored = Half.f16ToF32(dminBits)
+        let dStored = Half.f16ToF32(dBits)
+        let dminStored = Half.f16ToF32(dminBits)
         for j in 0..<8 {
             let (sc, m) = scaleMin(j, packed)
             let dj = dStored * Float(sc)
@@ -201,12 +218,20 @@ extension Quantize {
             return
         }
         var qh = [UInt8](repeating: 0, count: 32)
-        var m1: UInt8 = 1, m2: UInt8 = 2
+        var m1: UInt8 = 1
+        var m2: UInt8 = 2
         for chunk in 0..<4 {
             for j in 0..<32 {
-                var l1 = L[chunk * 64 + j], l2 = L[chunk * 64 + j + 32]
-                if l1 > 15 { l1 -= 16; qh[j] |= m1 }
-                if l2 > 15 { l2 -= 16; qh[j] |= m2 }
+                var l1 = L[chunk * 64 + j]
+                var l2 = L[chunk * 64 + j + 32]
+                if l1 > 15 {
+                    l1 -= 16
+                    qh[j] |= m1
+                }
+                if l2 > 15 {
+                    l2 -= 16
+                    qh[j] |= m2
+                }
                 y[out + 48 + chunk * 32 + j] = l1 | (l2 << 4)
             }
             m1 <<= 2
@@ -246,7 +271,8 @@ extension Quantize {
             let base = x + i * 256
             let out = start + i * stride
             var scales = [Float](repeating: 0, count: 16)
-            var maxScale: Float = 0, maxAbsScale: Float = 0
+            var maxScale: Float = 0
+            var maxAbsScale: Float = 0
             for ib in 0..<16 {
                 let weights = importance.map { Array($0[(256 * i + 16 * ib)..<(256 * i + 16 * ib + 16)]) }
                 let scale = makeQX(base + 16 * ib, n: 16, nmax: 32, levels: &L, offset: 16 * ib, weights: weights)
@@ -279,11 +305,14 @@ extension Quantize {
             for half in 0..<2 {
                 let j = half * 128
                 for l in 0..<32 {
-                    let q1 = UInt8(L[j + l]) & 0xF, q2 = UInt8(L[j + l + 32]) & 0xF
-                    let q3 = UInt8(L[j + l + 64]) & 0xF, q4 = UInt8(L[j + l + 96]) & 0xF
+                    let q1 = UInt8(L[j + l]) & 0xF
+                    let q2 = UInt8(L[j + l + 32]) & 0xF
+                    let q3 = UInt8(L[j + l + 64]) & 0xF
+                    let q4 = UInt8(L[j + l + 96]) & 0xF
                     y[out + half * 64 + l] = q1 | (q3 << 4)
                     y[out + half * 64 + l + 32] = q2 | (q4 << 4)
-                    y[out + 128 + half * 32 + l] = (UInt8(L[j + l]) >> 4) | ((UInt8(L[j + l + 32]) >> 4) << 2)
+                    y[out + 128 + half * 32 + l] =
+                        (UInt8(L[j + l]) >> 4) | ((UInt8(L[j + l + 32]) >> 4) << 2)
                         | ((UInt8(L[j + l + 64]) >> 4) << 4) | ((UInt8(L[j + l + 96]) >> 4) << 6)
                 }
             }
@@ -293,13 +322,15 @@ extension Quantize {
     /// `make_q3_quants` with do_rmse: levels −nmax…nmax−1, then up to five passes that move single
     /// values to the level that most improves the weighted fit.
     static func makeQ3(_ x: UnsafePointer<Float>, n: Int, nmax: Int, levels L: inout [Int8], offset: Int) -> Float {
-        let maximum = signedAbsMax(x, count: n), amax = abs(maximum)
+        let maximum = signedAbsMax(x, count: n)
+        let amax = abs(maximum)
         if amax < 1e-15 {
             for i in 0..<n { L[offset + i] = 0 }
             return 0
         }
         let iscale = -Float(nmax) / maximum
-        var sumLX: Float = 0, sumL2: Float = 0
+        var sumLX: Float = 0
+        var sumL2: Float = 0
         for i in 0..<n {
             let l = max(-nmax, min(nmax - 1, nearestInt(iscale * x[i])))
             L[offset + i] = Int8(l)
@@ -335,12 +366,14 @@ extension Quantize {
 
     /// block_q3_K { uint8 hmask[32]; uint8 qs[64]; uint8 scales[12]; half d }.
     public static func q3_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let stride = TensorType.q3_K.format.bytesPerBlock, blocks = try checkK(x, y, blockBytes: stride)
+        let stride = TensorType.q3_K.format.bytesPerBlock
+        let blocks = try checkK(x, y, blockBytes: stride)
         var L = [Int8](repeating: 0, count: 256)
         for i in 0..<blocks {
             let base = x.baseAddress! + i * 256
             var scales = [Float](repeating: 0, count: 16)
-            var maxScale: Float = 0, amax: Float = 0
+            var maxScale: Float = 0
+            var amax: Float = 0
             for j in 0..<16 {
                 scales[j] = makeQ3(base + 16 * j, n: 16, nmax: 4, levels: &L, offset: 16 * j)
                 if abs(scales[j]) > amax {
@@ -362,8 +395,10 @@ extension Quantize {
     /// Stores a Q3_K super-block: its sixteen 6-bit scale levels (0…63, i.e. scale + 32) packed
     /// as ggml packs them and its FP16 d, then picks every value's level again with the scales as
     /// stored and writes the high bits (hmask) and the low 2 bits (qs).
-    static func storeQ3K(scaleLevels: [Int], d: Float, _ base: UnsafePointer<Float>, levels L: inout [Int8],
-                         _ y: UnsafeMutableRawBufferPointer, at out: Int) {
+    static func storeQ3K(
+        scaleLevels: [Int], d: Float, _ base: UnsafePointer<Float>, levels L: inout [Int8],
+        _ y: UnsafeMutableRawBufferPointer, at out: Int
+    ) {
         var packed = [UInt8](repeating: 0, count: 12)
         for j in 0..<16 {
             var l = scaleLevels[j]
@@ -414,17 +449,21 @@ extension Quantize {
 
     /// block_q2_K { uint8 scales[16]; uint8 qs[64]; half d, dmin }: 4-bit scales and minimums.
     public static func q2_K(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let stride = TensorType.q2_K.format.bytesPerBlock, blocks = try checkK(x, y, blockBytes: stride)
+        let stride = TensorType.q2_K.format.bytesPerBlock
+        let blocks = try checkK(x, y, blockBytes: stride)
         var L = [UInt8](repeating: 0, count: 256)
         for i in 0..<blocks {
             let base = x.baseAddress! + i * 256
-            var scales = [Float](repeating: 0, count: 16), mins = [Float](repeating: 0, count: 16)
-            var maxScale: Float = 0, maxMin: Float = 0
+            var scales = [Float](repeating: 0, count: 16)
+            var mins = [Float](repeating: 0, count: 16)
+            var maxScale: Float = 0
+            var maxMin: Float = 0
             for j in 0..<16 {
                 let sub = base + 16 * j
                 let weights = (0..<16).map { abs(sub[$0]) }
-                let (scale, negativeMin) = makeQKX2(sub, n: 16, nmax: 3, weights: weights, levels: &L, offset: 16 * j,
-                                                    rmin: -0.5, rdelta: 0.1, nstep: 15, useMAD: true)
+                let (scale, negativeMin) = makeQKX2(
+                    sub, n: 16, nmax: 3, weights: weights, levels: &L, offset: 16 * j,
+                    rmin: -0.5, rdelta: 0.1, nstep: 15, useMAD: true)
                 scales[j] = scale
                 mins[j] = negativeMin
                 if scale > maxScale { maxScale = scale }
@@ -446,13 +485,17 @@ extension Quantize {
     /// Stores a Q2_K super-block: its packed 4-bit scales (low nibbles) and minimums (high
     /// nibbles) and FP16 d and dmin, then picks every value's level again with the scales as
     /// stored and packs the 2-bit levels.
-    static func storeQ2K(packed: [UInt8], d: Float, dmin: Float, _ base: UnsafePointer<Float>, levels L: inout [UInt8],
-                         _ y: UnsafeMutableRawBufferPointer, at out: Int) {
-        let dBits = Half.f32ToF16(d), dminBits = Half.f32ToF16(dmin)
+    static func storeQ2K(
+        packed: [UInt8], d: Float, dmin: Float, _ base: UnsafePointer<Float>, levels L: inout [UInt8],
+        _ y: UnsafeMutableRawBufferPointer, at out: Int
+    ) {
+        let dBits = Half.f32ToF16(d)
+        let dminBits = Half.f32ToF16(dmin)
         for k in 0..<16 { y[out + k] = packed[k] }
         store16(dBits, y, out + 80)
         store16(dminBits, y, out + 82)
-        let dStored = Half.f16ToF32(dBits), dminStored = Half.f16ToF32(dminBits)
+        let dStored = Half.f16ToF32(dBits)
+        let dminStored = Half.f16ToF32(dminBits)
         for j in 0..<16 {
             let dj = dStored * Float(packed[j] & 0xF)
             if dj == 0 { continue }
@@ -466,7 +509,8 @@ extension Quantize {
     static func bestIndex(_ values: [Int8], _ x: Float) -> Int {
         if x <= Float(values[0]) { return 0 }
         if x >= Float(values[values.count - 1]) { return values.count - 1 }
-        var lower = 0, upper = values.count - 1
+        var lower = 0
+        var upper = values.count - 1
         while upper - lower > 1 {
             let middle = (lower + upper) / 2
             if x < Float(values[middle]) { upper = middle } else { lower = middle }
@@ -477,7 +521,8 @@ extension Quantize {
     /// block_iq4_nl as llama-quantize writes it without an importance matrix (`quantize_iq4_nl`,
     /// i.e. `quantize_row_iq4_nl_impl` with weights x² and 7 scale trials each side).
     public static func iq4_NL(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
-        let stride = TensorType.iq4_NL.format.bytesPerBlock, blocks = try check(x, y, blockBytes: stride)
+        let stride = TensorType.iq4_NL.format.bytesPerBlock
+        let blocks = try check(x, y, blockBytes: stride)
         for i in 0..<blocks {
             let xb = x.baseAddress! + i * 32
             iq4NLBlock(xb, weights: (0..<32).map { xb[$0] * xb[$0] }, into: y, at: i * stride)
@@ -490,7 +535,8 @@ extension Quantize {
         let ntry = 7
         var L = [Int](repeating: 0, count: 32)
         for k in 0..<TensorType.iq4_NL.format.bytesPerBlock { y[out + k] = 0 }
-        var amax: Float = 0, maximum: Float = 0
+        var amax: Float = 0
+        var maximum: Float = 0
         for j in 0..<32 where abs(xb[j]) > amax {
             amax = abs(xb[j])
             maximum = xb[j]
@@ -499,7 +545,8 @@ extension Quantize {
         if amax >= 1e-15 {
             var d = -maximum / Float(values[0])
             var id = 1 / d
-            var sumQX: Float = 0, sumQ2: Float = 0
+            var sumQX: Float = 0
+            var sumQ2: Float = 0
             for j in 0..<32 {
                 let l = bestIndex(values, id * xb[j])
                 L[j] = l
@@ -541,10 +588,13 @@ extension Quantize {
     /// `make_qx_quants`, and the K-quants then fit their sub-block scales to the super-block's
     /// with `make_qp_quants` (Q2_K, Q4_K, Q5_K) or `make_qx_quants` (Q3_K) instead of rounding.
     /// Other types use the plain reference quantizer, as ggml's Q8_0 does.
-    public static func weighted(_ type: TensorType, _ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
-                                importance: [Float], _ y: UnsafeMutableRawBufferPointer) throws(Failure) {
+    public static func weighted(
+        _ type: TensorType, _ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
+        importance: [Float], _ y: UnsafeMutableRawBufferPointer
+    ) throws(Failure) {
         guard importance.count == columns else { throw .destinationSize(expected: columns, actual: importance.count) }
-        let rowBytes = type.format.byteCount(elements: columns) ?? 0, blockBytes = type.format.bytesPerBlock
+        let rowBytes = type.format.byteCount(elements: columns) ?? 0
+        let blockBytes = type.format.bytesPerBlock
         guard y.count == rows * rowBytes else { throw .destinationSize(expected: rows * rowBytes, actual: y.count) }
         switch type {
         case .q4_0:
@@ -557,8 +607,10 @@ extension Quantize {
         case .iq4_NL:
             _ = try check(x, y, blockBytes: blockBytes)
             // σ² from each 32-value block itself (`quantize_iq4_nl` calls the impl per block).
-            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
-                                      size: 32, group: 32, sigmaScale: 2) { xb, weights, _, out in
+            forEachWeightedSuperBlock(
+                x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
+                size: 32, group: 32, sigmaScale: 2
+            ) { xb, weights, _, out in
                 iq4NLBlock(xb, weights: weights[0], into: y, at: out)
             }
         case .q5_0:
@@ -572,19 +624,25 @@ extension Quantize {
             let nmax = type == .q4_K ? 15 : 31
             _ = try checkK(x, y, blockBytes: blockBytes)
             var L = [UInt8](repeating: 0, count: 256)
-            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
-                                      group: 32, sigmaScale: 2) { base, weights, sums, out in
+            forEachWeightedSuperBlock(
+                x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
+                group: 32, sigmaScale: 2
+            ) { base, weights, sums, out in
                 q45KWeightedBlock(base, nmax: nmax, weights: weights, sums: sums, levels: &L, y, at: out)
             }
         case .q2_K:
             _ = try checkK(x, y, blockBytes: blockBytes)
             var L = [UInt8](repeating: 0, count: 256)
-            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
-                                      group: 16, sigmaScale: 1) { base, weights, sums, out in
-                var scales = [Float](repeating: 0, count: 16), mins = [Float](repeating: 0, count: 16)
+            forEachWeightedSuperBlock(
+                x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
+                group: 16, sigmaScale: 1
+            ) { base, weights, sums, out in
+                var scales = [Float](repeating: 0, count: 16)
+                var mins = [Float](repeating: 0, count: 16)
                 for j in 0..<16 {
-                    (scales[j], mins[j]) = makeQKX2(base + 16 * j, n: 16, nmax: 3, weights: weights[j], levels: &L, offset: 16 * j,
-                                                    rmin: -0.9, rdelta: 0.05, nstep: 36)
+                    (scales[j], mins[j]) = makeQKX2(
+                        base + 16 * j, n: 16, nmax: 3, weights: weights[j], levels: &L, offset: 16 * j,
+                        rmin: -0.9, rdelta: 0.05, nstep: 36)
                 }
                 let (d, ls) = makeQP(scales, nmax: 15, weights: sums)
                 let (dmin, lm) = makeQP(mins, nmax: 15, weights: sums)
@@ -592,9 +650,12 @@ extension Quantize {
             }
         case .q3_K:
             _ = try checkK(x, y, blockBytes: blockBytes)
-            var L = [Int8](repeating: 0, count: 256), scaleLevels = [Int8](repeating: 0, count: 16)
-            forEachWeightedSuperBlock(x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
-                                      group: 16, sigmaScale: 2) { base, weights, sums, out in
+            var L = [Int8](repeating: 0, count: 256)
+            var scaleLevels = [Int8](repeating: 0, count: 16)
+            forEachWeightedSuperBlock(
+                x, rows: rows, columns: columns, importance: importance, rowBytes: rowBytes, blockBytes: blockBytes,
+                group: 16, sigmaScale: 2
+            ) { base, weights, sums, out in
                 var scales = [Float](repeating: 0, count: 16)
                 for j in 0..<16 {
                     scales[j] = makeQX(base + 16 * j, n: 16, nmax: 4, levels: &L, offset: 16 * j, weights: weights[j])
@@ -631,8 +692,10 @@ extension Quantize {
 
     /// The weighted search of `quantize_row_q4_0_impl`/`…q5_0_impl`: per row σ² = mean x², per
     /// 32-value block weights importance·√(σ² + x²) and `make_qx_quants`; `pack` stores a block.
-    static func weightedRows(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, importance: [Float], nmax: Int,
-                             pack: (_ row: Int, _ block: Int, _ scale: Float, _ levels: [Int8]) -> Void) {
+    static func weightedRows(
+        _ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, importance: [Float], nmax: Int,
+        pack: (_ row: Int, _ block: Int, _ scale: Float, _ levels: [Int8]) -> Void
+    ) {
         var L = [Int8](repeating: 0, count: 32)
         forEachWeightedBlock(x, rows: rows, columns: columns, importance: importance) { r, b, xb, weights in
             let d = makeQX(xb, n: 32, nmax: nmax, levels: &L, offset: 0, weights: weights)
@@ -642,8 +705,10 @@ extension Quantize {
 
     /// The 32-value blocks of each row with ggml's weights for them: importance·√(σ² + x²), σ²
     /// the row's mean x² (`quantize_row_q4_0_impl` … `q5_1_impl`).
-    static func forEachWeightedBlock(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, importance: [Float],
-                                     _ body: (_ row: Int, _ block: Int, _ values: UnsafePointer<Float>, _ weights: [Float]) -> Void) {
+    static func forEachWeightedBlock(
+        _ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, importance: [Float],
+        _ body: (_ row: Int, _ block: Int, _ values: UnsafePointer<Float>, _ weights: [Float]) -> Void
+    ) {
         for r in 0..<rows {
             let row = x.baseAddress! + r * columns
             var sumX2: Float = 0
@@ -685,7 +750,8 @@ extension Quantize {
                 iscale = candidate
             }
         }
-        var sumLX: Float = 0, sumL2: Float = 0
+        var sumLX: Float = 0
+        var sumL2: Float = 0
         for i in 0..<n {
             let l = min(nmax, nearestInt(iscale * x[i]))
             L[i] = l
@@ -722,9 +788,11 @@ extension Quantize {
     /// σ² = `sigmaScale`·(the super-block's mean x²), and each sub-block's weight sum
     /// (`quantize_row_q2_K_impl` … `q5_K_impl`, `quantize_row_iq4_nl_impl`); `out` is where the
     /// super-block's bytes go.
-    static func forEachWeightedSuperBlock(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, importance: [Float], rowBytes: Int,
-                                          blockBytes: Int, size: Int = 256, group: Int, sigmaScale: Float,
-                                          _ body: (_ base: UnsafePointer<Float>, _ weights: [[Float]], _ sums: [Float], _ out: Int) -> Void) {
+    static func forEachWeightedSuperBlock(
+        _ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, importance: [Float], rowBytes: Int,
+        blockBytes: Int, size: Int = 256, group: Int, sigmaScale: Float,
+        _ body: (_ base: UnsafePointer<Float>, _ weights: [[Float]], _ sums: [Float], _ out: Int) -> Void
+    ) {
         for r in 0..<rows {
             for i in 0..<(columns / size) {
                 let base = x.baseAddress! + r * columns + size * i
@@ -749,15 +817,19 @@ extension Quantize {
     /// A Q4_K/Q5_K super-block with importance weights (`quantize_row_q4_K_impl`/`…q5_K_impl`):
     /// weighted sub-block fits, and the 6-bit scales and minimums fitted by `make_qp_quants`
     /// instead of rounding.
-    static func q45KWeightedBlock(_ base: UnsafePointer<Float>, nmax: Int, weights: [[Float]], sums sw: [Float], levels L: inout [UInt8],
-                                  _ y: UnsafeMutableRawBufferPointer, at out: Int) {
-        var scales = [Float](repeating: 0, count: 8), mins = [Float](repeating: 0, count: 8)
+    static func q45KWeightedBlock(
+        _ base: UnsafePointer<Float>, nmax: Int, weights: [[Float]], sums sw: [Float], levels L: inout [UInt8],
+        _ y: UnsafeMutableRawBufferPointer, at out: Int
+    ) {
+        var scales = [Float](repeating: 0, count: 8)
+        var mins = [Float](repeating: 0, count: 8)
         for j in 0..<8 {
             // ggml's make_qkx3_quants, which computes exactly what make_qkx2_quants does with
             // explicit weights and squared errors (its `max <= min` exit equals `max == min`
             // once min is clamped to at most 0).
-            (scales[j], mins[j]) = makeQKX2(base + 32 * j, n: 32, nmax: nmax, weights: weights[j], levels: &L, offset: 32 * j,
-                                            rmin: -0.9, rdelta: 0.05, nstep: 36)
+            (scales[j], mins[j]) = makeQKX2(
+                base + 32 * j, n: 32, nmax: nmax, weights: weights[j], levels: &L, offset: 32 * j,
+                rmin: -0.9, rdelta: 0.05, nstep: 36)
         }
         let (dBlock, fittedScales) = makeQP(scales, nmax: 63, weights: sw)
         let (mBlock, fittedMins) = makeQP(mins, nmax: 63, weights: sw)

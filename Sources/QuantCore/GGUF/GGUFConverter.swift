@@ -28,7 +28,8 @@ public enum GGUFConverter {
 
     public static func convert(_ file: GGUFFile, to target: TensorType, importance: [String: [Float]]? = nil) throws(GGUFError) -> GGUFWriter {
         guard let fileType = fileType(for: target) else {
-            throw GGUFError(path: file.path, .badValue(key: "target type", expected: targets.map(\.description).joined(separator: ", "), actual: target.description))
+            throw GGUFError(
+                path: file.path, .badValue(key: "target type", expected: targets.map(\.description).joined(separator: ", "), actual: target.description))
         }
         return try convert(file, fileType: fileType, importance: importance) { $0.shape.count >= 2 ? fallback(target, rowLength: $0.shape[0]) : .f32 }
     }
@@ -37,20 +38,23 @@ public enum GGUFConverter {
     /// is replaced by a 32-block type of similar size, and by F16 when even that does not fit.
     public static func fallback(_ type: TensorType, rowLength: Int) -> TensorType {
         guard rowLength % type.format.blockSize != 0 else { return type }
-        let replacement: TensorType = switch type {
-        case .q2_K, .q3_K: .q4_0
-        case .q4_K: .q5_0
-        case .q5_K: .q5_1
-        case .q6_K: .q8_0
-        default: type
-        }
+        let replacement: TensorType =
+            switch type {
+            case .q2_K, .q3_K: .q4_0
+            case .q4_K: .q5_0
+            case .q5_K: .q5_1
+            case .q6_K: .q8_0
+            default: type
+            }
         return rowLength % replacement.format.blockSize == 0 ? replacement : .f16
     }
 
     /// Writes every tensor in the type `typeFor` chooses (which must fit the tensor's rows),
     /// with `general.file_type` set to `fileType` (llama.cpp's `llama_ftype` number).
-    public static func convert(_ file: GGUFFile, fileType: UInt32, importance: [String: [Float]]? = nil,
-                               typeFor: (GGUFTensorInfo) -> TensorType) throws(GGUFError) -> GGUFWriter {
+    public static func convert(
+        _ file: GGUFFile, fileType: UInt32, importance: [String: [Float]]? = nil,
+        typeFor: (GGUFTensorInfo) -> TensorType
+    ) throws(GGUFError) -> GGUFWriter {
         var writer = GGUFWriter(alignment: file.alignment)
         for (key, value) in file.metadata where key != "general.alignment" {
             writer.set(key, value)
@@ -59,8 +63,9 @@ public enum GGUFConverter {
         for tensor in file.tensors {
             let floats = file.floats(of: tensor)
             let type = typeFor(tensor)
-            let bytes = try encode(floats, as: type, tensor: tensor.name, rowLength: tensor.shape[0], path: file.path,
-                                   importance: importance?[tensor.name])
+            let bytes = try encode(
+                floats, as: type, tensor: tensor.name, rowLength: tensor.shape[0], path: file.path,
+                importance: importance?[tensor.name])
             try writer.addTensor(name: tensor.name, shape: tensor.shape, type: type, bytes: bytes)
         }
         return writer
@@ -69,15 +74,19 @@ public enum GGUFConverter {
     /// A tensor's bytes in `type`: floats as they are, block types through the reference
     /// quantizer, weighted by `importance` (one value per column) where the type has a weighted
     /// quantizer. Every failure names the tensor.
-    public static func encode(_ floats: [Float], as type: TensorType, tensor: String, rowLength columns: Int, path: String,
-                              importance: [Float]? = nil) throws(GGUFError) -> [UInt8] {
+    public static func encode(
+        _ floats: [Float], as type: TensorType, tensor: String, rowLength columns: Int, path: String,
+        importance: [Float]? = nil
+    ) throws(GGUFError) -> [UInt8] {
         guard columns % type.format.blockSize == 0 else {
-            throw GGUFError(path: path, .shapeNotBlockMultiple(tensor: tensor, rowLength: UInt64(columns), blockSize: type.format.blockSize, type: type.description))
+            throw GGUFError(
+                path: path, .shapeNotBlockMultiple(tensor: tensor, rowLength: UInt64(columns), blockSize: type.format.blockSize, type: type.description))
         }
         let rows = floats.count / columns
         if let importance, ImportanceMatrix.weightedTypes.contains(type) {
             guard importance.count == columns else {
-                throw GGUFError(path: path, .badValue(key: tensor + " importance", expected: "\(columns) values (the row length)", actual: "\(importance.count)"))
+                throw GGUFError(
+                    path: path, .badValue(key: tensor + " importance", expected: "\(columns) values (the row length)", actual: "\(importance.count)"))
             }
             return try encode(floats, as: type, tensor: tensor, path: path) { x, y throws(Quantize.Failure) in
                 try Quantize.weighted(type, x, rows: rows, columns: columns, importance: importance, y)
@@ -91,8 +100,10 @@ public enum GGUFConverter {
 
     /// Runs a quantizer over `values` into a new buffer, turning its failure into a GGUFError
     /// that names the tensor.
-    static func encode(_ values: [Float], as type: TensorType, tensor: String, path: String,
-                       _ quantize: (UnsafeBufferPointer<Float>, UnsafeMutableRawBufferPointer) throws(Quantize.Failure) -> Void) throws(GGUFError) -> [UInt8] {
+    static func encode(
+        _ values: [Float], as type: TensorType, tensor: String, path: String,
+        _ quantize: (UnsafeBufferPointer<Float>, UnsafeMutableRawBufferPointer) throws(Quantize.Failure) -> Void
+    ) throws(GGUFError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: type.format.byteCount(elements: values.count)!)
         let failure: Quantize.Failure? = values.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBytes { y in

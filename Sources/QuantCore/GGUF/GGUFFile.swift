@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One tensor as a GGUF file describes it. `shape` is in ggml order: `shape[0]` is the innermost
@@ -133,7 +133,12 @@ public final class GGUFFile: @unchecked Sendable {
         }
         self.alignment = alignment
 
-        struct RawTensor { let name: String; let shape: [UInt64]; let rawType: UInt32; let offset: UInt64 }
+        struct RawTensor {
+            let name: String
+            let shape: [UInt64]
+            let rawType: UInt32
+            let offset: UInt64
+        }
         var raws: [RawTensor] = []
         raws.reserveCapacity(Int(tensorCount))
         var tensorIndex: [String: Int] = [:]
@@ -176,7 +181,8 @@ public final class GGUFFile: @unchecked Sendable {
             }
             let format = type.format
             guard raw.shape[0] % UInt64(format.blockSize) == 0 else {
-                throw GGUFError(path: path, .shapeNotBlockMultiple(tensor: raw.name, rowLength: raw.shape[0], blockSize: format.blockSize, type: type.description))
+                throw GGUFError(
+                    path: path, .shapeNotBlockMultiple(tensor: raw.name, rowLength: raw.shape[0], blockSize: format.blockSize, type: type.description))
             }
             let bytes = elements / UInt64(format.blockSize) * UInt64(format.bytesPerBlock)
             guard raw.offset % UInt64(alignment) == 0 else {

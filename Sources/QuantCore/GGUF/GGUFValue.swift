@@ -1,7 +1,18 @@
 /// GGUF metadata value types, numbered as the GGUF specification numbers them (`gguf_type`).
 public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
-    case uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6, bool = 7
-    case string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12
+    case uint8 = 0
+    case int8 = 1
+    case uint16 = 2
+    case int16 = 3
+    case uint32 = 4
+    case int32 = 5
+    case float32 = 6
+    case bool = 7
+    case string = 8
+    case array = 9
+    case uint64 = 10
+    case int64 = 11
+    case float64 = 12
 
     public var description: String {
         switch self {
@@ -36,8 +47,18 @@ public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertib
 /// One metadata value. Arrays hold elements of a single type; GGUF allows no nested arrays here
 /// (ggml's own reader rejects them too).
 public enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
-    case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
-    case uint64(UInt64), int64(Int64), float32(Float), float64(Double), bool(Bool), string(String)
+    case uint8(UInt8)
+    case int8(Int8)
+    case uint16(UInt16)
+    case int16(Int16)
+    case uint32(UInt32)
+    case int32(Int32)
+    case uint64(UInt64)
+    case int64(Int64)
+    case float32(Float)
+    case float64(Double)
+    case bool(Bool)
+    case string(String)
     case array(GGUFArray)
 
     public var type: GGUFValueType {
@@ -113,8 +134,18 @@ public enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
 
 /// A typed metadata array.
 public enum GGUFArray: Sendable, Equatable {
-    case uint8([UInt8]), int8([Int8]), uint16([UInt16]), int16([Int16]), uint32([UInt32]), int32([Int32])
-    case uint64([UInt64]), int64([Int64]), float32([Float]), float64([Double]), bool([Bool]), string([String])
+    case uint8([UInt8])
+    case int8([Int8])
+    case uint16([UInt16])
+    case int16([Int16])
+    case uint32([UInt32])
+    case int32([Int32])
+    case uint64([UInt64])
+    case int64([Int64])
+    case float32([Float])
+    case float64([Double])
+    case bool([Bool])
+    case string([String])
 
     public var elementType: GGUFValueType {
         switch self {

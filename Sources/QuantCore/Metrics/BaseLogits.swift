@@ -53,15 +53,19 @@ public struct BaseLogitsCache: Sendable {
     /// stores them (best effort: an unwritable cache directory only costs the speed-up), and
     /// returns them. `cached` reports whether the file was used.
     public func logProbs(base: LlamaModel, baseHash: String, plan: EvaluationPlan, threads: Int) throws -> (values: [Float], cached: Bool) {
-        let header = Header(vocab: base.config.vocabularySize, context: plan.contextLength, chunks: plan.chunkCount,
-                            scored: plan.scoredPerChunk, modelHash: baseHash, tokensHash: Self.tokensHash(plan))
+        let header = Header(
+            vocab: base.config.vocabularySize, context: plan.contextLength, chunks: plan.chunkCount,
+            scored: plan.scoredPerChunk, modelHash: baseHash, tokensHash: Self.tokensHash(plan))
         let file = path(for: header)
         let expectedFloats = header.chunks * header.scored * header.vocab
         let headerBytes = header.bytes
         if let data = FileManager.default.contents(atPath: file), data.count == headerBytes.count + expectedFloats * 4,
-           Array(data.prefix(headerBytes.count)) == headerBytes {
+            Array(data.prefix(headerBytes.count)) == headerBytes
+        {
             let values = data.withUnsafeBytes { raw in
-                (0..<expectedFloats).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: headerBytes.count + $0 * 4, as: UInt32.self))) }
+                (0..<expectedFloats).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: headerBytes.count + $0 * 4, as: UInt32.self)))
+                }
             }
             return (values, true)
         }
@@ -89,8 +93,10 @@ public struct BaseLogitsCache: Sendable {
 
 extension Evaluation {
     /// Compares `model` against base log-probs (as returned by `BaseLogitsCache.logProbs`) over the plan.
-    public static func divergence(model: LlamaModel, baseLogProbs: [Float], plan: EvaluationPlan, threads: Int = 2,
-                                  progress: (Int) -> Void = { _ in }) throws -> DivergenceStatistics {
+    public static func divergence(
+        model: LlamaModel, baseLogProbs: [Float], plan: EvaluationPlan, threads: Int = 2,
+        progress: (Int) -> Void = { _ in }
+    ) throws -> DivergenceStatistics {
         let vocab = model.config.vocabularySize
         guard baseLogProbs.count == plan.scoredTotal * vocab else {
             throw EvaluationError.vocabularyMismatch(model: vocab, base: baseLogProbs.count / max(1, plan.scoredTotal))
@@ -103,9 +109,10 @@ extension Evaluation {
                 baseLogProbs.withUnsafeBufferPointer { b in
                     for (r, target) in plan.targets(chunk: chunk).enumerated() {
                         let baseRow = (chunk * plan.scoredPerChunk + r) * vocab
-                        accumulator.add(logProbs: UnsafeBufferPointer(rebasing: q[(r * vocab)..<((r + 1) * vocab)]),
-                                        baseLogProbs: UnsafeBufferPointer(rebasing: b[baseRow..<(baseRow + vocab)]),
-                                        target: Int(target))
+                        accumulator.add(
+                            logProbs: UnsafeBufferPointer(rebasing: q[(r * vocab)..<((r + 1) * vocab)]),
+                            baseLogProbs: UnsafeBufferPointer(rebasing: b[baseRow..<(baseRow + vocab)]),
+                            target: Int(target))
                     }
                 }
             }

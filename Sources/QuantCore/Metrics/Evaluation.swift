@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Why an evaluation could not run.
@@ -148,7 +149,8 @@ public struct DivergenceAccumulator: Sendable {
     /// and the token that followed.
     public mutating func add(logProbs: UnsafeBufferPointer<Float>, baseLogProbs: UnsafeBufferPointer<Float>, target: Int) {
         var divergence: Double = 0
-        var top = 0, baseTop = 0
+        var top = 0
+        var baseTop = 0
         for v in 0..<logProbs.count {
             let lb = Double(baseLogProbs[v])
             divergence += exp(lb) * (lb - Double(logProbs[v]))
@@ -157,7 +159,8 @@ public struct DivergenceAccumulator: Sendable {
         }
         kld.append(divergence)
         if top == baseTop { sameTop += 1 }
-        let nll = -Double(logProbs[target]), baseNLL = -Double(baseLogProbs[target])
+        let nll = -Double(logProbs[target])
+        let baseNLL = -Double(baseLogProbs[target])
         model.add(negativeLogLikelihood: nll)
         base.add(negativeLogLikelihood: baseNLL)
         lnRatios.append(nll - baseNLL)
@@ -238,8 +241,10 @@ public enum Evaluation {
     }
 
     /// Perplexity of a model over a plan, llama-perplexity style. `progress` is called after each chunk.
-    public static func perplexity(model: LlamaModel, plan: EvaluationPlan, threads: Int = 2,
-                                  progress: (Int, PerplexityAccumulator) -> Void = { _, _ in }) throws(ModelError) -> PerplexityAccumulator {
+    public static func perplexity(
+        model: LlamaModel, plan: EvaluationPlan, threads: Int = 2,
+        progress: (Int, PerplexityAccumulator) -> Void = { _, _ in }
+    ) throws(ModelError) -> PerplexityAccumulator {
         var cache = model.makeCache(capacity: plan.contextLength)
         var accumulator = PerplexityAccumulator()
         let vocab = model.config.vocabularySize

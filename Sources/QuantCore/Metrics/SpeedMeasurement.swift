@@ -1,8 +1,9 @@
 import Dispatch
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A timed comparison of a candidate workload against a baseline, measured in one process by
@@ -28,8 +29,10 @@ public struct SpeedComparison: Sendable, Codable, Equatable {
     /// Whether the interval narrowed to the policy's width before the pair cap.
     public var converged: Bool
 
-    public init(pairs: Int, speedup: Double, lower: Double, upper: Double, wallSpeedup: Double, baselineSeconds: Double,
-                candidateSeconds: Double, converged: Bool) {
+    public init(
+        pairs: Int, speedup: Double, lower: Double, upper: Double, wallSpeedup: Double, baselineSeconds: Double,
+        candidateSeconds: Double, converged: Bool
+    ) {
         self.pairs = pairs
         self.speedup = speedup
         self.lower = lower
@@ -94,7 +97,8 @@ public enum SpeedMeasurement {
 
     /// The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID) and the monotonic wall clock.
     public static let threadClock: Clock = { body in
-        let cpu0 = threadCPUSeconds(), wall0 = DispatchTime.now().uptimeNanoseconds
+        let cpu0 = threadCPUSeconds()
+        let wall0 = DispatchTime.now().uptimeNanoseconds
         body()
         let wall = Double(DispatchTime.now().uptimeNanoseconds - wall0) / 1e9
         return Timing(cpu: threadCPUSeconds() - cpu0, wall: wall)
@@ -118,18 +122,23 @@ public enum SpeedMeasurement {
     /// Times `candidate` against `baseline` (each called once untimed first, to warm caches and
     /// page in memory). Both must do the same work on every call. Single-threaded workloads
     /// only: the clock counts the calling thread's CPU time.
-    public static func compare(baseline: @escaping () -> Void, candidate: @escaping () -> Void, policy: Policy = .standard,
-                               clock: Clock = threadClock) -> SpeedComparison {
+    public static func compare(
+        baseline: @escaping () -> Void, candidate: @escaping () -> Void, policy: Policy = .standard,
+        clock: Clock = threadClock
+    ) -> SpeedComparison {
         baseline()
         candidate()
-        var base: [Timing] = [], cand: [Timing] = []
+        var base: [Timing] = []
+        var cand: [Timing] = []
         var interval = (centre: 0.0, lower: 0.0, upper: Double.infinity)
         var converged = false
         while base.count < policy.maximumPairs {
             if base.count % 2 == 0 {
-                base.append(clock(baseline)); cand.append(clock(candidate))
+                base.append(clock(baseline))
+                cand.append(clock(candidate))
             } else {
-                cand.append(clock(candidate)); base.append(clock(baseline))
+                cand.append(clock(candidate))
+                base.append(clock(baseline))
             }
             guard base.count >= policy.minimumPairs else { continue }
             interval = confidenceInterval(zip(base, cand).map { ratio($0.cpu, $1.cpu) })
@@ -139,9 +148,10 @@ public enum SpeedMeasurement {
             }
         }
         let wallRatios = zip(base, cand).map { ratio($0.wall, $1.wall) }
-        return SpeedComparison(pairs: base.count, speedup: interval.centre, lower: interval.lower, upper: interval.upper,
-                               wallSpeedup: median(wallRatios), baselineSeconds: median(base.map(\.cpu)),
-                               candidateSeconds: median(cand.map(\.cpu)), converged: converged)
+        return SpeedComparison(
+            pairs: base.count, speedup: interval.centre, lower: interval.lower, upper: interval.upper,
+            wallSpeedup: median(wallRatios), baselineSeconds: median(base.map(\.cpu)),
+            candidateSeconds: median(cand.map(\.cpu)), converged: converged)
     }
 
     /// baseline / candidate, with a zero-length candidate run (a clock too coarse for it)
@@ -164,10 +174,12 @@ public enum SpeedMeasurement {
     /// freedom from the standard table (e.g. NIST/SEMATECH e-Handbook of Statistical Methods,
     /// table 1.3.6.7.2); beyond 40 the normal quantile 1.960 is within 2%.
     static func tQuantile975(degreesOfFreedom df: Int) -> Double {
-        let table: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                               2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-                               2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-                               2.040, 2.037, 2.035, 2.032, 2.030, 2.028, 2.026, 2.024, 2.023, 2.021]
+        let table: [Double] = [
+            12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+            2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+            2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+            2.040, 2.037, 2.035, 2.032, 2.030, 2.028, 2.026, 2.024, 2.023, 2.021,
+        ]
         precondition(df >= 1)
         return df <= table.count ? table[df - 1] : 1.960
     }

@@ -51,7 +51,8 @@ struct Int8Matrix: Sendable {
         self.columns = columns
         var scales: [Float] = []
         var codes = [Float](repeating: 0, count: weights.count)
-        let groups = perRow ? rows : 1, length = perRow ? columns : weights.count
+        let groups = perRow ? rows : 1
+        let length = perRow ? columns : weights.count
         for g in 0..<groups {
             var amax: Float = 0
             for i in (g * length)..<((g + 1) * length) { amax = max(amax, abs(weights[i])) }
@@ -82,7 +83,8 @@ struct Int8Matrix: Sendable {
 extension ActivationScheme {
     /// y[t][o] = Σᵢ W[o][i]·x[t][i] with quantized activations; `output` is [count, rows].
     func multiply(_ w: Int8Matrix, input x: [Float], count: Int, into output: inout [Float], threads: Int, statistics: ActivationStatistics?) {
-        let columns = w.columns, rows = w.rows
+        let columns = w.columns
+        let rows = w.rows
         precondition(columns * 127 * 127 < 1 << 24, "integer products would exceed float's exact range")
         var codes = [Float](repeating: 0, count: count * columns)
         var rowScales = [Float](repeating: 0, count: count)

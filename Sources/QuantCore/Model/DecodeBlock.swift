@@ -22,9 +22,12 @@ public struct DecodeBlock: Sendable {
         /// The seven matrices in llama.cpp's order: name (as in `blk.N.<name>.weight`), rows
         /// (outputs) and columns (inputs).
         public var matrices: [(name: String, rows: Int, columns: Int)] {
-            let d = embedding, f = feedForward
-            return [("attn_q", d, d), ("attn_k", d, d), ("attn_v", d, d), ("attn_output", d, d),
-                    ("ffn_gate", f, d), ("ffn_up", f, d), ("ffn_down", d, f)]
+            let d = embedding
+            let f = feedForward
+            return [
+                ("attn_q", d, d), ("attn_k", d, d), ("attn_v", d, d), ("attn_output", d, d),
+                ("ffn_gate", f, d), ("ffn_up", f, d), ("ffn_down", d, f),
+            ]
         }
 
         public var weights: Int { matrices.reduce(0) { $0 + $1.rows * $1.columns } }
@@ -86,8 +89,10 @@ public struct DecodeBlock: Sendable {
     /// later, among other allocations); a candidate in the baseline's formats is the baseline
     /// block itself.
     public static func pair(shape: Shape, baseline: [Storage], candidate: [Storage], threads: Int) throws(GGUFError) -> (DecodeBlock, DecodeBlock) {
-        let baseline = expand(baseline, shape: shape), candidate = expand(candidate, shape: shape)
-        var first: [Matrix] = [], second: [Matrix] = []
+        let baseline = expand(baseline, shape: shape)
+        let candidate = expand(candidate, shape: shape)
+        var first: [Matrix] = []
+        var second: [Matrix] = []
         for index in baseline.indices {
             first.append(try matrix(index, of: shape, as: baseline[index], threads: threads))
             if candidate != baseline { second.append(try matrix(index, of: shape, as: candidate[index], threads: threads)) }
@@ -107,8 +112,10 @@ public struct DecodeBlock: Sendable {
         let seed = UInt64(0x5EED_0000) + UInt64(index) << 32
         guard case .packed(let type) = format else { return .f32(weights(rows: 0..<m.rows, columns: m.columns, seed: seed)) }
         guard PackedMatrix.canPack(type, columns: m.columns), let rowBytes = type.format.byteCount(elements: m.columns) else {
-            throw GGUFError(path: "decode block", .unsupported(
-                "\(type) cannot run packed on \(m.columns)-value rows (block of \(type.format.blockSize) values)"))
+            throw GGUFError(
+                path: "decode block",
+                .unsupported(
+                    "\(type) cannot run packed on \(m.columns)-value rows (block of \(type.format.blockSize) values)"))
         }
         var bytes = [UInt8](repeating: 0, count: m.rows * rowBytes)
         var failure: GGUFError?
@@ -122,8 +129,9 @@ public struct DecodeBlock: Sendable {
                     for c in range {
                         let rows = (c * chunk)..<min(m.rows, c * chunk + chunk)
                         do throws(GGUFError) {
-                            let encoded = try GGUFConverter.encode(weights(rows: rows, columns: m.columns, seed: seed), as: type,
-                                                                   tensor: "blk.0.\(m.name).weight", rowLength: m.columns, path: "decode block")
+                            let encoded = try GGUFConverter.encode(
+                                weights(rows: rows, columns: m.columns, seed: seed), as: type,
+                                tensor: "blk.0.\(m.name).weight", rowLength: m.columns, path: "decode block")
                             encoded.withUnsafeBytes { (out.baseAddress! + rows.lowerBound * rowBytes).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                         } catch {
                             slots[c] = error
@@ -170,8 +178,9 @@ public struct DecodeBlock: Sendable {
                     switch weights {
                     case .f32(let w):
                         w.withUnsafeBufferPointer {
-                            Kernels.matmul(weights: $0.baseAddress!, rows: m.rows, columns: m.columns, input: x.baseAddress!, count: tokens,
-                                           output: out.baseAddress!, threads: threads)
+                            Kernels.matmul(
+                                weights: $0.baseAddress!, rows: m.rows, columns: m.columns, input: x.baseAddress!, count: tokens,
+                                output: out.baseAddress!, threads: threads)
                         }
                     case .packed(let p):
                         p.multiply(x.baseAddress!, count: tokens, into: out.baseAddress!, threads: threads)

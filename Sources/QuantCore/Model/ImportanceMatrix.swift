@@ -38,7 +38,8 @@ public final class ImportanceCollector: @unchecked Sendable {
     /// `--imatrix` can read it.
     public func gguf(dataset: String, chunkCount: Int, chunkSize: Int) throws(GGUFError) -> GGUFWriter {
         lock.lock()
-        let snapshot = sums, tokenCounts = counts
+        let snapshot = sums
+        let tokenCounts = counts
         lock.unlock()
         var writer = GGUFWriter()
         writer.set("general.type", .string("imatrix"))
@@ -67,7 +68,9 @@ public enum ImportanceMatrix {
             let name = String(tensor.name.dropLast(".in_sum2".count))
             guard let counts = file.tensor(name + ".counts") else { throw GGUFError(path: file.path, .missingTensor(name + ".counts")) }
             guard tensor.type == .f32, counts.type == .f32, counts.elementCount == 1 else {
-                throw GGUFError(path: file.path, .badValue(key: name, expected: "F32 in_sum2 and a single F32 count (one expert)", actual: "\(tensor.type), \(counts.elementCount) counts"))
+                throw GGUFError(
+                    path: file.path,
+                    .badValue(key: name, expected: "F32 in_sum2 and a single F32 count (one expert)", actual: "\(tensor.type), \(counts.elementCount) counts"))
             }
             let count = file.floats(of: counts)[0].rounded()
             let sums = file.floats(of: tensor)

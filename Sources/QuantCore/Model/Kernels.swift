@@ -41,27 +41,33 @@ public enum Kernels {
     /// output: [count, rows]. Output rows are split across threads; every value equals
     /// `dot(weights[o], input[t], columns)` bit for bit (the C kernel keeps `dot`'s summation
     /// order, with AVX2 when the CPU has it), so neither threads nor CPU change a result.
-    public static func matmul(weights: UnsafePointer<Float>, rows: Int, columns: Int,
-                              input: UnsafePointer<Float>, count: Int,
-                              output: UnsafeMutablePointer<Float>, threads: Int, scalar: Bool = false) {
+    public static func matmul(
+        weights: UnsafePointer<Float>, rows: Int, columns: Int,
+        input: UnsafePointer<Float>, count: Int,
+        output: UnsafeMutablePointer<Float>, threads: Int, scalar: Bool = false
+    ) {
         let blocks = (rows + 15) / 16
         nonisolated(unsafe) let output = output
         parallelFor(blocks, threads: threads) { range in
-            ql_matmul_f32(weights, Int32(columns), input, Int32(count), output, Int32(rows),
-                          Int32(range.lowerBound * 16), Int32(min(rows, range.upperBound * 16)), scalar ? 1 : 0)
+            ql_matmul_f32(
+                weights, Int32(columns), input, Int32(count), output, Int32(rows),
+                Int32(range.lowerBound * 16), Int32(min(rows, range.upperBound * 16)), scalar ? 1 : 0)
         }
     }
 
     /// The same product over arrays: weights [rows, columns], input [count, columns], output
     /// [count, rows] (written in place; its size must be count · rows).
-    public static func matmul(_ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
-                              into output: inout [Float], threads: Int) {
+    public static func matmul(
+        _ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
+        into output: inout [Float], threads: Int
+    ) {
         precondition(weights.count >= rows * columns && input.count >= count * columns && output.count >= count * rows)
         weights.withUnsafeBufferPointer { w in
             input.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { y in
-                    matmul(weights: w.baseAddress!, rows: rows, columns: columns, input: x.baseAddress!, count: count,
-                           output: y.baseAddress!, threads: threads)
+                    matmul(
+                        weights: w.baseAddress!, rows: rows, columns: columns, input: x.baseAddress!, count: count,
+                        output: y.baseAddress!, threads: threads)
                 }
             }
         }
@@ -69,8 +75,10 @@ public enum Kernels {
 
     /// RMSNorm as ggml computes it: the mean square summed in double precision, then
     /// `x / sqrt(mean + eps) * weight`.
-    public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, count: Int, epsilon: Float,
-                               output: UnsafeMutablePointer<Float>) {
+    public static func rmsNorm(
+        _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, count: Int, epsilon: Float,
+        output: UnsafeMutablePointer<Float>
+    ) {
         var sum: Double = 0
         for i in 0..<count { sum += Double(x[i] * x[i]) }
         let mean = Float(sum / Double(count))
@@ -100,7 +108,7 @@ public enum Kernels {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

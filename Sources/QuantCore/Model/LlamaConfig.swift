@@ -20,10 +20,12 @@ public struct LlamaConfig: Sendable, Equatable {
     /// Architectures whose graph is llama's (llama.cpp builds these with `llm_build_llama`).
     public static let supportedArchitectures: Set<String> = ["llama", "mistral"]
 
-    public init(architecture: String = "llama", blockCount: Int, embeddingLength: Int, feedForwardLength: Int,
-                headCount: Int, headCountKV: Int, headDimension: Int? = nil, contextLength: Int,
-                ropeFreqBase: Float = 10000, ropeFreqScale: Float = 1, ropeDimensionCount: Int? = nil,
-                rmsEpsilon: Float = 1e-5, vocabularySize: Int, tiedOutput: Bool = false) {
+    public init(
+        architecture: String = "llama", blockCount: Int, embeddingLength: Int, feedForwardLength: Int,
+        headCount: Int, headCountKV: Int, headDimension: Int? = nil, contextLength: Int,
+        ropeFreqBase: Float = 10000, ropeFreqScale: Float = 1, ropeDimensionCount: Int? = nil,
+        rmsEpsilon: Float = 1e-5, vocabularySize: Int, tiedOutput: Bool = false
+    ) {
         self.architecture = architecture
         self.blockCount = blockCount
         self.embeddingLength = embeddingLength
@@ -44,7 +46,8 @@ public struct LlamaConfig: Sendable, Equatable {
     public init(file: GGUFFile) throws(GGUFError) {
         let arch = try file.string("general.architecture")
         guard LlamaConfig.supportedArchitectures.contains(arch) else {
-            throw GGUFError(path: file.path, .badValue(key: "general.architecture", expected: "a llama-family architecture (llama, mistral)", actual: "\"\(arch)\""))
+            throw GGUFError(
+                path: file.path, .badValue(key: "general.architecture", expected: "a llama-family architecture (llama, mistral)", actual: "\"\(arch)\""))
         }
         architecture = arch
         let limit: ClosedRange<Int64> = 1...1_048_576
@@ -52,14 +55,17 @@ public struct LlamaConfig: Sendable, Equatable {
         embeddingLength = try file.integer("\(arch).embedding_length", in: limit)
         feedForwardLength = try file.integer("\(arch).feed_forward_length", in: limit)
         headCount = try file.integer("\(arch).attention.head_count", in: 1...4096)
-        headCountKV = file.value("\(arch).attention.head_count_kv") == nil
+        headCountKV =
+            file.value("\(arch).attention.head_count_kv") == nil
             ? headCount : try file.integer("\(arch).attention.head_count_kv", in: 1...4096)
         contextLength = try file.integer("\(arch).context_length", in: 1...16_777_216)
         let defaultHead = embeddingLength / headCount
-        headDimension = file.value("\(arch).attention.key_length") == nil
+        headDimension =
+            file.value("\(arch).attention.key_length") == nil
             ? defaultHead : try file.integer("\(arch).attention.key_length", in: 1...65536)
         ropeFreqBase = file.value("\(arch).rope.freq_base") == nil ? 10000 : Float(try file.float("\(arch).rope.freq_base"))
-        ropeDimensionCount = file.value("\(arch).rope.dimension_count") == nil
+        ropeDimensionCount =
+            file.value("\(arch).rope.dimension_count") == nil
             ? headDimension : try file.integer("\(arch).rope.dimension_count", in: 0...65536)
         rmsEpsilon = Float(try file.float("\(arch).attention.layer_norm_rms_epsilon"))
         ropeFreqScale = 1
@@ -84,15 +90,19 @@ public struct LlamaConfig: Sendable, Equatable {
         if file.value("\(arch).vocab_size") != nil {
             let declared = try file.integer("\(arch).vocab_size", in: 1...16_777_216)
             guard declared == vocabularySize else {
-                throw GGUFError(path: file.path, .badValue(key: "\(arch).vocab_size", expected: "\(vocabularySize) (the rows of token_embd.weight)", actual: "\(declared)"))
+                throw GGUFError(
+                    path: file.path, .badValue(key: "\(arch).vocab_size", expected: "\(vocabularySize) (the rows of token_embd.weight)", actual: "\(declared)"))
             }
         }
         tiedOutput = file.tensor("output.weight") == nil
         guard headCount % headCountKV == 0 else {
-            throw GGUFError(path: file.path, .badValue(key: "\(arch).attention.head_count_kv", expected: "a divisor of head_count \(headCount)", actual: "\(headCountKV)"))
+            throw GGUFError(
+                path: file.path, .badValue(key: "\(arch).attention.head_count_kv", expected: "a divisor of head_count \(headCount)", actual: "\(headCountKV)"))
         }
         guard ropeDimensionCount <= headDimension, ropeDimensionCount % 2 == 0 else {
-            throw GGUFError(path: file.path, .badValue(key: "\(arch).rope.dimension_count", expected: "an even number ≤ the head size \(headDimension)", actual: "\(ropeDimensionCount)"))
+            throw GGUFError(
+                path: file.path,
+                .badValue(key: "\(arch).rope.dimension_count", expected: "an even number ≤ the head size \(headDimension)", actual: "\(ropeDimensionCount)"))
         }
         guard rmsEpsilon > 0 else {
             throw GGUFError(path: file.path, .badValue(key: "\(arch).attention.layer_norm_rms_epsilon", expected: "a positive number", actual: "\(rmsEpsilon)"))

@@ -1,8 +1,9 @@
 import CKernels
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Why a forward pass or a model load could not go ahead.
@@ -25,18 +26,20 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
 
 /// The weights of one transformer block, dequantized to F32, each row-major [out, in].
 public struct LlamaBlockWeights: Sendable {
-    public var attentionNorm: [Float]   // [dim]
-    public var query: [Float]           // [nHead·hd, dim]
-    public var key: [Float]             // [nKV·hd, dim]
-    public var value: [Float]           // [nKV·hd, dim]
-    public var attentionOutput: [Float] // [dim, nHead·hd]
-    public var ffnNorm: [Float]         // [dim]
-    public var gate: [Float]            // [ffn, dim]
-    public var up: [Float]              // [ffn, dim]
-    public var down: [Float]            // [dim, ffn]
+    public var attentionNorm: [Float]  // [dim]
+    public var query: [Float]  // [nHead·hd, dim]
+    public var key: [Float]  // [nKV·hd, dim]
+    public var value: [Float]  // [nKV·hd, dim]
+    public var attentionOutput: [Float]  // [dim, nHead·hd]
+    public var ffnNorm: [Float]  // [dim]
+    public var gate: [Float]  // [ffn, dim]
+    public var up: [Float]  // [ffn, dim]
+    public var down: [Float]  // [dim, ffn]
 
-    public init(attentionNorm: [Float], query: [Float], key: [Float], value: [Float], attentionOutput: [Float],
-                ffnNorm: [Float], gate: [Float], up: [Float], down: [Float]) {
+    public init(
+        attentionNorm: [Float], query: [Float], key: [Float], value: [Float], attentionOutput: [Float],
+        ffnNorm: [Float], gate: [Float], up: [Float], down: [Float]
+    ) {
         self.attentionNorm = attentionNorm
         self.query = query
         self.key = key
@@ -52,9 +55,9 @@ public struct LlamaBlockWeights: Sendable {
 public struct LlamaWeights: Sendable {
     public var tokenEmbedding: [Float]  // [vocab, dim]
     public var blocks: [LlamaBlockWeights]
-    public var outputNorm: [Float]      // [dim]
-    public var output: [Float]?         // [vocab, dim]; nil when tied to the embedding
-    public var ropeFactors: [Float]?    // [nRot/2], llama 3.1's rope_freqs.weight
+    public var outputNorm: [Float]  // [dim]
+    public var output: [Float]?  // [vocab, dim]; nil when tied to the embedding
+    public var ropeFactors: [Float]?  // [nRot/2], llama 3.1's rope_freqs.weight
 
     public init(tokenEmbedding: [Float], blocks: [LlamaBlockWeights], outputNorm: [Float], output: [Float]?, ropeFactors: [Float]? = nil) {
         self.tokenEmbedding = tokenEmbedding
@@ -126,10 +129,13 @@ public final class LlamaModel: Sendable {
     /// When set, the forward pass records the importance matrix of the block matrices' inputs.
     public let importance: ImportanceCollector?
 
-    public init(config: LlamaConfig, weights: LlamaWeights, packed: PackedWeights? = nil,
-                activationScheme: ActivationScheme? = nil, importance: ImportanceCollector? = nil) {
-        precondition(packed.map { $0.blocks.count == weights.blocks.count && $0.blocks.allSatisfy { $0.count == 7 } } ?? true,
-                     "packed weights need seven matrices per block")
+    public init(
+        config: LlamaConfig, weights: LlamaWeights, packed: PackedWeights? = nil,
+        activationScheme: ActivationScheme? = nil, importance: ImportanceCollector? = nil
+    ) {
+        precondition(
+            packed.map { $0.blocks.count == weights.blocks.count && $0.blocks.allSatisfy { $0.count == 7 } } ?? true,
+            "packed weights need seven matrices per block")
         self.config = config
         self.weights = weights
         self.packed = packed
@@ -140,13 +146,17 @@ public final class LlamaModel: Sendable {
             return
         }
         let perRow = activationScheme != .dynamicInt8
-        let dim = config.embeddingLength, q = config.headCount * config.headDimension
-        let kv = config.headCountKV * config.headDimension, ffn = config.feedForwardLength
+        let dim = config.embeddingLength
+        let q = config.headCount * config.headDimension
+        let kv = config.headCountKV * config.headDimension
+        let ffn = config.feedForwardLength
         int8Blocks = weights.blocks.map { b in
-            [Int8Matrix(b.query, rows: q, columns: dim, perRow: perRow), Int8Matrix(b.key, rows: kv, columns: dim, perRow: perRow),
-             Int8Matrix(b.value, rows: kv, columns: dim, perRow: perRow), Int8Matrix(b.attentionOutput, rows: dim, columns: q, perRow: perRow),
-             Int8Matrix(b.gate, rows: ffn, columns: dim, perRow: perRow), Int8Matrix(b.up, rows: ffn, columns: dim, perRow: perRow),
-             Int8Matrix(b.down, rows: dim, columns: ffn, perRow: perRow)]
+            [
+                Int8Matrix(b.query, rows: q, columns: dim, perRow: perRow), Int8Matrix(b.key, rows: kv, columns: dim, perRow: perRow),
+                Int8Matrix(b.value, rows: kv, columns: dim, perRow: perRow), Int8Matrix(b.attentionOutput, rows: dim, columns: q, perRow: perRow),
+                Int8Matrix(b.gate, rows: ffn, columns: dim, perRow: perRow), Int8Matrix(b.up, rows: ffn, columns: dim, perRow: perRow),
+                Int8Matrix(b.down, rows: dim, columns: ffn, perRow: perRow),
+            ]
         }
     }
 
@@ -177,7 +187,9 @@ public final class LlamaModel: Sendable {
         if available > 0 && needed > available * 3 / 4 {
             throw ModelError.tooLargeForMemory(path: file.path, neededBytes: needed, availableBytes: available)
         }
-        let dim = c.embeddingLength, qDim = c.headCount * c.headDimension, kvDim = c.headCountKV * c.headDimension
+        let dim = c.embeddingLength
+        let qDim = c.headCount * c.headDimension
+        let kvDim = c.headCountKV * c.headDimension
         /// A matrix in its file format, when that format has a dot kernel (F32 stays unpacked).
         func pack(_ name: String) -> PackedMatrix? {
             guard let info = file.tensor(name), info.type != .f32, info.shape.count == 2 else { return nil }
@@ -189,16 +201,17 @@ public final class LlamaModel: Sendable {
             func tensor(_ name: String, _ shape: [Int]) throws(GGUFError) -> [Float] {
                 try file.floats("blk.\(b).\(name).weight", shape: shape)
             }
-            blocks.append(LlamaBlockWeights(
-                attentionNorm: try tensor("attn_norm", [dim]),
-                query: try tensor("attn_q", [dim, qDim]),
-                key: try tensor("attn_k", [dim, kvDim]),
-                value: try tensor("attn_v", [dim, kvDim]),
-                attentionOutput: try tensor("attn_output", [qDim, dim]),
-                ffnNorm: try tensor("ffn_norm", [dim]),
-                gate: try tensor("ffn_gate", [dim, c.feedForwardLength]),
-                up: try tensor("ffn_up", [dim, c.feedForwardLength]),
-                down: try tensor("ffn_down", [c.feedForwardLength, dim])))
+            blocks.append(
+                LlamaBlockWeights(
+                    attentionNorm: try tensor("attn_norm", [dim]),
+                    query: try tensor("attn_q", [dim, qDim]),
+                    key: try tensor("attn_k", [dim, kvDim]),
+                    value: try tensor("attn_v", [dim, kvDim]),
+                    attentionOutput: try tensor("attn_output", [qDim, dim]),
+                    ffnNorm: try tensor("ffn_norm", [dim]),
+                    gate: try tensor("ffn_gate", [dim, c.feedForwardLength]),
+                    up: try tensor("ffn_up", [dim, c.feedForwardLength]),
+                    down: try tensor("ffn_down", [c.feedForwardLength, dim])))
             packedBlocks.append(Self.blockMatrixNames.map { pack("blk.\(b).\($0).weight") })
         }
         let weights = LlamaWeights(
@@ -237,8 +250,8 @@ public final class LlamaModel: Sendable {
             let row = Int(token) * dim
             for i in 0..<dim { x[t * dim + i] = weights.tokenEmbedding[row + i] }
         }
-        var xb = [Float](repeating: 0, count: n * dim)       // normed input: [n, dim]
-        let rope = ropeTable(positions: start..<(start + n))   // [n, nRot/2] cos and sin
+        var xb = [Float](repeating: 0, count: n * dim)  // normed input: [n, dim]
+        let rope = ropeTable(positions: start..<(start + n))  // [n, nRot/2] cos and sin
 
         for (b, block) in weights.blocks.enumerated() {
             // Attention: x += Attention(RMSNorm(x) · attn_norm), keys and values appended to the cache.
@@ -265,7 +278,8 @@ public final class LlamaModel: Sendable {
         if let output = packed?.output {
             multiply(output, input: normed, count: m, into: &logits, threads: threads)
         } else {
-            Kernels.matmul(weights.output ?? weights.tokenEmbedding, rows: c.vocabularySize, columns: dim, input: normed, count: m, into: &logits, threads: threads)
+            Kernels.matmul(
+                weights.output ?? weights.tokenEmbedding, rows: c.vocabularySize, columns: dim, input: normed, count: m, into: &logits, threads: threads)
         }
         return logits
     }
@@ -283,14 +297,18 @@ public final class LlamaModel: Sendable {
     /// Attention(xb): q, k, v = xb·Wqᵀ, xb·Wkᵀ, xb·Wvᵀ; RoPE; keys and values stored in the cache
     /// at positions start ..< start + n; causal grouped-query attention; ·Woᵀ. xb: [n, dim] (normed);
     /// returns [n, dim].
-    func attentionHalf(_ xb: [Float], count n: Int, start: Int, block: LlamaBlockWeights, route: Route,
-                       rope: (cos: [Float], sin: [Float]), keys: UnsafeMutableBufferPointer<Float>, values: UnsafeMutableBufferPointer<Float>,
-                       threads: Int) -> [Float] {
-        let c = config, dim = c.embeddingLength
-        let qDim = c.headCount * c.headDimension, kvDim = c.headCountKV * c.headDimension
-        var q = [Float](repeating: 0, count: n * qDim)       // [n, nHead·hd]
-        var k = [Float](repeating: 0, count: n * kvDim)      // [n, nKV·hd]
-        var v = [Float](repeating: 0, count: n * kvDim)      // [n, nKV·hd]
+    func attentionHalf(
+        _ xb: [Float], count n: Int, start: Int, block: LlamaBlockWeights, route: Route,
+        rope: (cos: [Float], sin: [Float]), keys: UnsafeMutableBufferPointer<Float>, values: UnsafeMutableBufferPointer<Float>,
+        threads: Int
+    ) -> [Float] {
+        let c = config
+        let dim = c.embeddingLength
+        let qDim = c.headCount * c.headDimension
+        let kvDim = c.headCountKV * c.headDimension
+        var q = [Float](repeating: 0, count: n * qDim)  // [n, nHead·hd]
+        var k = [Float](repeating: 0, count: n * kvDim)  // [n, nKV·hd]
+        var v = [Float](repeating: 0, count: n * kvDim)  // [n, nKV·hd]
         linear(route, 0, block.query, rows: qDim, columns: dim, input: xb, count: n, into: &q, threads: threads)
         linear(route, 1, block.key, rows: kvDim, columns: dim, input: xb, count: n, into: &k, threads: threads)
         linear(route, 2, block.value, rows: kvDim, columns: dim, input: xb, count: n, into: &v, threads: threads)
@@ -299,7 +317,7 @@ public final class LlamaModel: Sendable {
         // The cache now holds positions 0 ..< start + n of this block.
         k.withUnsafeBufferPointer { keys.baseAddress!.advanced(by: start * kvDim).update(from: $0.baseAddress!, count: n * kvDim) }
         v.withUnsafeBufferPointer { values.baseAddress!.advanced(by: start * kvDim).update(from: $0.baseAddress!, count: n * kvDim) }
-        var attention = [Float](repeating: 0, count: n * qDim) // [n, nHead·hd]
+        var attention = [Float](repeating: 0, count: n * qDim)  // [n, nHead·hd]
         attend(q: q, keys: UnsafeBufferPointer(keys), values: UnsafeBufferPointer(values), start: start, count: n, into: &attention, threads: threads)
         var projected = [Float](repeating: 0, count: n * dim)  // [n, dim]
         linear(route, 3, block.attentionOutput, rows: dim, columns: qDim, input: attention, count: n, into: &projected, threads: threads)
@@ -308,9 +326,10 @@ public final class LlamaModel: Sendable {
 
     /// FFN(xb) = (silu(xb·Wgateᵀ) ⊙ xb·Wupᵀ)·Wdownᵀ (SwiGLU). xb: [n, dim] (normed); returns [n, dim].
     func feedForwardHalf(_ xb: [Float], count n: Int, block: LlamaBlockWeights, route: Route, threads: Int) -> [Float] {
-        let dim = config.embeddingLength, ffn = config.feedForwardLength
-        var gate = [Float](repeating: 0, count: n * ffn)     // [n, ffn]
-        var up = [Float](repeating: 0, count: n * ffn)       // [n, ffn]
+        let dim = config.embeddingLength
+        let ffn = config.feedForwardLength
+        var gate = [Float](repeating: 0, count: n * ffn)  // [n, ffn]
+        var up = [Float](repeating: 0, count: n * ffn)  // [n, ffn]
         linear(route, 4, block.gate, rows: ffn, columns: dim, input: xb, count: n, into: &gate, threads: threads)
         linear(route, 5, block.up, rows: ffn, columns: dim, input: xb, count: n, into: &up, threads: threads)
         for i in 0..<(n * ffn) { gate[i] = Kernels.silu(gate[i]) * up[i] }
@@ -345,8 +364,10 @@ public final class LlamaModel: Sendable {
     /// One sequence ([n, dim], positions 0 ..< n) through a block with `block`'s F32 weights, in
     /// place; `observe(i, input)` sees the input of matrix i (attn_q … ffn_down) before it is
     /// multiplied. Runs exactly the arithmetic of `forward` with F32 weights.
-    public func runBlock(_ block: LlamaBlockWeights, x: inout [Float], threads: Int,
-                         observe: ((_ matrix: Int, _ input: [Float]) -> Void)? = nil) {
+    public func runBlock(
+        _ block: LlamaBlockWeights, x: inout [Float], threads: Int,
+        observe: ((_ matrix: Int, _ input: [Float]) -> Void)? = nil
+    ) {
         let n = x.count / config.embeddingLength
         let xb = normalized(x, weight: block.attentionNorm)
         let attention = attentionHalf(normedInput: xb, block: block, threads: threads, observe: observe)
@@ -357,15 +378,19 @@ public final class LlamaModel: Sendable {
 
     /// Attention(xb) with `block`'s q, k, v and output weights for one sequence at positions
     /// 0 ..< n: what AWQ compares when it searches the scales of q, k and v. xb: [n, dim].
-    public func attentionHalf(normedInput xb: [Float], block: LlamaBlockWeights, threads: Int,
-                              observe: ((_ matrix: Int, _ input: [Float]) -> Void)? = nil) -> [Float] {
+    public func attentionHalf(
+        normedInput xb: [Float], block: LlamaBlockWeights, threads: Int,
+        observe: ((_ matrix: Int, _ input: [Float]) -> Void)? = nil
+    ) -> [Float] {
         let n = xb.count / config.embeddingLength
         let kvDim = config.headCountKV * config.headDimension
-        var keys = [Float](repeating: 0, count: n * kvDim), values = keys
+        var keys = [Float](repeating: 0, count: n * kvDim)
+        var values = keys
         return keys.withUnsafeMutableBufferPointer { k in
             values.withUnsafeMutableBufferPointer { v in
-                attentionHalf(xb, count: n, start: 0, block: block, route: .plain(observe: observe), rope: ropeTable(positions: 0..<n),
-                              keys: k, values: v, threads: threads)
+                attentionHalf(
+                    xb, count: n, start: 0, block: block, route: .plain(observe: observe), rope: ropeTable(positions: 0..<n),
+                    keys: k, values: v, threads: threads)
             }
         }
     }
@@ -379,7 +404,8 @@ public final class LlamaModel: Sendable {
 
     /// output[r - rows.lowerBound] = RMSNorm(x[r]) · weight for r in rows.
     private func normRows(_ x: [Float], weight: [Float], rows: Range<Int>, into output: inout [Float]) {
-        let dim = config.embeddingLength, epsilon = config.rmsEpsilon
+        let dim = config.embeddingLength
+        let epsilon = config.rmsEpsilon
         x.withUnsafeBufferPointer { x in
             weight.withUnsafeBufferPointer { w in
                 output.withUnsafeMutableBufferPointer { out in
@@ -394,15 +420,18 @@ public final class LlamaModel: Sendable {
     /// A block matrix. The model's own (route .model(b)): through the activation scheme when one
     /// is set, else packed when the file stores it quantized, else in F32. Given weights (.plain):
     /// in F32, after showing the input to the observer.
-    private func linear(_ route: Route, _ index: Int, _ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
-                        into output: inout [Float], threads: Int) {
+    private func linear(
+        _ route: Route, _ index: Int, _ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
+        into output: inout [Float], threads: Int
+    ) {
         switch route {
         case .plain(let observe):
             observe?(index, input)
         case .model(let block):
             importance?.add(Self.matrixName(block: block, index: index), input: input, count: count, columns: columns)
             if let activationScheme {
-                activationScheme.multiply(int8Blocks[block][index], input: input, count: count, into: &output, threads: threads, statistics: activationStatistics)
+                activationScheme.multiply(
+                    int8Blocks[block][index], input: input, count: count, into: &output, threads: threads, statistics: activationStatistics)
                 return
             }
             if let matrix = packed?.blocks[block][index] {
@@ -444,14 +473,17 @@ public final class LlamaModel: Sendable {
 
     /// Rotates the pairs (2i, 2i+1) of the first nRot dimensions of every head in place.
     private func applyRope(_ vectors: inout [Float], heads: Int, table: (cos: [Float], sin: [Float])) {
-        let hd = config.headDimension, pairs = config.ropeDimensionCount / 2
+        let hd = config.headDimension
+        let pairs = config.ropeDimensionCount / 2
         let n = vectors.count / (heads * hd)
         for t in 0..<n {
             for h in 0..<heads {
                 let base = (t * heads + h) * hd
                 for i in 0..<pairs {
-                    let c = table.cos[t * pairs + i], s = table.sin[t * pairs + i]
-                    let x0 = vectors[base + 2 * i], x1 = vectors[base + 2 * i + 1]
+                    let c = table.cos[t * pairs + i]
+                    let s = table.sin[t * pairs + i]
+                    let x0 = vectors[base + 2 * i]
+                    let x1 = vectors[base + 2 * i + 1]
                     vectors[base + 2 * i] = x0 * c - x1 * s
                     vectors[base + 2 * i + 1] = x0 * s + x1 * c
                 }
@@ -461,20 +493,26 @@ public final class LlamaModel: Sendable {
 
     /// Causal grouped-query attention: query head h of the token at position start + t attends
     /// to positions 0 … start + t of KV head h / (nHead / nKV). Output: [n, nHead·hd].
-    private func attend(q: [Float], keys: UnsafeBufferPointer<Float>, values: UnsafeBufferPointer<Float>, start: Int, count n: Int,
-                        into output: inout [Float], threads: Int) {
+    private func attend(
+        q: [Float], keys: UnsafeBufferPointer<Float>, values: UnsafeBufferPointer<Float>, start: Int, count n: Int,
+        into output: inout [Float], threads: Int
+    ) {
         let c = config
-        let hd = c.headDimension, qDim = c.headCount * hd, kvDim = c.headCountKV * hd
+        let hd = c.headDimension
+        let qDim = c.headCount * hd
+        let kvDim = c.headCountKV * hd
         let group = c.headCount / c.headCountKV
         let scale = 1 / Float(hd).squareRoot()
-        nonisolated(unsafe) let keys = keys, values = values
+        nonisolated(unsafe) let keys = keys
+        nonisolated(unsafe) let values = values
         q.withUnsafeBufferPointer { q in
             output.withUnsafeMutableBufferPointer { out in
                 nonisolated(unsafe) let out = out
                 Kernels.parallelFor(n * c.headCount, threads: threads) { range in
                     var scores = [Float](repeating: 0, count: start + n)
                     for item in range {
-                        let t = item / c.headCount, h = item % c.headCount
+                        let t = item / c.headCount
+                        let h = item % c.headCount
                         let kvHead = h / group
                         let length = start + t + 1
                         let query = q.baseAddress! + t * qDim + h * hd

@@ -23,8 +23,9 @@ public struct PackedMatrix: Sendable {
     /// kernel, the columns are not whole blocks, or the byte count does not match.
     public init?(type: TensorType, rows: Int, columns: Int, bytes: [UInt8]) {
         guard Self.canPack(type, columns: columns), rows > 0, let kernel = DotKernels.kernel(for: type),
-              let rowBytes = type.format.byteCount(elements: columns),
-              case (let total, false) = rows.multipliedReportingOverflow(by: rowBytes), total == bytes.count else { return nil }
+            let rowBytes = type.format.byteCount(elements: columns),
+            case (let total, false) = rows.multipliedReportingOverflow(by: rowBytes), total == bytes.count
+        else { return nil }
         self.type = type
         self.rows = rows
         self.columns = columns
@@ -46,8 +47,10 @@ public struct PackedMatrix: Sendable {
     /// `output[t][o] = Σᵢ W[o][i] · round(input[t])[i]` for `count` input rows.
     /// input: [count, columns]; output: [count, rows]. Output rows are split across threads;
     /// every value is one dot product, so the result does not depend on the thread count.
-    public func multiply(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
-                        threads: Int, scalar: Bool = false) {
+    public func multiply(
+        _ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
+        threads: Int, scalar: Bool = false
+    ) {
         // a: [count, activation row] — the inputs in the vec_dot type.
         let activationType = kernel.activationType
         let activationRowBytes = activationType.format.byteCount(elements: columns)!
@@ -58,7 +61,9 @@ public struct PackedMatrix: Sendable {
             }
         }
         let dot = scalar ? kernel.scalar : kernel.fast
-        let n = Int32(columns), rows = rows, rowBytes = rowBytes
+        let n = Int32(columns)
+        let rows = rows
+        let rowBytes = rowBytes
         nonisolated(unsafe) let output = output
         bytes.withUnsafeBytes { w in
             activations.withUnsafeBytes { a in

@@ -5,13 +5,13 @@
 
 /// Codepoint classes used by the splitters (llama.cpp's `unicode_cpt_flags`, reduced).
 enum CharClass {
-    static let letter: UInt8 = 1       // \p{L}
-    static let number: UInt8 = 2       // \p{N}
-    static let whitespace: UInt8 = 4   // \s (Unicode White_Space)
+    static let letter: UInt8 = 1  // \p{L}
+    static let number: UInt8 = 2  // \p{N}
+    static let whitespace: UInt8 = 4  // \s (Unicode White_Space)
     static let punctuation: UInt8 = 8  // \p{P}
-    static let symbol: UInt8 = 16      // \p{S}
-    static let mark: UInt8 = 32        // \p{M}
-    static let defined: UInt8 = 64     // set for every codepoint inside the piece; 0 means "past the end"
+    static let symbol: UInt8 = 16  // \p{S}
+    static let mark: UInt8 = 32  // \p{M}
+    static let defined: UInt8 = 64  // set for every codepoint inside the piece; 0 means "past the end"
 
     private static let asciiTable: [UInt8] = (0..<128).map { compute(UInt32($0)) }
 
@@ -30,7 +30,7 @@ enum CharClass {
         case .decimalNumber, .letterNumber, .otherNumber:
             f |= number
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation:
+            .initialPunctuation, .finalPunctuation, .otherPunctuation:
             f |= punctuation
         case .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
             f |= symbol
@@ -133,9 +133,12 @@ struct PreTokenizer: Sendable {
         var out: [Int] = []
         out.reserveCapacity(offsets.count)
         var start = 0
-        let L = CharClass.letter, N = CharClass.number, W = CharClass.whitespace
+        let L = CharClass.letter
+        let N = CharClass.number
+        let W = CharClass.whitespace
         for offset in offsets {
-            let ini = start, end = start + offset
+            let ini = start
+            let end = start + offset
             start = end
             @inline(__always) func cpt(_ p: Int) -> UInt32 { p >= ini && p < end ? cpts[p] : outOfRange }
             @inline(__always) func flg(_ p: Int) -> UInt8 { p >= ini && p < end ? fl[p] : 0 }
@@ -169,21 +172,30 @@ struct PreTokenizer: Sendable {
                 // <space>?\p{L}+
                 if flags2 & L != 0 {
                     if cp == 0x20 { pos += 1 }
-                    while flags2 & L != 0 { pos += 1; flags2 = flg(pos) }
+                    while flags2 & L != 0 {
+                        pos += 1
+                        flags2 = flg(pos)
+                    }
                     _ = add(pos)
                     continue
                 }
                 // <space>?\p{N}+
                 if flags2 & N != 0 {
                     if cp == 0x20 { pos += 1 }
-                    while flags2 & N != 0 { pos += 1; flags2 = flg(pos) }
+                    while flags2 & N != 0 {
+                        pos += 1
+                        flags2 = flg(pos)
+                    }
                     _ = add(pos)
                     continue
                 }
                 // <space>?[^\s\p{L}\p{N}]+
                 if flags2 & (W | L | N) == 0 && flags2 != 0 {
                     if cp == 0x20 { pos += 1 }
-                    while flags2 & (W | L | N) == 0 && flags2 != 0 { pos += 1; flags2 = flg(pos) }
+                    while flags2 & (W | L | N) == 0 && flags2 != 0 {
+                        pos += 1
+                        flags2 = flg(pos)
+                    }
                     _ = add(pos)
                     continue
                 }
@@ -215,10 +227,13 @@ struct PreTokenizer: Sendable {
         var out: [Int] = []
         out.reserveCapacity(offsets.count)
         var start = 0
-        let L = CharClass.letter, N = CharClass.number, W = CharClass.whitespace
+        let L = CharClass.letter
+        let N = CharClass.number
+        let W = CharClass.whitespace
         @inline(__always) func lower(_ c: UInt32) -> UInt32 { (c >= 0x41 && c <= 0x5A) ? c + 32 : c }
         for offset in offsets {
-            let ini = start, end = start + offset
+            let ini = start
+            let end = start + offset
             start = end
             @inline(__always) func cpt(_ p: Int) -> UInt32 { p >= ini && p < end ? cpts[p] : outOfRange }
             @inline(__always) func flg(_ p: Int) -> UInt8 { p >= ini && p < end ? fl[p] : 0 }
@@ -274,9 +289,15 @@ struct PreTokenizer: Sendable {
                 var flags2 = cp == 0x20 ? flg(pos + 1) : flags
                 if flags2 & (W | L | N) == 0 && flags != 0 {
                     if cp == 0x20 { pos += 1 }
-                    while flags2 & (W | L | N) == 0 && flags2 != 0 { pos += 1; flags2 = flg(pos) }
+                    while flags2 & (W | L | N) == 0 && flags2 != 0 {
+                        pos += 1
+                        flags2 = flg(pos)
+                    }
                     var c2 = cpt(pos)
-                    while c2 == 0x0D || c2 == 0x0A { pos += 1; c2 = cpt(pos) }
+                    while c2 == 0x0D || c2 == 0x0A {
+                        pos += 1
+                        c2 = cpt(pos)
+                    }
                     _ = add(pos)
                     continue
                 }
@@ -342,7 +363,10 @@ struct PreTokenizer: Sendable {
             var gap = 0
             for pos in start..<end {
                 if fl[pos] & CharClass.number != 0 {
-                    if gap > 0 { out.append(gap); gap = 0 }
+                    if gap > 0 {
+                        out.append(gap)
+                        gap = 0
+                    }
                     out.append(1)
                 } else {
                     gap += 1
@@ -421,7 +445,7 @@ struct PreTokenizerConfig: Sendable {
             return PreTokenizerConfig(steps: starcoderSteps, cleanSpaces: false)
         // "gpt2" is not a value llama.cpp knows (its converter writes "gpt-2"); accepted as the same.
         case "gpt2", "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0",
-             "mellum", "modern-bert", "mpt", "olmo", "jais", "exaone4":
+            "mellum", "modern-bert", "mpt", "olmo", "jais", "exaone4":
             return PreTokenizerConfig(steps: gpt2Steps)
         case "trillion", "granite-docling":
             return PreTokenizerConfig(steps: gpt2Steps, cleanSpaces: false)

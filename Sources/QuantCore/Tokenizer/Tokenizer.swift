@@ -107,7 +107,8 @@ public final class Tokenizer: Sendable {
         self.tokenIDs = ids
         self.maxTokenLength = maxLen
         self.scores = spec.scores ?? [Float](repeating: 0, count: n)
-        var attrs = spec.tokenTypes.map { $0.map(TokenAttr.fromType) }
+        var attrs =
+            spec.tokenTypes.map { $0.map(TokenAttr.fromType) }
             ?? [UInt32](repeating: TokenAttr.normal, count: n)
 
         // special token ids: llama.cpp's defaults per model type, overridden by the metadata
@@ -122,8 +123,9 @@ public final class Tokenizer: Sendable {
             return def
         }
         let defaults: (bos: Int32?, eos: Int32?, unk: Int32?) = kind == .spm ? (1, 2, 0) : (11, 11, nil)
-        let bos = try resolve(spec.bosID, key: "tokenizer.ggml.bos_token_id",
-                              default: config.bosDisabled ? nil : defaults.bos)
+        let bos = try resolve(
+            spec.bosID, key: "tokenizer.ggml.bos_token_id",
+            default: config.bosDisabled ? nil : defaults.bos)
         let eos = try resolve(spec.eosID, key: "tokenizer.ggml.eos_token_id", default: defaults.eos)
         let unk = try resolve(spec.unknownID, key: "tokenizer.ggml.unknown_token_id", default: defaults.unk)
         let pad = try resolve(spec.paddingID, key: "tokenizer.ggml.padding_token_id", default: nil)
@@ -162,8 +164,10 @@ public final class Tokenizer: Sendable {
         if let eos { eog.insert(eos) }
         // o200k_harmony / solar-open: "<|end|>" is not end-of-generation but rendered text.
         let has = { (t: String) in ids[ByteKey(Array(t.utf8))] }
-        if let end = has("<|end|>"), (has("<|return|>") != nil && has("<|call|>") != nil)
-            || (has("<|calls|>") != nil && has("<|flush|>") != nil) {
+        if let end = has("<|end|>"),
+            (has("<|return|>") != nil && has("<|call|>") != nil)
+                || (has("<|calls|>") != nil && has("<|flush|>") != nil)
+        {
             eog.remove(end)
             attrs[Int(end)] = TokenAttr.userDefined
         }
@@ -177,7 +181,8 @@ public final class Tokenizer: Sendable {
 
         // user-defined tokens are split out of raw text, longest first
         let userDefined = (0..<n).filter { attrs[$0] & TokenAttr.userDefined != 0 }
-        self.userDefinedTokens = userDefined
+        self.userDefinedTokens =
+            userDefined
             .sorted { texts[$0].count != texts[$1].count ? texts[$0].count > texts[$1].count : $0 < $1 }
             .map { Int32($0) }
 
@@ -216,7 +221,8 @@ public final class Tokenizer: Sendable {
                 }
                 let left = Array(bytes[..<space])
                 let right = Array(bytes[(space + 1)...])
-                let l = intern(left), r = intern(right)
+                let l = intern(left)
+                let r = intern(right)
                 let key = UInt64(UInt32(bitPattern: l)) << 32 | UInt64(UInt32(bitPattern: r))
                 if mergeTable[key] == nil {
                     mergeTable[key] = Merge(rank: Int32(rank), result: intern(left + right))
@@ -386,7 +392,8 @@ public final class Tokenizer: Sendable {
 
     /// llama.cpp's `clean_spaces` passes of `detokenize`, byte for byte.
     static func cleanUpSpaces(_ text: inout [UInt8]) {
-        let space: UInt8 = 0x20, apostrophe: UInt8 = 0x27
+        let space: UInt8 = 0x20
+        let apostrophe: UInt8 = 0x27
         // first pass: " ?", " !", " .", " ,"
         let total1 = text.count
         var total = total1 > 0 ? 1 : 0
@@ -597,21 +604,28 @@ public final class Tokenizer: Sendable {
         let base = word.startIndex
         let n = word.count
         for (i, b) in word.enumerated() {
-            ws.symbols.append(BPESymbol(symbol: byteSymbols[Int(b)], start: Int32(i), length: 1,
-                                        prev: Int32(i - 1), next: i + 1 == n ? -1 : Int32(i + 1)))
+            ws.symbols.append(
+                BPESymbol(
+                    symbol: byteSymbols[Int(b)], start: Int32(i), length: 1,
+                    prev: Int32(i - 1), next: i + 1 == n ? -1 : Int32(i + 1)))
         }
         @inline(__always) func addBigram(_ left: Int32, _ right: Int32, _ ws: inout BPEWorkspace) {
             guard left >= 0 && right >= 0 else { return }
-            let l = ws.symbols[Int(left)].symbol, r = ws.symbols[Int(right)].symbol
+            let l = ws.symbols[Int(left)].symbol
+            let r = ws.symbols[Int(right)].symbol
             let key = UInt64(UInt32(bitPattern: l)) << 32 | UInt64(UInt32(bitPattern: r))
             guard let merge = merges[key] else { return }
-            ws.heap.push(BPEBigram(left: left, right: right, rank: merge.rank, leftSymbol: l, rightSymbol: r,
-                                   result: merge.result))
+            ws.heap.push(
+                BPEBigram(
+                    left: left, right: right, rank: merge.rank, leftSymbol: l, rightSymbol: r,
+                    result: merge.result))
         }
         for i in 1..<max(n, 1) { addBigram(Int32(i - 1), Int32(i), &ws) }
         while let bigram = ws.heap.pop() {
-            let l = Int(bigram.left), r = Int(bigram.right)
-            let ls = ws.symbols[l], rs = ws.symbols[r]
+            let l = Int(bigram.left)
+            let r = Int(bigram.right)
+            let ls = ws.symbols[l]
+            let rs = ws.symbols[r]
             guard ls.length > 0, rs.length > 0, ls.symbol == bigram.leftSymbol, rs.symbol == bigram.rightSymbol else {
                 continue  // outdated
             }
@@ -676,13 +690,16 @@ public final class Tokenizer: Sendable {
             let len = min(Self.utf8Length[Int(text[offset] >> 4)], text.count - offset)
             let start = offset
             offset += len
-            ws.symbols.append(SPMSymbol(start: Int32(start), length: Int32(len), prev: index - 1,
-                                        next: offset == text.count ? -1 : index + 1))
+            ws.symbols.append(
+                SPMSymbol(
+                    start: Int32(start), length: Int32(len), prev: index - 1,
+                    next: offset == text.count ? -1 : index + 1))
             index += 1
         }
         func tryAddBigram(_ left: Int32, _ right: Int32, _ ws: inout SPMWorkspace) {
             guard left >= 0 && right >= 0 else { return }
-            let l = ws.symbols[Int(left)], r = ws.symbols[Int(right)]
+            let l = ws.symbols[Int(left)]
+            let r = ws.symbols[Int(right)]
             let size = Int(l.length + r.length)
             guard size <= maxTokenLength else { return }
             let start = Int(l.start)
@@ -691,8 +708,10 @@ public final class Tokenizer: Sendable {
         }
         for i in 1..<max(ws.symbols.count, 1) { tryAddBigram(Int32(i - 1), Int32(i), &ws) }
         while let bigram = ws.heap.pop() {
-            let l = Int(bigram.left), r = Int(bigram.right)
-            let ls = ws.symbols[l], rs = ws.symbols[r]
+            let l = Int(bigram.left)
+            let r = Int(bigram.right)
+            let ls = ws.symbols[l]
+            let rs = ws.symbols[r]
             if ls.length == 0 || rs.length == 0 || ls.length + rs.length != bigram.size { continue }
             ws.symbols[l].length += rs.length
             ws.symbols[r].length = 0

@@ -55,7 +55,8 @@ struct BinaryHeap<Element: HeapOrdered> {
             var i = 0
             let n = items.count
             while true {
-                let l = 2 * i + 1, r = l + 1
+                let l = 2 * i + 1
+                let r = l + 1
                 var best = i
                 if l < n && before(items[l], items[best]) { best = l }
                 if r < n && before(items[r], items[best]) { best = r }

@@ -21,7 +21,6 @@ func findExercise(_ reference: String, course: Course) throws -> Exercise {
     }
 }
 
-
 /// Exit status for a model or text file that cannot be used (EX_DATAERR).
 let dataErrorExit: Int32 = 65
 

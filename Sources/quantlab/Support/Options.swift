@@ -24,8 +24,9 @@ struct ModelOptions: ParsableArguments {
 
     /// The course folder, when one can be found (for the default model and texts).
     func courseRoot() -> URL? {
-        try? Course.locateRoot(explicit: course.coursePath, environment: ProcessInfo.processInfo.environment,
-                               executable: CommandLine.arguments[0], workingDirectory: FileManager.default.currentDirectoryPath)
+        try? Course.locateRoot(
+            explicit: course.coursePath, environment: ProcessInfo.processInfo.environment,
+            executable: CommandLine.arguments[0], workingDirectory: FileManager.default.currentDirectoryPath)
     }
 
     /// A path given on the command line, or the course file at `relative`.
@@ -45,15 +46,19 @@ struct ModelOptions: ParsableArguments {
 
 /// Options every command takes.
 struct CourseOptions: ParsableArguments {
-    @Option(name: .customLong("course"), help: ArgumentHelp("The course folder (holding lessons/). Default: $QUANTLAB_COURSE, else found from the executable or the working directory.", valueName: "dir"))
+    @Option(
+        name: .customLong("course"),
+        help: ArgumentHelp(
+            "The course folder (holding lessons/). Default: $QUANTLAB_COURSE, else found from the executable or the working directory.", valueName: "dir"))
     var coursePath: String?
 
     func loadCourse() throws -> Course {
         let root: URL
         do {
-            root = try Course.locateRoot(explicit: coursePath, environment: ProcessInfo.processInfo.environment,
-                                         executable: CommandLine.arguments[0],
-                                         workingDirectory: FileManager.default.currentDirectoryPath)
+            root = try Course.locateRoot(
+                explicit: coursePath, environment: ProcessInfo.processInfo.environment,
+                executable: CommandLine.arguments[0],
+                workingDirectory: FileManager.default.currentDirectoryPath)
         } catch {
             Output.error("quantlab: \(error)")
             throw ExitCode(64)

@@ -7,10 +7,15 @@ struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
         abstract: "Quantize, dequantize and dot throughput per format, as llama.cpp's test-quantize-perf reports it.",
-        discussion: "Cycles per 32 values are the minimum over the repeats (rdtsc); GB/s counts the bytes each operation reads. Compare formats within one run.")
+        discussion: "Cycles per 32 values are the minimum over the repeats (rdtsc); GB/s counts the bytes each operation reads. Compare formats within one run."
+    )
 
-    @Option(help: ArgumentHelp("Only this weight type (f16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k … q6_k, iq4_nl). Default: all of them.", valueName: "type")) var type: String?
-    @Option(help: ArgumentHelp("Values per operation, a multiple of the type's block (32, or 256 for the K-quants and for all types together; default 4096, about L1/L2-resident).", valueName: "n")) var size = 4096
+    @Option(help: ArgumentHelp("Only this weight type (f16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k … q6_k, iq4_nl). Default: all of them.", valueName: "type"))
+    var type: String?
+    @Option(
+        help: ArgumentHelp(
+            "Values per operation, a multiple of the type's block (32, or 256 for the K-quants and for all types together; default 4096, about L1/L2-resident).",
+            valueName: "n")) var size = 4096
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func validate() throws {
@@ -27,7 +32,8 @@ struct BenchKernels: ParsableCommand {
             types = [chosen]
         }
         for type in types where size % type.format.blockSize != 0 {
-            Output.error("quantlab: --size \(size) is not a multiple of \(type)'s \(type.format.blockSize)-value block; use a multiple of \(type.format.blockSize)")
+            Output.error(
+                "quantlab: --size \(size) is not a multiple of \(type)'s \(type.format.blockSize)-value block; use a multiple of \(type.format.blockSize)")
             throw ExitCode(64)
         }
         let benchmark = KernelBenchmark(count: size)
@@ -36,12 +42,15 @@ struct BenchKernels: ParsableCommand {
             Output.write(try JSON.encode(rows) + "\n")
             return
         }
-        var lines = ["\(size) values per operation; AVX2 kernels: \(DotKernels.vectorised ? "yes" : "no (scalar only)")",
-                     "type    operation                           cycles/32 values      GB/s"]
+        var lines = [
+            "\(size) values per operation; AVX2 kernels: \(DotKernels.vectorised ? "yes" : "no (scalar only)")",
+            "type    operation                           cycles/32 values      GB/s",
+        ]
         for row in rows {
-            lines.append(row.type.padding(toLength: 8, withPad: " ", startingAt: 0)
-                + row.operation.padding(toLength: 36, withPad: " ", startingAt: 0)
-                + String(format: "%16.2f  %8.2f", row.cyclesPer32, row.gigabytesPerSecond))
+            lines.append(
+                row.type.padding(toLength: 8, withPad: " ", startingAt: 0)
+                    + row.operation.padding(toLength: 36, withPad: " ", startingAt: 0)
+                    + String(format: "%16.2f  %8.2f", row.cyclesPer32, row.gigabytesPerSecond))
         }
         Output.write(lines.joined(separator: "\n") + "\n")
     }

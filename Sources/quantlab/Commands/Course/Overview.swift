@@ -15,7 +15,8 @@ struct Overview: ParsableCommand {
         // The overview still shows the course when the progress store cannot be read.
         var record: LearnerRecord?
         do {
-            record = try ProgressStore.openIfExists(path: try ProgressStore.defaultPath(environment: ProcessInfo.processInfo.environment))?
+            record =
+                try ProgressStore.openIfExists(path: try ProgressStore.defaultPath(environment: ProcessInfo.processInfo.environment))?
                 .learnerRecord() ?? LearnerRecord()
         } catch {
             Output.error("quantlab: progress not shown: \(error)")

@@ -9,7 +9,9 @@ struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
         abstract: "Quantize the model with a settings file and report each matrix's error against round-to-nearest, then the model-level metrics.",
-        discussion: "For GPTQ and AWQ the table compares each matrix's output error on the calibration inputs with RTN on the same grid; every method then gets eval's perplexity, KL divergence against the unquantized model, exact memory and the time quantization took.")
+        discussion:
+            "For GPTQ and AWQ the table compares each matrix's output error on the calibration inputs with RTN on the same grid; every method then gets eval's perplexity, KL divergence against the unquantized model, exact memory and the time quantization took."
+    )
 
     @OptionGroup var options: ModelOptions
     @Option(help: ArgumentHelp("The settings file (TOML).", valueName: "file")) var settings: String

@@ -13,11 +13,13 @@ struct ExerciseShow: ParsableCommand {
     func run() throws {
         let course = try course.loadCourse()
         let e = try findExercise(exercise, course: course)
-        var markdown = "# Exercise \(e.id): \(e.title)\n\nModule \(e.module) · methods: \(e.methods.map { "`\($0)`" }.joined(separator: ", "))"
+        var markdown =
+            "# Exercise \(e.id): \(e.title)\n\nModule \(e.module) · methods: \(e.methods.map { "`\($0)`" }.joined(separator: ", "))"
             + " · pass mark \(e.passMark) of \(e.maxScore) points\n\n\(e.brief)\n\n## Rubric\n\n"
         for check in e.checks {
             let label = check.metric.label
-            markdown += "- **\(check.name)** (\(check.points) points): \(label) \(check.comparator == .atMost ? "at most" : "at least") "
+            markdown +=
+                "- **\(check.name)** (\(check.points) points): \(label) \(check.comparator == .atMost ? "at most" : "at least") "
                 + "\(check.metric.format(check.threshold))\n"
         }
         markdown += "\nStart from `\(e.directory.appendingPathComponent("starter.toml").path)` and run `quantlab exercise run \(e.id) --settings FILE`.\n"

@@ -28,11 +28,18 @@ struct GradeExercises: ParsableCommand {
     @Option(help: ArgumentHelp("Write one Markdown feedback file per student into this folder.", valueName: "dir")) var feedbackDir: String?
     @Option(help: ArgumentHelp("Worker processes at once. Default: the number of cores.", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("Seconds one submission may take before it is stopped (status timeout).", valueName: "seconds")) var timeout: Int = 300
-    @Option(help: ArgumentHelp("Memory cap of each worker in MiB (address space); a worker past it fails as error.", valueName: "mib")) var memoryLimit: Int = 4096
-    @Flag(help: "Also time decode speed: each recipe on a Llama-7B-shaped block against F16, on one thread (tens of seconds per submission; exercises whose rubric grades it always do).") var measureSpeed = false
-    @Option(help: ArgumentHelp("Grade only shard K of N (e.g. 2/4): a fixed split by student and exercise. Combine the shards' --json files with grade merge.", valueName: "K/N"))
+    @Option(help: ArgumentHelp("Memory cap of each worker in MiB (address space); a worker past it fails as error.", valueName: "mib")) var memoryLimit: Int =
+        4096
+    @Flag(
+        help:
+            "Also time decode speed: each recipe on a Llama-7B-shaped block against F16, on one thread (tens of seconds per submission; exercises whose rubric grades it always do)."
+    ) var measureSpeed = false
+    @Option(
+        help: ArgumentHelp(
+            "Grade only shard K of N (e.g. 2/4): a fixed split by student and exercise. Combine the shards' --json files with grade merge.", valueName: "K/N"))
     var shard: String?
-    @Option(help: ArgumentHelp("Manual scores: a CSV with the header student,exercise,score[,note], kept in their own columns.", valueName: "file")) var overrides: String?
+    @Option(help: ArgumentHelp("Manual scores: a CSV with the header student,exercise,score[,note], kept in their own columns.", valueName: "file"))
+    var overrides: String?
     @Flag(help: "Forget the journal and the measurement cache: grade everything again.") var fresh = false
     @OptionGroup var course: CourseOptions
 
@@ -58,8 +65,9 @@ struct GradeExercises: ParsableCommand {
                 switch event {
                 case .warning(let text): Output.error("quantlab: warning: \(text)")
                 case .planned(let found, let resumed, let withoutRun, let toMeasure, let runs):
-                    Output.error("quantlab: \(found) submissions\(shard.map { " in shard \($0)" } ?? ""): \(resumed) already graded (journal), "
-                        + "\(withoutRun) need no run, \(toMeasure) to measure in \(runs) runs (identical settings share one)")
+                    Output.error(
+                        "quantlab: \(found) submissions\(shard.map { " in shard \($0)" } ?? ""): \(resumed) already graded (journal), "
+                            + "\(withoutRun) need no run, \(toMeasure) to measure in \(runs) runs (identical settings share one)")
                 case .finished(let row, _, let done, let total): progress.show(row, done: done, total: total)
                 }
             }
@@ -70,7 +78,9 @@ struct GradeExercises: ParsableCommand {
         // Every row is written; rows that failed for QuantLab's or the machine's reasons make the
         // run fail too, so that a script notices (exit 70).
         if outcome.errors > 0 {
-            Output.error("quantlab: \(outcome.errors) row\(outcome.errors == 1 ? " is" : "s are") status error (grading failed, not the students' fault); rerun the same command to try \(outcome.errors == 1 ? "it" : "them") again")
+            Output.error(
+                "quantlab: \(outcome.errors) row\(outcome.errors == 1 ? " is" : "s are") status error (grading failed, not the students' fault); rerun the same command to try \(outcome.errors == 1 ? "it" : "them") again"
+            )
             throw ExitCode(70)
         }
     }
@@ -89,8 +99,9 @@ final class GradingProgress: @unchecked Sendable {
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(ProgressBar.line(done: done, total: total, elapsed: elapsed))".utf8))
         } else {
             let left = ProgressBar.timeLeft(done: done, total: total, elapsed: elapsed)
-            Output.error("graded \(done)/\(total): \(row.student) \(row.exercise) \(row.status.rawValue)\(row.score.map { " \($0)/\(row.max ?? 0)" } ?? "")"
-                + " · about \(ProgressBar.duration(left)) left")
+            Output.error(
+                "graded \(done)/\(total): \(row.student) \(row.exercise) \(row.status.rawValue)\(row.score.map { " \($0)/\(row.max ?? 0)" } ?? "")"
+                    + " · about \(ProgressBar.duration(left)) left")
         }
     }
 

@@ -7,7 +7,9 @@ struct GradeMerge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Combine the JSON gradebooks of grade exercises (or grade quizzes) --shard K/N runs into one gradebook.",
-        discussion: "Every shard 1/N … N/N must be given once. The result is byte for byte what one run over all submissions writes; --overrides adds manual scores in their own columns.")
+        discussion:
+            "Every shard 1/N … N/N must be given once. The result is byte for byte what one run over all submissions writes; --overrides adds manual scores in their own columns."
+    )
 
     @Argument(help: ArgumentHelp("The shards' JSON gradebooks.", valueName: "shard.json")) var shards: [String]
     @Option(help: ArgumentHelp("The CSV gradebook to write (- for standard output).", valueName: "file")) var out: String

@@ -18,13 +18,18 @@ struct GradeQuizzes: ParsableCommand {
     @Option(help: ArgumentHelp("The CSV file to write (- for standard output).", valueName: "file")) var out: String
     @Flag(help: "Also print the gradebook as JSON on standard output.") var json = false
     @Option(help: ArgumentHelp("Also write the gradebook as a JSON document (what grade merge reads).", valueName: "file")) var jsonFile: String?
-    @Option(help: ArgumentHelp("Grade only shard K of N (e.g. 2/4): a fixed split by student. Combine the shards' --json-file outputs with grade merge.", valueName: "K/N"))
+    @Option(
+        help: ArgumentHelp(
+            "Grade only shard K of N (e.g. 2/4): a fixed split by student. Combine the shards' --json-file outputs with grade merge.", valueName: "K/N"))
     var shard: String?
 
     func validate() throws {
         if let shard, ExerciseGradebook.Shard(shard) == nil { throw ValidationError("--shard must be K/N with 1 ≤ K ≤ N ≤ 10000 (e.g. 2/4), got '\(shard)'") }
     }
-    @Option(help: ArgumentHelp("Grade against your own key: a folder of lesson files with quiz blocks (same format as the course's). Default: the course's quizzes.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Grade against your own key: a folder of lesson files with quiz blocks (same format as the course's). Default: the course's quizzes.",
+            valueName: "dir"))
     var key: String?
 
     @OptionGroup var course: CourseOptions

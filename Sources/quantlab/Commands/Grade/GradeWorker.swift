@@ -3,8 +3,9 @@ import Grading
 
 /// `quantlab grade worker`: measures one submission for `grade exercises` (not for people).
 struct GradeWorker: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Measure one submission for grade exercises (internal).",
-                                                    shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Measure one submission for grade exercises (internal).",
+        shouldDisplay: false)
 
     @Option var job: String
     @Option var result: String

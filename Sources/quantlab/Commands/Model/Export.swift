@@ -19,8 +19,10 @@ struct Export: ParsableCommand {
             var importance: [String: [Float]]?
             if recipe.importanceMatrix {
                 let (model, tokenizer) = try loadModel(file)
-                importance = try CalibrationText.inputs(for: recipe, path: try options.resolve(nil, default: ReferenceModel.calibrationTextPath, what: "calibration text"),
-                                                        model: model, tokenizer: tokenizer, threads: options.threadCount).importance
+                importance = try CalibrationText.inputs(
+                    for: recipe, path: try options.resolve(nil, default: ReferenceModel.calibrationTextPath, what: "calibration text"),
+                    model: model, tokenizer: tokenizer, threads: options.threadCount
+                ).importance
             }
             let writer = try ModelQuantizer.exportGGUF(recipe, from: file, importance: importance)
             try writer.write(to: output)
@@ -29,6 +31,8 @@ struct Export: ParsableCommand {
         let bytes = writer.tensors.reduce(0) { $0 + $1.bytes.count }
         let elements = writer.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
         let counts = Dictionary(grouping: writer.tensors, by: \.type).map { "\($0.value.count) × \($0.key)" }.sorted()
-        Output.write("wrote \(output): tensors \(counts.joined(separator: ", ")); \(bytes) bytes of tensor data, \(String(format: "%.4f", Double(bytes * 8) / Double(max(elements, 1)))) bits per weight\n")
+        Output.write(
+            "wrote \(output): tensors \(counts.joined(separator: ", ")); \(bytes) bytes of tensor data, \(String(format: "%.4f", Double(bytes * 8) / Double(max(elements, 1)))) bits per weight\n"
+        )
     }
 }

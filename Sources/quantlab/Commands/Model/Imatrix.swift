@@ -19,7 +19,9 @@ struct Imatrix: ParsableCommand {
         let modelPath = try options.modelPath()
         let textPath = try options.resolve(text, default: ReferenceModel.calibrationTextPath, what: "calibration text")
         let body = try readText(textPath)
-        let setup = try dataExit(modelPath) { try ModelMeasurement.setup(modelPath: modelPath, text: body, textPath: textPath, contextLength: ctx, chunks: chunks) }
+        let setup = try dataExit(modelPath) {
+            try ModelMeasurement.setup(modelPath: modelPath, text: body, textPath: textPath, contextLength: ctx, chunks: chunks)
+        }
         let (model, plan) = (setup.model, setup.plan)
         let collector: ImportanceCollector
         do {
@@ -30,6 +32,8 @@ struct Imatrix: ParsableCommand {
             Output.error("quantlab: \(error)")
             throw ExitCode(dataErrorExit)
         }
-        Output.write("wrote \(output): importance of \(collector.importance.count) matrices from \(plan.chunkCount) chunks of \(plan.contextLength) tokens of \(textPath)\n")
+        Output.write(
+            "wrote \(output): importance of \(collector.importance.count) matrices from \(plan.chunkCount) chunks of \(plan.contextLength) tokens of \(textPath)\n"
+        )
     }
 }

@@ -14,7 +14,12 @@ struct ModelInfo: ParsableCommand {
     @Flag(help: "Print JSON for scripts.") var json = false
 
     struct Report: Codable {
-        struct TensorRow: Codable { var name: String; var type: String; var shape: [Int]; var bytes: Int }
+        struct TensorRow: Codable {
+            var name: String
+            var type: String
+            var shape: [Int]
+            var bytes: Int
+        }
         var path: String
         var fileBytes: Int
         var ggufVersion: Int
@@ -69,26 +74,38 @@ struct ModelInfo: ParsableCommand {
         }
         var lines: [String] = []
         lines.append("Model        \(path)")
-        lines.append("File         \(file.fileSize) bytes (\(formatBytes(file.fileSize))), GGUF v\(file.version), \(file.metadata.count) metadata keys, \(file.tensors.count) tensors")
+        lines.append(
+            "File         \(file.fileSize) bytes (\(formatBytes(file.fileSize))), GGUF v\(file.version), \(file.metadata.count) metadata keys, \(file.tensors.count) tensors"
+        )
         lines.append("Name         \(report.name ?? "(none)")")
         lines.append("Architecture \(config.architecture): \(config.blockCount) blocks, embedding \(config.embeddingLength), FFN \(config.feedForwardLength)")
-        lines.append("Attention    \(config.headCount) heads of \(config.headDimension), \(config.headCountKV) KV heads (\(config.headCount / config.headCountKV) queries per KV head), context \(config.contextLength)")
-        lines.append("RoPE         base \(config.ropeFreqBase), \(config.ropeDimensionCount) dimensions rotated" + (config.ropeFreqScale != 1 ? ", linear scale \(config.ropeFreqScale)" : ""))
+        lines.append(
+            "Attention    \(config.headCount) heads of \(config.headDimension), \(config.headCountKV) KV heads (\(config.headCount / config.headCountKV) queries per KV head), context \(config.contextLength)"
+        )
+        lines.append(
+            "RoPE         base \(config.ropeFreqBase), \(config.ropeDimensionCount) dimensions rotated"
+                + (config.ropeFreqScale != 1 ? ", linear scale \(config.ropeFreqScale)" : ""))
         lines.append("RMSNorm      epsilon \(config.rmsEpsilon)")
         lines.append("Output       " + (config.tiedOutput ? "tied to token_embd.weight" : "separate output.weight"))
         lines.append("Parameters   \(elements) (\(String(format: "%.2f", Double(elements) / 1e6)) M)")
         lines.append("Tensor data  \(tensorBytes) bytes, \(String(format: "%.4f", report.bitsPerWeight)) bits per weight")
-        lines.append("Tokenizer    \(spec.model)" + (spec.pre.map { " (pre: \($0))" } ?? "") + ", \(spec.tokens.count) tokens, \(spec.merges?.count ?? 0) merges, BOS \(report.tokenizer["bos"]!), EOS \(report.tokenizer["eos"]!), add BOS \(report.tokenizer["add_bos"]!)")
+        lines.append(
+            "Tokenizer    \(spec.model)" + (spec.pre.map { " (pre: \($0))" } ?? "")
+                + ", \(spec.tokens.count) tokens, \(spec.merges?.count ?? 0) merges, BOS \(report.tokenizer["bos"]!), EOS \(report.tokenizer["eos"]!), add BOS \(report.tokenizer["add_bos"]!)"
+        )
         lines.append("")
         let nameWidth = max(4, file.tensors.map { $0.name.count }.max() ?? 4)
-        lines.append("Name".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  Type  " + "Shape (ggml order)".padding(toLength: 20, withPad: " ", startingAt: 0) + "       Bytes")
+        lines.append(
+            "Name".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  Type  "
+                + "Shape (ggml order)".padding(toLength: 20, withPad: " ", startingAt: 0) + "       Bytes")
         for tensor in file.tensors {
             let shape = tensor.shape.map(String.init).joined(separator: " × ")
             let bytes = String(tensor.byteCount)
-            lines.append(tensor.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
-                + tensor.type.description.padding(toLength: 4, withPad: " ", startingAt: 0) + "  "
-                + shape.padding(toLength: 20, withPad: " ", startingAt: 0) + "  "
-                + String(repeating: " ", count: max(0, 10 - bytes.count)) + bytes)
+            lines.append(
+                tensor.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+                    + tensor.type.description.padding(toLength: 4, withPad: " ", startingAt: 0) + "  "
+                    + shape.padding(toLength: 20, withPad: " ", startingAt: 0) + "  "
+                    + String(repeating: " ", count: max(0, 10 - bytes.count)) + bytes)
         }
         Output.write(lines.joined(separator: "\n") + "\n")
     }

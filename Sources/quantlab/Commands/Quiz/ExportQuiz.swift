@@ -21,10 +21,13 @@ struct ExportQuiz: ParsableCommand {
         let path = try StoreOptions.path()
         let latest = try StoreOptions.run { try ProgressStore.openIfExists(path: path)?.latestAnswers() ?? [] }
         let iso = ISO8601DateFormatter()
-        let file = QuizAnswerFile(student: student, exportedAt: iso.string(from: Date()), modules: latest.map {
-            QuizAnswerFile.Module(module: $0.module, lessonID: $0.lessonID, finishedAt: iso.string(from: $0.finishedAt),
-                                  score: $0.score, max: $0.maxScore, answers: $0.answers)
-        })
+        let file = QuizAnswerFile(
+            student: student, exportedAt: iso.string(from: Date()),
+            modules: latest.map {
+                QuizAnswerFile.Module(
+                    module: $0.module, lessonID: $0.lessonID, finishedAt: iso.string(from: $0.finishedAt),
+                    score: $0.score, max: $0.maxScore, answers: $0.answers)
+            })
         try writeOutput(try file.json(), to: out)
         if latest.isEmpty {
             Output.error("quantlab: no finished quiz attempt in \(path); \(out) lists no modules. Take a quiz first: quantlab quiz 1")

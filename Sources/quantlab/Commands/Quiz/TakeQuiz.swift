@@ -20,7 +20,10 @@ struct TakeQuiz: ParsableCommand {
 
     @Flag(help: "Ask the questions in a random order.") var shuffle = false
     @Option(help: ArgumentHelp("Shuffle with this seed, for a repeatable order (implies --shuffle).", valueName: "n")) var seed: UInt64?
-    @Option(help: ArgumentHelp("Answer without asking: the answers in order, separated by commas (several choices joined by + or spaces: \"b,a+c,13.04,true\").", valueName: "list"))
+    @Option(
+        help: ArgumentHelp(
+            "Answer without asking: the answers in order, separated by commas (several choices joined by + or spaces: \"b,a+c,13.04,true\").", valueName: "list"
+        ))
     var answers: String?
 
     @OptionGroup var course: CourseOptions
@@ -45,7 +48,8 @@ struct TakeQuiz: ParsableCommand {
         switch outcome {
         case .ended(let answered, let total):
             QuizInterrupt.disarm()
-            Output.error("Quiz ended after \(answered) of \(total) questions: this attempt was not recorded. Run `quantlab quiz \(lesson.number)` to start again.")
+            Output.error(
+                "Quiz ended after \(answered) of \(total) questions: this attempt was not recorded. Run `quantlab quiz \(lesson.number)` to start again.")
             throw ExitCode(1)
         case .completed(let attempt):
             // Recording is one transaction; Ctrl-C waits for it so that what is said is what happened.
