@@ -10,6 +10,10 @@ stage() {
 }
 bash scripts/setup.sh
 stage "setup"
+# The house style (.swift-format: 4-space indents, 160 columns); `swift format format -i -r
+# Sources Tests Package.swift` applies it.
+swift format lint --strict -r Sources Tests Package.swift
+stage "format lint"
 swift build --build-tests
 stage "debug build with tests"
 swift test --skip-build

@@ -157,7 +157,7 @@ public enum QuizGradebook {
         var files: [String] = []
         for name in try list("") {
             var isDir: ObjCBool = false
-            fm.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isDir)
+            _ = fm.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isDir)
             if isDir.boolValue {
                 files += try list(name).filter { $0.hasSuffix(".json") }.map { "\(name)/\($0)" }
             } else if name.hasSuffix(".json") {

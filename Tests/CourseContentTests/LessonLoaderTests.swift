@@ -154,7 +154,7 @@ import Testing
 
     @Test func oversizedFileIsRefusedBeforeReading() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-big-\(getpid()).md").path
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(truncate(path, 10 * 1024 * 1024) == 0)
         do {
