@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CourseContent", "QuantCore"], path: "Tests/TestSupport"),
         .testTarget(name: "CourseContentTests", dependencies: ["CourseContent", "TerminalUI", "TestSupport"]),
         .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "CourseContent", "QuantCore", "Quantizers", "TestSupport"]),
-        .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "CourseContent", "TerminalUI", "TestSupport"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "CourseContent", "CourseViews", "TerminalUI", "TestSupport"]),
         .testTarget(name: "CourseViewsTests", dependencies: ["CourseViews", "CourseContent", "TerminalUI", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "CKernels", "Digests", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "QuantCore", "Digests", "TestSupport"], exclude: ["Fixtures"]),

@@ -75,3 +75,58 @@ public enum ModelMeasurement {
     /// The SHA-256 of a model file (the base log-probabilities' cache key).
     public static func digest(_ file: GGUFFile) -> String { file.withBytes { SHA256.hex($0) } }
 }
+
+/// What `quantlab eval` and `quantlab quantize` measured, as their `--json` prints it.
+public struct EvaluationReport: Codable, Sendable {
+    public var model: String
+    public var text: String
+    public var textTokens: Int
+    public var contextLength: Int
+    public var chunks: Int
+    public var scoredTokens: Int
+    public var perplexity: Double
+    /// Standard error of the perplexity; absent with --base (the divergence block reports ln(PPL ratio) ± error).
+    public var perplexityError: Double?
+    public var divergence: DivergenceStatistics?
+    public var base: String?
+    public var baseCached: Bool?
+    public var settings: String?
+    public var quantizedBytes: Int?
+    public var bitsPerWeight: Double?
+    public var projected: [String: Int]?
+    public var outlierColumnFraction: Double?
+    public var quantizationSeconds: Double?
+    public var calibrationTokens: Int?
+    public var layers: [LayerReport]?
+    public var tokensPerSecond: Double
+    public var threads: Int
+
+    public init(
+        model: String, text: String, textTokens: Int, contextLength: Int, chunks: Int, scoredTokens: Int, perplexity: Double, perplexityError: Double?,
+        divergence: DivergenceStatistics?, base: String?, baseCached: Bool?, settings: String?, quantizedBytes: Int?, bitsPerWeight: Double?,
+        projected: [String: Int]?, outlierColumnFraction: Double?, quantizationSeconds: Double?, calibrationTokens: Int?, layers: [LayerReport]?,
+        tokensPerSecond: Double, threads: Int
+    ) {
+        self.model = model
+        self.text = text
+        self.textTokens = textTokens
+        self.contextLength = contextLength
+        self.chunks = chunks
+        self.scoredTokens = scoredTokens
+        self.perplexity = perplexity
+        self.perplexityError = perplexityError
+        self.divergence = divergence
+        self.base = base
+        self.baseCached = baseCached
+        self.settings = settings
+        self.quantizedBytes = quantizedBytes
+        self.bitsPerWeight = bitsPerWeight
+        self.projected = projected
+        self.outlierColumnFraction = outlierColumnFraction
+        self.quantizationSeconds = quantizationSeconds
+        self.calibrationTokens = calibrationTokens
+        self.layers = layers
+        self.tokensPerSecond = tokensPerSecond
+        self.threads = threads
+    }
+}

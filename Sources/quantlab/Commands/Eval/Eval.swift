@@ -36,31 +36,6 @@ struct Eval: ParsableCommand {
         if let chunks, chunks < 1 { throw ValidationError("--chunks must be at least 1, got \(chunks)") }
     }
 
-    struct Report: Codable {
-        var model: String
-        var text: String
-        var textTokens: Int
-        var contextLength: Int
-        var chunks: Int
-        var scoredTokens: Int
-        var perplexity: Double
-        /// Standard error of the perplexity; absent with --base (the divergence block reports ln(PPL ratio) ± error).
-        var perplexityError: Double?
-        var divergence: DivergenceStatistics?
-        var base: String?
-        var baseCached: Bool?
-        var settings: String?
-        var quantizedBytes: Int?
-        var bitsPerWeight: Double?
-        var projected: [String: Int]?
-        var outlierColumnFraction: Double?
-        var quantizationSeconds: Double?
-        var calibrationTokens: Int?
-        var layers: [LayerReport]?
-        var tokensPerSecond: Double
-        var threads: Int
-    }
-
     func run() throws {
         try Self.evaluate(options: options, settings: settings, base: base, text: text, ctx: ctx, chunks: chunks, json: json, layerTable: false)
     }
@@ -167,7 +142,7 @@ struct Eval: ParsableCommand {
         }
         let speed = Double(plan.chunkCount * plan.contextLength) / elapsed
         let perplexity = divergence?.perplexity ?? accumulator.perplexity
-        let report = Report(
+        let report = EvaluationReport(
             model: modelPath, text: textPath, textTokens: setup.textTokens, contextLength: plan.contextLength,
             chunks: plan.chunkCount, scoredTokens: plan.scoredTotal, perplexity: perplexity,
             perplexityError: divergence == nil ? accumulator.perplexityError : nil,
