@@ -58,6 +58,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz targets (libFuzzer with -DFUZZING -sanitize=fuzzer; a corpus replayer otherwise).
+        .executableTarget(name: "quantlab-fuzz", dependencies: ["CourseContent"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         // Helpers every test target shares: the repository's paths, throwaway folders and courses,
         // the quiz fixture lesson, seeded random data.

@@ -1,3 +1,4 @@
+import Foundation
 import TOMLKit
 import TerminalUI
 
@@ -115,12 +116,30 @@ public struct TOMLDocument: Sendable {
 /// other kind inside a value (`a = [1, }`). Course files and learners' settings are untrusted, so
 /// both are found here first and reported as syntax errors. The scan follows strings (basic, literal,
 /// multi-line) and brackets inside values, so `[` at the start of a line is read as a header only
-/// where TOML would read it as one.
+/// where TOML would read it as one. Coverage-guided fuzzing (scripts/dev/fuzz.sh) found a third: a
+/// byte-order mark hides a header from this scan, and a control character after `[` then trips
+/// toml++'s key assertion; TOML allows no control character but tab outside line ends, so every
+/// other one is refused first, and a leading byte-order mark is read as the start of the line.
 enum TOMLHeaderGuard {
     static func check(_ text: String) throws(TOMLSyntaxError) {
         let chars = Array(text.unicodeScalars)
-        var i = 0
         var line = 1
+        var column = 1
+        for c in chars {
+            if c == "\n" {
+                line += 1
+                column = 1
+                continue
+            }
+            if (c.value < 0x20 && c != "\t" && c != "\r") || c.value == 0x7F {
+                throw TOMLSyntaxError(
+                    line: line, column: column,
+                    message: "control character U+\(String(format: "%04X", c.value)) is not allowed in TOML (only tab and line breaks are); remove it")
+            }
+            column += 1
+        }
+        var i = chars.first == "\u{FEFF}" ? 1 : 0
+        line = 1
         var lineStart = true  // only whitespace so far on this line
         var open: [Unicode.Scalar] = []  // brackets opened inside a value
         func isKeyStart(_ c: Unicode.Scalar) -> Bool {

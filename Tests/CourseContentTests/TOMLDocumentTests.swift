@@ -37,6 +37,32 @@ import Testing
         }
     }
 
+    /// Found by scripts/dev/fuzz.sh: a byte-order mark, `[`, a control character, a quote. toml++
+    /// asserted in parse_key (the process aborted); control characters are refused first.
+    @Test func controlCharactersAreSyntaxErrorsWithTheirPlace() {
+        #expect(
+            throws: TOMLSyntaxError(line: 1, column: 3, message: "control character U+0001 is not allowed in TOML (only tab and line breaks are); remove it")
+        ) {
+            try TOMLDocument(parsing: "\u{FEFF}[\u{01}\"")
+        }
+        #expect(
+            throws: TOMLSyntaxError(line: 2, column: 6, message: "control character U+007F is not allowed in TOML (only tab and line breaks are); remove it")
+        ) {
+            try TOMLDocument(parsing: "a = 1\nb = \"\u{7F}\"")
+        }
+    }
+
+    /// A byte-order mark does not hide a header from the guard, and a file with one still parses.
+    @Test func aByteOrderMarkStartsTheFirstLine() throws {
+        do {
+            _ = try TOMLDocument(parsing: "\u{FEFF}[+x]\n")
+            Issue.record("accepted a header starting with +")
+        } catch {
+            #expect(error.message.hasPrefix("a table header starts with a key") && error.line == 1, "\(error.message)")
+        }
+        #expect(try TOMLDocument(parsing: "\u{FEFF}method = \"rtn\"\n").root == ["method": .string("rtn")])
+    }
+
     @Test(arguments: ["a = [1, }", "a = ['b',}]", "a = {b = [1,}}", "a = [}]"])
     func mismatchedClosingBracketsAreSyntaxErrors(_ text: String) {
         #expect(throws: TOMLSyntaxError.self) { try TOMLDocument(parsing: text) }
