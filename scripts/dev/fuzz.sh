@@ -23,7 +23,8 @@ bin="$scratch/x86_64-unknown-linux-gnu/release"
 swiftc -sanitize=fuzzer,address -o "$bin/quantlab-fuzz-libfuzzer" @"$bin/quantlab-fuzz.product/Objects.LinkFileList" -lcmark -lstdc++
 corpus="$scratch/corpus-$target"
 mkdir -p "$corpus"
-find exercises lessons -name '*.toml' -exec cp {} "$corpus/" \;
+# Seeds: every .toml file of the course, named by its path (many are called starter.toml).
+find exercises lessons -name '*.toml' | while read -r f; do cp "$f" "$corpus/seed-${f//\//_}"; done
 # TOMLKit 0.6.0 leaks on every parse (its C shims return malloc'd keys and strings it never
 # frees, and the toml++ table of every document), so leak detection is off by default; set
 # FUZZ_LEAKS=1 to see them.
