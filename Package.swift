@@ -9,7 +9,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
@@ -40,7 +39,7 @@ let package = Package(
         // What the course is made of: lessons, quizzes and their answers, exercise specs (with
         // the metric and method names), the check of a course's files, and the learner records
         // the progress store keeps. No engine.
-        .target(name: "CourseContent", dependencies: ["TerminalUI", "Digests", "TOMLKit"]),
+        .target(name: "CourseContent", dependencies: ["TerminalUI", "Digests"]),
         // Running an exercise: settings files, the runner (quantize, evaluate, time, cache), the
         // rubric applied to a measurement, calibration text, reference points, timed margins.
         .target(name: "Exercises", dependencies: ["CourseContent", "Digests", "QuantCore", "Quantizers"]),

@@ -6,9 +6,9 @@ import Foundation
 // every target), it replays the inputs named on its command line through the same function, so a
 // crash the fuzzer found stays a regression check.
 
-/// The one input a target is given: a TOML text parsed as QuantLab parses settings files and
-/// exercise specs, with the pre-scan in front of toml++. Anything but a document or a
-/// `TOMLSyntaxError` (an abort, a trap, a hang) is a finding.
+/// The one input a target is given: a TOML text parsed as QuantLab parses settings files,
+/// exercise specs, front matter and quiz blocks. Anything but a document or a `TOMLSyntaxError`
+/// (a trap, a leak, a hang) is a finding.
 func fuzzTOML(_ bytes: UnsafeRawBufferPointer) {
     guard let text = String(validating: bytes, as: UTF8.self) else { return }
     if let document = try? TOMLDocument(parsing: text) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Development only: coverage-guided fuzzing (libFuzzer, AddressSanitizer) of QuantLab's parsers of
-# untrusted text. Target today: toml (settings files and exercise specs: the pre-scan, then toml++
-# through TOMLKit). Builds into .build-fuzz, keeps its corpus in .build-fuzz/corpus-TARGET (seeded
+# untrusted text. Target today: toml (TOMLDocument: settings files, exercise specs, front matter and
+# quiz blocks). Builds into .build-fuzz, keeps its corpus in .build-fuzz/corpus-TARGET (seeded
 # from the course's .toml files), and writes any crashing input as .build-fuzz/crash-*.
 #
 #     bash scripts/dev/fuzz.sh toml 600        # fuzz for 600 s
@@ -25,8 +25,7 @@ corpus="$scratch/corpus-$target"
 mkdir -p "$corpus"
 # Seeds: every .toml file of the course, named by its path (many are called starter.toml).
 find exercises lessons -name '*.toml' | while read -r f; do cp "$f" "$corpus/seed-${f//\//_}"; done
-# TOMLKit 0.6.0 leaks on every parse (its C shims return malloc'd keys and strings it never
-# frees, and the toml++ table of every document), so leak detection is off by default; set
-# FUZZ_LEAKS=1 to see them.
+# FUZZ_LEAKS=0 turns leak detection off (it was needed while TOMLKit 0.6.0, which leaked on every
+# parse, read the TOML).
 "$bin/quantlab-fuzz-libfuzzer" "$corpus" -max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 \
-    -detect_leaks="${FUZZ_LEAKS:-0}" -artifact_prefix="$scratch/" -print_final_stats=1
+    -detect_leaks="${FUZZ_LEAKS:-1}" -artifact_prefix="$scratch/" -print_final_stats=1
