@@ -113,7 +113,7 @@ public enum ExerciseClassGrading {
             do throws(CourseProblem) {
                 return try ExerciseGradebook.overrides(try BoundedFile.readText(path: path, limit: 16 << 20, what: "overrides file"), file: path)
             } catch {
-                throw .input(error)
+                throw .input(error.description)
             }
         }
         let found: [ExerciseGradebook.Submission]
@@ -139,7 +139,7 @@ public enum ExerciseClassGrading {
         let journalPath = request.out + ".journal"
         if request.fresh { try? FileManager.default.removeItem(atPath: journalPath) }
         var journal: ExerciseGradebook.Journal
-        do throws(CourseProblem) { journal = try ExerciseGradebook.Journal(path: journalPath) } catch { throw .input(error) }
+        do throws(CourseProblem) { journal = try ExerciseGradebook.Journal(path: journalPath) } catch { throw .input(error.description) }
         defer { journal.close() }
         let engine = ExerciseRunner.engineVersion
 
@@ -241,13 +241,15 @@ public enum ExerciseClassGrading {
                     report(.finished(row, seconds: index == 0 ? seconds : 0, done: done, total: unitCount))
                 }
             }
-            if let journalError { throw .input(journalError) }
+            if let journalError { throw .input(journalError.description) }
         }
         var book = ExerciseGradebook.Book(
             engine: engine, submissions: ExerciseGradebook.fingerprint(found), shard: request.shard,
             rows: ExerciseGradebook.sorted(rows))
         if let overrideTable, let path = request.overrides {
-            do throws(CourseProblem) { book.rows = try ExerciseGradebook.apply(overrideTable, to: book.rows, file: path) } catch { throw .input(error) }
+            do throws(CourseProblem) { book.rows = try ExerciseGradebook.apply(overrideTable, to: book.rows, file: path) } catch {
+                throw .input(error.description)
+            }
         }
         return Outcome(book: book, slowest: slowest)
     }

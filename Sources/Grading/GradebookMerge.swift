@@ -30,7 +30,7 @@ public enum GradebookMerge {
             }
             return .exercises(book)
         } catch {
-            throw .input(error)
+            throw .input(error.description)
         }
     }
 }

@@ -10,27 +10,32 @@ func seconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
 
-/// Loads an exercise by folder name, number or slug; a problem is printed and exits 64 (unknown)
-/// or 1 (an invalid exercise file).
+/// Prints why the command stops and gives its exit code: every stop goes through here, and
+/// `Fault` (CourseContent) is the one table of exit codes.
+func fail(_ fault: Fault) -> ExitCode {
+    Output.error("quantlab: \(fault)")
+    return ExitCode(fault.exitCode)
+}
+
+/// Loads an exercise by folder name, number or slug: an unknown one is a usage error, an invalid
+/// exercise file its author's.
 func findExercise(_ reference: String, course: Course) throws -> Exercise {
     do {
         return try Exercise.find(reference, in: course.root)
     } catch {
-        Output.error("quantlab: \(error)")
-        throw ExitCode(error.file == reference ? 64 : 1)
+        throw fail(error.file == reference ? .usage(error.description) : .author(error.description))
     }
 }
 
-/// Exit status for a model or text file that cannot be used (EX_DATAERR).
-let dataErrorExit: Int32 = 65
+/// Exit status for a model or text file that cannot be used (EX_DATAERR), as `Fault.input` gives it.
+let dataErrorExit: Int32 = Fault.input("").exitCode
 
 /// Opens a GGUF file, turning every failure into a message and exit code 65.
 func openModelFile(_ path: String) throws -> GGUFFile {
     do {
         return try GGUFFile.open(path: path)
     } catch {
-        Output.error("quantlab: \(error)")
-        throw ExitCode(dataErrorExit)
+        throw fail(.input("\(error)"))
     }
 }
 
@@ -40,8 +45,7 @@ func loadModel(_ file: GGUFFile) throws -> (LlamaModel, Tokenizer) {
         let tokenizer = try Tokenizer(TokenizerSpec(file: file))
         return (model, tokenizer)
     } catch {
-        Output.error("quantlab: \(file.path): \(error)".replacingOccurrences(of: "\(file.path): \(file.path): ", with: "\(file.path): "))
-        throw ExitCode(dataErrorExit)
+        throw fail(.input("\(file.path): \(error)".replacingOccurrences(of: "\(file.path): \(file.path): ", with: "\(file.path): ")))
     }
 }
 
@@ -51,8 +55,7 @@ func readText(_ path: String) throws -> String {
     do {
         return try BoundedFile.readText(path: path)
     } catch {
-        Output.error("quantlab: \(error)")
-        throw ExitCode(dataErrorExit)
+        throw fail(.input("\(error)"))
     }
 }
 
@@ -63,12 +66,10 @@ func dataExit<T>(_ path: String, _ body: () throws -> T) throws -> T {
     } catch let exit as ExitCode {
         throw exit
     } catch let problem as CourseProblem {
-        Output.error("quantlab: \(problem)")
-        throw ExitCode(dataErrorExit)
+        throw fail(.input("\(problem)"))
     } catch {
         let message = "\(error)"
-        Output.error("quantlab: " + (message.contains(path) ? message : "\(path): \(message)"))
-        throw ExitCode(dataErrorExit)
+        throw fail(.input(message.contains(path) ? message : "\(path): \(message)"))
     }
 }
 
@@ -86,11 +87,9 @@ func withSettings<T>(_ settings: String, _ body: (QuantizationRecipe, Quantizati
     } catch let exit as ExitCode {
         throw exit
     } catch let problem as CourseProblem {
-        Output.error("quantlab: \(problem)")
-        throw ExitCode(dataErrorExit)
+        throw fail(.input("\(problem)"))
     } catch {
-        Output.error("quantlab: \(settings): \(error)")
-        throw ExitCode(dataErrorExit)
+        throw fail(.input("\(settings): \(error)"))
     }
 }
 
@@ -110,7 +109,6 @@ func writeOutput(_ text: String, to path: String) throws {
     do {
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-        Output.error("quantlab: \(path): cannot write: \(error.localizedDescription)")
-        throw ExitCode(65)
+        throw fail(.input("\(path): cannot write: \(error.localizedDescription)"))
     }
 }

@@ -33,8 +33,7 @@ struct ModelOptions: ParsableArguments {
     func resolve(_ given: String?, default relative: String, what: String) throws -> String {
         if let given { return given }
         guard let root = courseRoot() else {
-            Output.error("quantlab: cannot find the course folder for the default \(what); pass --course DIR or name the file explicitly")
-            throw ExitCode(64)
+            throw fail(.usage("cannot find the course folder for the default \(what); pass --course DIR or name the file explicitly"))
         }
         return root.appendingPathComponent(relative).path
     }
@@ -60,14 +59,12 @@ struct CourseOptions: ParsableArguments {
                 executable: CommandLine.arguments[0],
                 workingDirectory: FileManager.default.currentDirectoryPath)
         } catch {
-            Output.error("quantlab: \(error)")
-            throw ExitCode(64)
+            throw fail(.usage("\(error)"))
         }
         do {
             return try Course.load(root: root)
         } catch {
-            Output.error("quantlab: \(error)")
-            throw ExitCode(1)
+            throw fail(.author("\(error)"))
         }
     }
 }
@@ -111,8 +108,7 @@ struct StoreOptions {
         do {
             return try ProgressStore.defaultPath(environment: ProcessInfo.processInfo.environment)
         } catch {
-            Output.error("quantlab: \(error)")
-            throw ExitCode(65)
+            throw fail(.input("\(error)"))
         }
     }
 
@@ -132,8 +128,7 @@ struct StoreOptions {
         do {
             return try work()
         } catch let error as ProgressStoreError {
-            Output.error("quantlab: \(error)")
-            throw ExitCode(65)
+            throw fail(.input("\(error)"))
         }
     }
 }
@@ -150,8 +145,7 @@ extension CourseOptions {
         }
         switch entry.lesson {
         case .failure(let problem):
-            Output.error("quantlab: \(problem)")
-            throw ExitCode(1)
+            throw fail(.author(problem.description))
         case .success(let lesson):
             return lesson
         }

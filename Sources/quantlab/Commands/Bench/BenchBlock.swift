@@ -29,8 +29,7 @@ struct BenchBlock: ParsableCommand {
         do {
             rows = try BlockBenchmark(shape: chosen, threads: count, batch: batch).run()
         } catch {
-            Output.error("quantlab: \(error)")
-            throw ExitCode(70)
+            throw fail(.tool("\(error)"))
         }
         if json {
             Output.write(try JSON.encode(rows) + "\n")

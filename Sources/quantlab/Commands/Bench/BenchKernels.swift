@@ -26,15 +26,12 @@ struct BenchKernels: ParsableCommand {
         var types = DotKernels.types
         if let type {
             guard let chosen = TensorType(name: type), DotKernels.types.contains(chosen) else {
-                Output.error("quantlab: --type must be one of \(DotKernels.types.map { $0.description.lowercased() }.joined(separator: ", ")), got '\(type)'")
-                throw ExitCode(64)
+                throw fail(.usage("--type must be one of \(DotKernels.types.map { $0.description.lowercased() }.joined(separator: ", ")), got '\(type)'"))
             }
             types = [chosen]
         }
         for type in types where size % type.format.blockSize != 0 {
-            Output.error(
-                "quantlab: --size \(size) is not a multiple of \(type)'s \(type.format.blockSize)-value block; use a multiple of \(type.format.blockSize)")
-            throw ExitCode(64)
+            throw fail(.usage("--size \(size) is not a multiple of \(type)'s \(type.format.blockSize)-value block; use a multiple of \(type.format.blockSize)"))
         }
         let benchmark = KernelBenchmark(count: size)
         let rows = try types.flatMap { try benchmark.run($0) }

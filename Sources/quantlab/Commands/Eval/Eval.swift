@@ -107,8 +107,7 @@ struct Eval: ParsableCommand {
                     try ModelMeasurement.setup(modelPath: base, text: body, textPath: textPath, contextLength: plan.contextLength, chunks: chunks)
                 }
             guard other.model.config.vocabularySize == model.config.vocabularySize, other.plan == plan else {
-                Output.error("quantlab: \(base): the base model's tokenizer differs from the model's; KL divergence needs the same vocabulary and tokens")
-                throw ExitCode(dataErrorExit)
+                throw fail(.input("\(base): the base model's tokenizer differs from the model's; KL divergence needs the same vocabulary and tokens"))
             }
             baseSetup = other
         }

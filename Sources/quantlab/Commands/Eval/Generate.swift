@@ -1,4 +1,5 @@
 import ArgumentParser
+import CourseContent
 import Dispatch
 import Foundation
 
@@ -18,13 +19,11 @@ struct Generate: ParsableCommand {
         let (model, tokenizer) = try loadModel(file)
         var ids = tokenizer.encode(prompt, addSpecial: true)
         guard !ids.isEmpty else {
-            Output.error("quantlab: the prompt produced no tokens; give some text")
-            throw ExitCode(64)
+            throw fail(.usage("the prompt produced no tokens; give some text"))
         }
         let capacity = model.config.contextLength
         guard ids.count < capacity else {
-            Output.error("quantlab: the prompt has \(ids.count) tokens; the model's context holds \(capacity)")
-            throw ExitCode(64)
+            throw fail(.usage("the prompt has \(ids.count) tokens; the model's context holds \(capacity)"))
         }
         // The cache holds only what this run can use: the prompt and the tokens asked for.
         var cache = model.makeCache(capacity: min(capacity, ids.count + tokens))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CourseContent
 import Exercises
 import Foundation
 import QuantCore
@@ -22,8 +23,7 @@ struct ExerciseReferences: ParsableCommand {
                 courseRoot: course.root, cacheDirectory: BaseLogitsCache.defaultDirectory(),
                 threads: ProcessInfo.processInfo.activeProcessorCount)
         } catch {
-            Output.error("quantlab: \(error)")
-            throw ExitCode(dataErrorExit)
+            throw fail(.input("\(error)"))
         }
         for p in points {
             Output.write(

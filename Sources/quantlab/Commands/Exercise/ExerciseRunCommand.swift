@@ -40,8 +40,7 @@ struct ExerciseRunCommand: ParsableCommand {
         do {
             recipe = try ExerciseRunner.recipe(settings: text, file: settingsPath, exercise: e)
         } catch {
-            Output.error("quantlab: \(error)")
-            throw ExitCode(dataErrorExit)
+            throw fail(.input("\(error)"))
         }
         let report: ExerciseReport
         do {
@@ -51,8 +50,7 @@ struct ExerciseRunCommand: ParsableCommand {
                     threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, fresh: fresh, measureSpeed: measureSpeed)
             }
         } catch {
-            Output.error("quantlab: \(settingsPath): \(error)")
-            throw ExitCode(dataErrorExit)
+            throw fail(.input("\(settingsPath): \(error)"))
         }
         if !noRecord {
             try StoreOptions.run {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CourseContent
 import Dispatch
 import Foundation
 import Grading
@@ -78,10 +79,10 @@ struct GradeExercises: ParsableCommand {
         // Every row is written; rows that failed for QuantLab's or the machine's reasons make the
         // run fail too, so that a script notices (exit 70).
         if outcome.errors > 0 {
-            Output.error(
-                "quantlab: \(outcome.errors) row\(outcome.errors == 1 ? " is" : "s are") status error (grading failed, not the students' fault); rerun the same command to try \(outcome.errors == 1 ? "it" : "them") again"
-            )
-            throw ExitCode(70)
+            throw fail(
+                .tool(
+                    "\(outcome.errors) row\(outcome.errors == 1 ? " is" : "s are") status error (grading failed, not the students' fault); rerun the same command to try \(outcome.errors == 1 ? "it" : "them") again"
+                ))
         }
     }
 }

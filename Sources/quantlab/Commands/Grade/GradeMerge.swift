@@ -21,8 +21,7 @@ struct GradeMerge: ParsableCommand {
         switch try faultExit({ () throws(Fault) in try GradebookMerge.merge(shards, overrides: overrides) }) {
         case .quizzes(let book):
             guard feedbackDir == nil else {
-                Output.error("quantlab: --feedback-dir applies to exercise gradebooks, not quiz gradebooks")
-                throw ExitCode(64)
+                throw fail(.usage("--feedback-dir applies to exercise gradebooks, not quiz gradebooks"))
             }
             try writeOutput(QuizGradebook.csv(book.rows), to: out)
             if let json { try writeOutput(try JSON.encode(book) + "\n", to: json) }

@@ -40,8 +40,7 @@ struct GradeQuizzes: ParsableCommand {
             do {
                 keyCourse = try Course.loadKey(directory: URL(fileURLWithPath: key))
             } catch {
-                Output.error("quantlab: --key: \(error)")
-                throw ExitCode(64)
+                throw fail(.usage("--key: \(error)"))
             }
         } else {
             keyCourse = try course.loadCourse()
@@ -55,8 +54,7 @@ struct GradeQuizzes: ParsableCommand {
         do {
             rows = try QuizGradebook.grade(directory: URL(fileURLWithPath: answers), key: keyCourse.lessons, shard: shard.flatMap(ExerciseGradebook.Shard.init))
         } catch {
-            Output.error("quantlab: --answers: \(error)")
-            throw ExitCode(64)
+            throw fail(.usage("--answers: \(error)"))
         }
         try writeOutput(QuizGradebook.csv(rows), to: out)
         if json { Output.write(try QuizGradebook.json(rows)) }

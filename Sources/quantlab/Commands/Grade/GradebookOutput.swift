@@ -1,4 +1,5 @@
 import ArgumentParser
+import CourseContent
 import Foundation
 import Grading
 
@@ -11,8 +12,7 @@ enum GradebookOutput {
         do {
             try FileManager.default.createDirectory(atPath: feedbackDir, withIntermediateDirectories: true)
         } catch {
-            Output.error("quantlab: \(feedbackDir): cannot create the feedback folder: \(error.localizedDescription)")
-            throw ExitCode(65)
+            throw fail(.input("\(feedbackDir): cannot create the feedback folder: \(error.localizedDescription)"))
         }
         for (student, rows) in Dictionary(grouping: book.rows, by: \.student) {
             try writeOutput(ExerciseGradebook.feedback(student: student, rows: rows), to: (feedbackDir as NSString).appendingPathComponent("\(student).md"))
@@ -25,7 +25,6 @@ func faultExit<T>(_ body: () throws(Fault) -> T) throws -> T {
     do {
         return try body()
     } catch {
-        Output.error("quantlab: \(error)")
-        throw ExitCode(error.exitCode)
+        throw fail(error)
     }
 }

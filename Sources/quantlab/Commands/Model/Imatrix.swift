@@ -1,4 +1,5 @@
 import ArgumentParser
+import CourseContent
 import Dispatch
 import Exercises
 import Foundation
@@ -29,8 +30,7 @@ struct Imatrix: ParsableCommand {
             let name = URL(fileURLWithPath: textPath).lastPathComponent
             try collector.gguf(dataset: name, chunkCount: plan.chunkCount, chunkSize: plan.contextLength).write(to: output)
         } catch {
-            Output.error("quantlab: \(error)")
-            throw ExitCode(dataErrorExit)
+            throw fail(.input("\(error)"))
         }
         Output.write(
             "wrote \(output): importance of \(collector.importance.count) matrices from \(plan.chunkCount) chunks of \(plan.contextLength) tokens of \(textPath)\n"

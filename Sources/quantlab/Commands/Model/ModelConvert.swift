@@ -1,4 +1,5 @@
 import ArgumentParser
+import CourseContent
 import Dispatch
 import Foundation
 import QuantCore
@@ -28,22 +29,20 @@ struct ModelConvert: ParsableCommand {
         let target = TensorType(name: type)
         guard preset != nil || (target.map { GGUFConverter.targets.contains($0) } ?? false) else {
             let names = GGUFConverter.targets.map { $0.description.lowercased() } + LlamaQuantize.Preset.allCases.map(\.rawValue)
-            Output.error("quantlab: --type must be one of \(names.joined(separator: ", ")), got '\(type)'")
-            throw ExitCode(64)
+            throw fail(.usage("--type must be one of \(names.joined(separator: ", ")), got '\(type)'"))
         }
         var importance: [String: [Float]]?
         if let imatrix {
             guard preset != nil || target.map({ ImportanceMatrix.weightedTypes.contains($0) }) == true else {
-                Output.error(
-                    "quantlab: --imatrix has nothing to weight in --type \(type): its rounding does not use one (weighted types: \(ImportanceMatrix.weightedTypes.map { $0.description.lowercased() }.joined(separator: ", ")) and the presets); drop --imatrix"
-                )
-                throw ExitCode(64)
+                throw fail(
+                    .usage(
+                        "--imatrix has nothing to weight in --type \(type): its rounding does not use one (weighted types: \(ImportanceMatrix.weightedTypes.map { $0.description.lowercased() }.joined(separator: ", ")) and the presets); drop --imatrix"
+                    ))
             }
             do {
                 importance = try ImportanceMatrix.load(GGUFFile.open(path: imatrix))
             } catch {
-                Output.error("quantlab: \(error)")
-                throw ExitCode(dataErrorExit)
+                throw fail(.input("\(error)"))
             }
         }
         let file = try openModelFile(try options.modelPath())
@@ -53,8 +52,7 @@ struct ModelConvert: ParsableCommand {
                 ?? GGUFConverter.convert(file, to: target!, importance: importance)
             try writer.write(to: output)
         } catch {
-            Output.error("quantlab: \(error)")
-            throw ExitCode(dataErrorExit)
+            throw fail(.input("\(error)"))
         }
         let written = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
         Output.write(

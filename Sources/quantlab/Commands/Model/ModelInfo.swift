@@ -42,8 +42,7 @@ struct ModelInfo: ParsableCommand {
             config = try LlamaConfig(file: file)
             spec = try TokenizerSpec(file: file)
         } catch {
-            Output.error("quantlab: \(error)")
-            throw ExitCode(dataErrorExit)
+            throw fail(.input("\(error)"))
         }
         let tensorBytes = file.tensors.reduce(0) { $0 + $1.byteCount }
         let elements = file.tensors.reduce(0) { $0 + $1.elementCount }

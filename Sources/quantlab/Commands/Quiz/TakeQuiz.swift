@@ -33,8 +33,7 @@ struct TakeQuiz: ParsableCommand {
         let course = try course.loadCourse()
         let lesson = try self.course.lesson(module, in: course, command: TakeQuiz.self, name: "quiz")
         guard !lesson.questions.isEmpty else {
-            Output.error("quantlab: module \(lesson.number) (\(lesson.file)) has no quiz questions")
-            throw ExitCode(64)
+            throw fail(.usage("module \(lesson.number) (\(lesson.file)) has no quiz questions"))
         }
         let seed = self.seed ?? (shuffle ? UInt64.random(in: 0...999_999) : nil)
         let session = QuizSession(lesson: lesson, seed: seed, renderer: display.renderer(), echoInput: isatty(STDIN_FILENO) != 1 || answers != nil)
