@@ -238,10 +238,10 @@ struct TOMLParser {
         guard let c = peek() else { throw error("expected a value, found the end of the text") }
         switch c {
         case "\"":
-            if peek(1) == "\"" && peek(2) == "\"" { return .node(.string(try multilineBasicString())) }
+            if peek(1) == "\"" && peek(2) == "\"" { return .node(.string(try multilineString("\""))) }
             return .node(.string(try basicString()))
         case "'":
-            if peek(1) == "'" && peek(2) == "'" { return .node(.string(try multilineLiteralString())) }
+            if peek(1) == "'" && peek(2) == "'" { return .node(.string(try multilineString("'"))) }
             return .node(.string(try literalString()))
         case "[": return .node(try array())
         case "{": return .table(try inlineTable())
@@ -354,51 +354,6 @@ struct TOMLParser {
         }
     }
 
-    private mutating func multilineBasicString() throws(TOMLSyntaxError) -> String {
-        i += 3
-        try trimFirstNewline()
-        var out = String.UnicodeScalarView()
-        while true {
-            guard let c = peek() else { throw error("a multi-line string is not closed with \"\"\"") }
-            if c == "\"" && peek(1) == "\"" && peek(2) == "\"" {
-                // Up to two more quotes belong to the string: """" and """"" end it.
-                var quotes = 3
-                while peek(quotes) == "\"" && quotes < 5 { quotes += 1 }
-                for _ in 0..<(quotes - 3) { out.append("\"") }
-                i += quotes
-                return String(out)
-            }
-            if c == "\\" {
-                // A backslash at the end of a line trims the line break and the whitespace after it.
-                var j = i + 1
-                while let w = peek(j - i), w == " " || w == "\t" { j += 1 }
-                if peek(j - i) == "\n" || (peek(j - i) == "\r" && peek(j - i + 1) == "\n") {
-                    i = j
-                    while let w = peek(), w == " " || w == "\t" || w == "\n" || w == "\r" {
-                        if w == "\n" { newline() } else { i += 1 }
-                    }
-                    continue
-                }
-                out.append(try escape())
-                continue
-            }
-            if c == "\n" {
-                out.append(c)
-                newline()
-                continue
-            }
-            if c == "\r" {
-                guard peek(1) == "\n" else { throw error("a carriage return must be followed by a line feed") }
-                out.append("\r")
-                i += 1
-                continue
-            }
-            try checkControl(c)
-            out.append(c)
-            i += 1
-        }
-    }
-
     private mutating func literalString() throws(TOMLSyntaxError) -> String {
         i += 1
         var out = String.UnicodeScalarView()
@@ -415,18 +370,37 @@ struct TOMLParser {
         }
     }
 
-    private mutating func multilineLiteralString() throws(TOMLSyntaxError) -> String {
+    /// A multi-line string: basic (`"""`, with escapes and line-ending backslashes) or literal
+    /// (`'''`, taken as written). Up to two more quotes before the closing three belong to it.
+    private mutating func multilineString(_ quote: Unicode.Scalar) throws(TOMLSyntaxError) -> String {
+        let basic = quote == "\""
         i += 3
         try trimFirstNewline()
         var out = String.UnicodeScalarView()
         while true {
-            guard let c = peek() else { throw error("a multi-line literal string is not closed with '''") }
-            if c == "'" && peek(1) == "'" && peek(2) == "'" {
+            guard let c = peek() else {
+                throw error(basic ? "a multi-line string is not closed with \"\"\"" : "a multi-line literal string is not closed with '''")
+            }
+            if c == quote && peek(1) == quote && peek(2) == quote {
                 var quotes = 3
-                while peek(quotes) == "'" && quotes < 5 { quotes += 1 }
-                for _ in 0..<(quotes - 3) { out.append("'") }
+                while peek(quotes) == quote && quotes < 5 { quotes += 1 }
+                for _ in 0..<(quotes - 3) { out.append(quote) }
                 i += quotes
                 return String(out)
+            }
+            if basic && c == "\\" {
+                // A backslash at the end of a line trims the line break and the whitespace after it.
+                var j = i + 1
+                while let w = peek(j - i), w == " " || w == "\t" { j += 1 }
+                if peek(j - i) == "\n" || (peek(j - i) == "\r" && peek(j - i + 1) == "\n") {
+                    i = j
+                    while let w = peek(), w == " " || w == "\t" || w == "\n" || w == "\r" {
+                        if w == "\n" { newline() } else { i += 1 }
+                    }
+                    continue
+                }
+                out.append(try escape())
+                continue
             }
             if c == "\n" {
                 out.append(c)

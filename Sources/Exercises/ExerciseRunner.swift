@@ -156,7 +156,7 @@ public enum ExerciseRunner {
     /// What a graded row depends on besides the settings: the model's and the texts' digests.
     public static func courseDigest(courseRoot: URL) throws -> (model: String, context: String) {
         let file = try GGUFFile.open(path: courseRoot.appendingPathComponent(ReferenceModel.relativePath).path)
-        let model = file.withBytes { SHA256.hex($0) }
+        let model = ModelMeasurement.digest(file)
         var texts = model
         for path in [ReferenceModel.evaluationTextPath, ReferenceModel.calibrationTextPath] {
             let full = courseRoot.appendingPathComponent(path).path
