@@ -228,4 +228,19 @@ float ql_vec_dot_q3_K_q8_K(int n, const void *x, const void *y);
 float ql_vec_dot_q5_K_q8_K(int n, const void *x, const void *y);
 float ql_vec_dot_q6_K_q8_K(int n, const void *x, const void *y);
 
+// MARK: Panels of 16 interleaved rows (gemm.c)
+#define QL_PANEL_ROWS 16
+typedef enum { QL_PANEL_Q8_0 = 0, QL_PANEL_Q4_0 = 1, QL_PANEL_F16 = 2 } ql_panel_type;
+typedef enum { QL_PATH_SCALAR = 0, QL_PATH_AVX2 = 1, QL_PATH_AVX512 = 2 } ql_path;
+size_t ql_panel_bytes(ql_panel_type type, int rows, int columns);
+void ql_pack_panels(ql_panel_type type, const void *source, int rows, int columns, void *destination);
+void ql_unpack_panels(ql_panel_type type, const void *panels, int rows, int columns, void *destination);
+void ql_q8_0_block_sums(const void *activations, int count, int blocks, int32_t *sums);
+int ql_path_available(ql_path path);
+ql_path ql_best_path(void);
+void ql_gemm_panels(ql_path path, ql_panel_type type, const void *panels, int rows, int columns, int first_panel, int last_panel,
+                    const void *activations, int count, const int32_t *sums, float *out, int ldo);
+void ql_gemm_panels_f16(ql_path path, const void *panels, int rows, int columns, int first_panel, int last_panel, const float *activations,
+                        int count, float *out, int ldo);
+
 #endif

@@ -78,7 +78,7 @@ public struct KernelBenchmark: Sendable {
         var quantized = [UInt8](repeating: 0, count: bytes)
         var output = [Float](repeating: 0, count: count)
         var rows: [Row] = []
-        func measure(_ operation: String, bytesRead: Int, _ body: () throws -> Void) rethrows {
+        func measure(_ operation: String, bytesRead: Int, dots: Int = 1, _ body: () throws -> Void) rethrows {
             var best = UInt64.max
             var bestNanos = UInt64.max
             for _ in 0..<repeats {
@@ -93,7 +93,7 @@ public struct KernelBenchmark: Sendable {
             rows.append(
                 Row(
                     type: type.description, operation: operation,
-                    cyclesPer32: Double(best) / Double(count / 32),
+                    cyclesPer32: Double(best) / Double(dots * count / 32),
                     gigabytesPerSecond: Double(bytesRead) / Double(bestNanos)))
         }
         if let quantize = Quantize.function(for: type) {
@@ -131,6 +131,65 @@ public struct KernelBenchmark: Sendable {
             }
         }
         KernelBenchmark.consume(sink)
+        if let layout = format.panels {
+            panelRows(type, layout: layout, values: values) { operation, bytesRead, dots, body in measure(operation, bytesRead: bytesRead, dots: dots, body) }
+        }
         return rows
+    }
+
+    /// The tiled products the engine runs for `type` (panels of 16 rows), per available path:
+    /// one token (decode, `gemv`) and a tile of 8 tokens (prefill, `gemm`), in cycles per 32
+    /// values of one row's dot product, so the figures compare with vec_dot's.
+    private func panelRows(_ type: TensorType, layout: ql_panel_type, values: [Float], measure: (String, Int, Int, () -> Void) -> Void) {
+        let rows = Int(QL_PANEL_ROWS)
+        let tokens = 8
+        let weights = (0..<rows).flatMap { r in values.indices.map { values[($0 + 7 * r) % values.count] } }
+        guard let bytes = try? GGUFConverter.encode(weights, as: type, tensor: "bench", rowLength: count, path: "bench"),
+            let matrix = PackedMatrix(type: type, rows: rows, columns: count, bytes: bytes)
+        else { return }
+        let input = (0..<tokens).flatMap { t in values.indices.map { values[($0 + 13 * t) % values.count] } }
+        var output = [Float](repeating: 0, count: tokens * rows)
+        let blocks = count / 32
+        // Activations as the engine prepares them: Q8_0 rows and their block sums, or F16 values as F32.
+        var activations = [UInt8](repeating: 0, count: tokens * (layout == QL_PANEL_F16 ? count * 4 : blocks * 34))
+        var sums = [Int32](repeating: 0, count: tokens * blocks)
+        input.withUnsafeBufferPointer { x in
+            activations.withUnsafeMutableBytes { a in
+                for t in 0..<tokens {
+                    if layout == QL_PANEL_F16 {
+                        let out = a.baseAddress!.assumingMemoryBound(to: Float.self) + t * count
+                        for i in 0..<count { out[i] = Half.f16ToF32(Half.f32ToF16(x[t * count + i])) }
+                    } else {
+                        ql_quantize_row_q8_0(Int32(count), x.baseAddress! + t * count, a.baseAddress! + t * blocks * 34)
+                    }
+                }
+                if layout != QL_PANEL_F16 { ql_q8_0_block_sums(a.baseAddress!, Int32(tokens), Int32(blocks), &sums) }
+            }
+        }
+        matrix.storage.withUnsafeBytes { w in
+            activations.withUnsafeBytes { a in
+                sums.withUnsafeBufferPointer { s in
+                    output.withUnsafeMutableBufferPointer { out in
+                        for path in KernelPath.allCases where path.isAvailable {
+                            for (name, n) in [("gemv", 1), ("gemm", tokens)] {
+                                let read = bytes.count + n * activations.count / tokens
+                                measure("\(name) \(rows) rows × \(n) (\(path.rawValue))", read, n * rows) {
+                                    if layout == QL_PANEL_F16 {
+                                        ql_gemm_panels_f16(
+                                            path.c, w.baseAddress!, Int32(rows), Int32(count), 0, 1, a.baseAddress!.assumingMemoryBound(to: Float.self), Int32(n),
+                                            out.baseAddress!, Int32(rows))
+                                    } else {
+                                        ql_gemm_panels(
+                                            path.c, layout, w.baseAddress!, Int32(rows), Int32(count), 0, 1, a.baseAddress!, Int32(n), s.baseAddress!,
+                                            out.baseAddress!, Int32(rows))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        KernelBenchmark.consume(output[0])
     }
 }

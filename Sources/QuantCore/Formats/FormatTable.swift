@@ -29,13 +29,17 @@ public struct TensorFormat: Sendable {
     public let dot: DotKernel?
     /// For the types activations are rounded to before a dot (Q8_0, Q8_1, Q8_K, F16): that rounding.
     public let quantizeActivations: ActivationQuantizer?
+    /// The interleaved layout of 16 rows that the tiled matrix products read (CKernels' gemm.c),
+    /// for the types that have one; the others multiply one row at a time through `dot`.
+    public let panels: ql_panel_type?
 
     init(
         _ type: TensorType, blockSize: Int, bytesPerBlock: Int,
         dequantize: @escaping @Sendable (_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) -> Void,
-        quantize: Quantizer? = nil, dot: DotKernel? = nil, quantizeActivations: ActivationQuantizer? = nil
+        quantize: Quantizer? = nil, dot: DotKernel? = nil, quantizeActivations: ActivationQuantizer? = nil, panels: ql_panel_type? = nil
     ) {
         self.type = type
+        self.panels = panels
         self.blockSize = blockSize
         self.bytesPerBlock = bytesPerBlock
         self.dequantize = dequantize
@@ -48,11 +52,11 @@ public struct TensorFormat: Sendable {
     init<Block>(
         _ type: TensorType, values: Int32, block: Block.Type,
         dequantize: @escaping @Sendable (_ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableBufferPointer<Float>) -> Void,
-        quantize: Quantizer? = nil, dot: DotKernel? = nil, quantizeActivations: ActivationQuantizer? = nil
+        quantize: Quantizer? = nil, dot: DotKernel? = nil, quantizeActivations: ActivationQuantizer? = nil, panels: ql_panel_type? = nil
     ) {
         self.init(
             type, blockSize: Int(values), bytesPerBlock: MemoryLayout<Block>.size, dequantize: dequantize, quantize: quantize, dot: dot,
-            quantizeActivations: quantizeActivations)
+            quantizeActivations: quantizeActivations, panels: panels)
     }
 
     /// Storage per weight, scales included: bytesPerBlock · 8 / blockSize (4.5 for Q4_0 and Q4_K).
@@ -137,12 +141,12 @@ enum FormatTable {
         dot: dot(
             .f16, { ql_vec_dot_f16_f16($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) },
             { ql_vec_dot_f16_f16_scalar($0, $1.assumingMemoryBound(to: UInt16.self), $2.assumingMemoryBound(to: UInt16.self)) }),
-        quantizeActivations: { ql_convert_row_f16(Int32($1), $0, $2.assumingMemoryBound(to: UInt16.self)) })
+        quantizeActivations: { ql_convert_row_f16(Int32($1), $0, $2.assumingMemoryBound(to: UInt16.self)) }, panels: QL_PANEL_F16)
     static let bf16 = TensorFormat(.bf16, blockSize: 1, bytesPerBlock: MemoryLayout<UInt16>.size, dequantize: { Dequantize.bf16($0, $1) })
     static let q4_0 = TensorFormat(
         .q4_0, values: QL_QK4_0, block: ql_block_q4_0.self, dequantize: { Dequantize.q4_0($0, $1) },
         quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_0(x, y) },
-        dot: dot(.q8_0, { ql_vec_dot_q4_0_q8_0($0, $1, $2) }, { ql_vec_dot_q4_0_q8_0_scalar($0, $1, $2) }))
+        dot: dot(.q8_0, { ql_vec_dot_q4_0_q8_0($0, $1, $2) }, { ql_vec_dot_q4_0_q8_0_scalar($0, $1, $2) }), panels: QL_PANEL_Q4_0)
     static let q4_1 = TensorFormat(
         .q4_1, values: QL_QK4_1, block: ql_block_q4_1.self, dequantize: { Dequantize.q4_1($0, $1) },
         quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q4_1(x, y) },
@@ -159,7 +163,7 @@ enum FormatTable {
         .q8_0, values: QL_QK8_0, block: ql_block_q8_0.self, dequantize: { Dequantize.q8_0($0, $1) },
         quantize: { (x, y) throws(Quantize.Failure) in try Quantize.q8_0(x, y) },
         dot: dot(.q8_0, { ql_vec_dot_q8_0_q8_0($0, $1, $2) }, { ql_vec_dot_q8_0_q8_0_scalar($0, $1, $2) }),
-        quantizeActivations: { ql_quantize_row_q8_0(Int32($1), $0, $2) })
+        quantizeActivations: { ql_quantize_row_q8_0(Int32($1), $0, $2) }, panels: QL_PANEL_Q8_0)
     static let q8_1 = TensorFormat(
         .q8_1, values: QL_QK8_1, block: ql_block_q8_1.self, dequantize: { Dequantize.q8_1($0, $1) },
         quantizeActivations: { ql_quantize_row_q8_1(Int32($1), $0, $2) })

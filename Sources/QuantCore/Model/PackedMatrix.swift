@@ -1,16 +1,24 @@
+import CKernels
+
 /// A weight matrix kept in its ggml format and multiplied the way ggml's CPU backend multiplies
 /// it: every input row is first rounded to the format's `vec_dot_type` (Q8_0, Q8_1, Q8_K or
-/// F16), then each output is one integer dot product of a weight row against it. This is what
+/// F16), then each output is an integer dot product of a weight row against it. This is what
 /// makes a quantized model both smaller in memory and faster: the weights are never expanded to
-/// F32, and decode reads `bytes.count` bytes per token instead of four per weight.
+/// F32, and decode reads the stored bytes once per token instead of four per weight. F16, Q8_0
+/// and Q4_0 are stored in panels of 16 interleaved rows and multiplied by tiled kernels that
+/// decode each weight block once for a tile of tokens (ggml's repacked path); the other types one
+/// row at a time through their dot kernel.
 public struct PackedMatrix: Sendable {
     public let type: TensorType
     /// Output features (ggml's ne[1]).
     public let rows: Int
     /// Input features (ggml's ne[0]); a multiple of the type's block size.
     public let columns: Int
-    /// rows × rowBytes bytes, row-major.
-    public let bytes: [UInt8]
+    /// The weights as stored in memory: the file's rows (rows × rowBytes bytes, row-major), or,
+    /// for the types with a panel layout (the format table's `panels`), the same blocks
+    /// interleaved 16 rows at a time (`ql_pack_panels`; the last panel padded with zero rows).
+    public let storage: [UInt8]
+    /// Bytes of one row in the file's layout.
     public let rowBytes: Int
     let kernel: DotKernel
 
@@ -19,19 +27,41 @@ public struct PackedMatrix: Sendable {
         DotKernels.kernel(for: type) != nil && columns > 0 && columns % type.format.blockSize == 0
     }
 
-    /// Wraps `bytes` of a `rows` × `columns` matrix of `type`; nil when the type has no dot
-    /// kernel, the columns are not whole blocks, or the byte count does not match.
+    /// Takes `bytes` of a `rows` × `columns` matrix of `type` in the file's row-major layout;
+    /// nil when the type has no dot kernel, the columns are not whole blocks, or the byte count
+    /// does not match.
     public init?(type: TensorType, rows: Int, columns: Int, bytes: [UInt8]) {
         guard Self.canPack(type, columns: columns), rows > 0, let kernel = DotKernels.kernel(for: type),
             let rowBytes = type.format.byteCount(elements: columns),
-            case (let total, false) = rows.multipliedReportingOverflow(by: rowBytes), total == bytes.count
+            case (let total, false) = rows.multipliedReportingOverflow(by: rowBytes), total == bytes.count,
+            rows <= Int(Int32.max), columns <= Int(Int32.max)
         else { return nil }
         self.type = type
         self.rows = rows
         self.columns = columns
-        self.bytes = bytes
         self.rowBytes = rowBytes
         self.kernel = kernel
+        if let layout = type.format.panels {
+            storage = bytes.withUnsafeBytes { source in
+                [UInt8](unsafeUninitializedCapacity: ql_panel_bytes(layout, Int32(rows), Int32(columns))) { buffer, initialized in
+                    ql_pack_panels(layout, source.baseAddress!, Int32(rows), Int32(columns), buffer.baseAddress!)
+                    initialized = buffer.count
+                }
+            }
+        } else {
+            storage = bytes
+        }
+    }
+
+    /// The weights in the file's layout (ggml's row-major blocks), as written to a GGUF.
+    public var bytes: [UInt8] {
+        guard let layout = type.format.panels else { return storage }
+        return storage.withUnsafeBytes { panels in
+            [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { buffer, initialized in
+                ql_unpack_panels(layout, panels.baseAddress!, Int32(rows), Int32(columns), buffer.baseAddress!)
+                initialized = rows * rowBytes
+            }
+        }
     }
 
     /// The weights as F32 (ggml's `to_float`), [rows, columns].
@@ -45,12 +75,16 @@ public struct PackedMatrix: Sendable {
     }
 
     /// `output[t][o] = Σᵢ W[o][i] · round(input[t])[i]` for `count` input rows.
-    /// input: [count, columns]; output: [count, rows]. Output rows are split across threads;
-    /// every value is one dot product, so the result does not depend on the thread count.
+    /// input: [count, columns]; output: [count, rows]. Threads take whole groups of 16 output
+    /// rows and every value is computed the same way whatever the group or batch, so the result
+    /// depends neither on the thread count nor on `path` (for the panel types; the others run
+    /// ggml-style row dot products, whose scalar twin sums in another order).
     public func multiply(
         _ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
-        threads: Int, scalar: Bool = false
+        threads: Int, path: KernelPath = .current
     ) {
+        let rows = rows
+        let columns = columns
         // a: [count, activation row] — the inputs in the vec_dot type.
         let activationType = kernel.activationType
         let activationRowBytes = activationType.format.byteCount(elements: columns)!
@@ -60,12 +94,47 @@ public struct PackedMatrix: Sendable {
                 DotKernels.quantizeActivations(activationType, input + t * columns, count: columns, into: a.baseAddress! + t * activationRowBytes)
             }
         }
-        let dot = scalar ? kernel.scalar : kernel.fast
-        let n = Int32(columns)
-        let rows = rows
-        let rowBytes = rowBytes
         nonisolated(unsafe) let output = output
-        bytes.withUnsafeBytes { w in
+        if type.format.panels == QL_PANEL_F16 {
+            // The F16 activations as F32 values (exact), which the F16 kernels multiply.
+            var rounded = [Float](repeating: 0, count: count * columns)
+            activations.withUnsafeBytes { a in
+                let halves = a.bindMemory(to: UInt16.self)
+                for i in 0..<(count * columns) { rounded[i] = ql_fp16_to_fp32(halves[i]) }
+            }
+            storage.withUnsafeBytes { w in
+                rounded.withUnsafeBufferPointer { a in
+                    Kernels.parallelFor((rows + 15) / 16, threads: threads) { range in
+                        ql_gemm_panels_f16(
+                            path.c, w.baseAddress!, Int32(rows), Int32(columns), Int32(range.lowerBound), Int32(range.upperBound), a.baseAddress!,
+                            Int32(count), output, Int32(rows))
+                    }
+                }
+            }
+            return
+        }
+        if let layout = type.format.panels {
+            // s: [count, blocks] — each activation block's code sum, which the kernels take off.
+            let blocks = columns / 32
+            var sums = [Int32](repeating: 0, count: count * blocks)
+            activations.withUnsafeBytes { a in ql_q8_0_block_sums(a.baseAddress!, Int32(count), Int32(blocks), &sums) }
+            storage.withUnsafeBytes { w in
+                activations.withUnsafeBytes { a in
+                    sums.withUnsafeBufferPointer { s in
+                        Kernels.parallelFor((rows + 15) / 16, threads: threads) { range in
+                            ql_gemm_panels(
+                                path.c, layout, w.baseAddress!, Int32(rows), Int32(columns), Int32(range.lowerBound), Int32(range.upperBound),
+                                a.baseAddress!, Int32(count), s.baseAddress!, output, Int32(rows))
+                        }
+                    }
+                }
+            }
+            return
+        }
+        let dot = path == .scalar ? kernel.scalar : kernel.fast
+        let n = Int32(columns)
+        let rowBytes = rowBytes
+        storage.withUnsafeBytes { w in
             activations.withUnsafeBytes { a in
                 // Blocks of 16 output rows: each weight row is read once per batch of inputs.
                 Kernels.parallelFor((rows + 15) / 16, threads: threads) { range in
