@@ -61,8 +61,9 @@ let package = Package(
         .executableTarget(name: "quantlab-fuzz", dependencies: ["CourseContent"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         // Helpers every test target shares: the repository's paths, throwaway folders and courses,
-        // the quiz fixture lesson, seeded random data.
+        // the quiz fixture lesson, seeded random data, and a runner of the built binary.
         .target(name: "TestSupport", dependencies: ["CourseContent", "QuantCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
         .testTarget(name: "CourseContentTests", dependencies: ["CourseContent", "TerminalUI", "TestSupport"]),
         .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "CourseContent", "QuantCore", "Quantizers", "TestSupport"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "CourseContent", "CourseViews", "TerminalUI", "TestSupport"]),

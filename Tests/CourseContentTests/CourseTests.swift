@@ -83,19 +83,4 @@ import Testing
         #expect(Course.parseFileName("01-Bad Name.md") == nil)
         #expect(Course.parseFileName("01.md") == nil)
     }
-
-    @Test func answerTextNormalization() {
-        #expect(AnswerText.normalize("  Normal-Float   4! ") == "normalfloat 4")
-        #expect(AnswerText.normalize("NF4") == AnswerText.normalize("nf 4".replacingOccurrences(of: " ", with: "")))
-        // Full-width forms fold to ASCII (NFKC), so they match what a key spells in ASCII.
-        #expect(AnswerText.normalize("Ｑ４") == "q4")
-        #expect(AnswerText.normalize("...") == "")
-    }
-
-    @Test func suggestionsByEditDistance() {
-        #expect(Suggestions.distance("kitten", "sitting") == 3)
-        #expect(Suggestions.distance("", "abc") == 3)
-        #expect(Suggestions.closest(to: "tolerence", in: QuizParser.keys) == "tolerance")
-        #expect(Suggestions.closest(to: "zzzzzz", in: QuizParser.keys) == nil)
-    }
 }

@@ -13,12 +13,7 @@ import Testing
     }
 
     func problem(_ text: String) -> CourseProblem? {
-        do {
-            _ = try parse(text)
-            return nil
-        } catch {
-            return error
-        }
+        caught { () throws(CourseProblem) in _ = try parse(text) }
     }
 
     @Test func validSettingsBecomeRecipes() throws {

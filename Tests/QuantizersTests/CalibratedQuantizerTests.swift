@@ -48,35 +48,8 @@ enum CalibrationModel {
     }
 }
 
-@Suite struct CalibrationTests {
-    @Test func windowsAreSeededAndStartWithBOS() throws {
-        let a = try CalibrationModel.calibration()
-        let b = try CalibrationModel.calibration()
-        #expect(a == b)
-        #expect(a.sequences.count == 4 && a.sequences.allSatisfy { $0.count == 32 && $0[0] == 0 })
-        #expect(Set(a.sequences.map { $0[1] }).count > 1, "windows start at different places")
-        #expect(a.tokenCount == 128)
-    }
-
-    @Test func badCalibrationSettingsNameTheKey() {
-        let tokens = [Int32](repeating: 5, count: 100)
-        func problem(_ s: CalibrationSettings) -> QuantizerError? {
-            do {
-                _ = try CalibrationSet(tokens: tokens, settings: s, bos: 0, contextLength: 64)
-                return nil
-            } catch { return error }
-        }
-        #expect(problem(CalibrationSettings(samples: 0, sequenceLength: 32)) == .invalidSetting(key: "samples", value: "0", allowed: "1 to 1024"))
-        #expect(
-            problem(CalibrationSettings(samples: 4, sequenceLength: 65))
-                == .invalidSetting(key: "seq_len", value: "65", allowed: "2 to 64 (the model's context)"))
-        let short = try? CalibrationSet(
-            tokens: [Int32](repeating: 5, count: 10), settings: CalibrationSettings(samples: 1, sequenceLength: 32), bos: 0, contextLength: 64)
-        #expect(short == nil)
-    }
-}
-
-@Suite struct AWQModelTests {
+/// AWQ and GPTQ over a model: scales folded into the block, layer by layer on calibration windows.
+@Suite struct CalibratedQuantizerTests {
     /// Folding scales into the norms, attn_v's rows and ffn_up's rows leaves the float model's
     /// logits unchanged (only float rounding moves them).
     @Test(arguments: [2, 4])
@@ -137,21 +110,6 @@ enum CalibrationModel {
         #expect(one.storage["blk.0.attn_q.weight"]!.map(\.bytes) == [64 * ((64 * 3 + 31) / 32 * 4), 2 * 64 * 2, 2 * ((64 * 3 + 31) / 32 * 4)])
     }
 
-    @Test func badSettingsNameTheKey() {
-        let model = CalibrationModel.model()
-        func problem(_ s: AWQSettings) -> String? {
-            do {
-                _ = try AWQ.quantize(model, calibration: try CalibrationModel.calibration(), settings: s, threads: 1)
-                return nil
-            } catch { return "\(error)" }
-        }
-        #expect(problem(AWQSettings(groupSize: 48))?.contains("group_size 48 does not divide the rows of blk.0.attn_q.weight (64 weights each)") == true)
-        #expect(problem(AWQSettings(bits: 1, groupSize: 32)) == "w_bit = 1 is not allowed; use 2 to 8")
-        #expect(problem(AWQSettings(groupSize: 32, grid: 0)) == "n_grid = 0 is not allowed; use 1 to 100 (default 20)")
-    }
-}
-
-@Suite struct GPTQModelTests {
     @Test func sequentialGPTQBeatsRoundToNearestAndDoesNotDependOnThreads() throws {
         let model = CalibrationModel.model()
         let recipe = GPTQRecipe(matrix: GPTQSettings(bits: 3, groupSize: 32))
@@ -166,46 +124,5 @@ enum CalibrationModel {
         let parallel = try GPTQ.quantize(model, calibration: try CalibrationModel.calibration(), recipe: plain, threads: 2)
         #expect(parallel.values["blk.0.attn_q.weight"] == one.values["blk.0.attn_q.weight"])
         #expect(parallel.values["blk.0.ffn_down.weight"] != one.values["blk.0.ffn_down.weight"])
-    }
-
-    @Test func overriddenMatricesKeepTheirWeights() throws {
-        let c = CalibrationModel.config()
-        let w = CalibrationModel.weights(c)
-        var writer = GGUFWriter()
-        for (key, value) in [
-            ("general.architecture", GGUFValue.string("llama")), ("llama.block_count", .uint32(2)),
-            ("llama.embedding_length", .uint32(64)), ("llama.feed_forward_length", .uint32(128)),
-            ("llama.attention.head_count", .uint32(4)), ("llama.attention.head_count_kv", .uint32(2)),
-            ("llama.context_length", .uint32(64)), ("llama.rope.freq_base", .float32(10000)),
-            ("llama.attention.layer_norm_rms_epsilon", .float32(1e-5)),
-        ] {
-            writer.set(key, value)
-        }
-        try writer.addTensor(name: "token_embd.weight", shape: [64, 40], floats: w.tokenEmbedding)
-        for (i, b) in w.blocks.enumerated() {
-            for (name, shape, floats) in [
-                ("attn_norm", [64], b.attentionNorm), ("attn_q", [64, 64], b.query), ("attn_k", [64, 32], b.key),
-                ("attn_v", [64, 32], b.value), ("attn_output", [64, 64], b.attentionOutput), ("ffn_norm", [64], b.ffnNorm),
-                ("ffn_gate", [64, 128], b.gate), ("ffn_up", [64, 128], b.up), ("ffn_down", [128, 64], b.down),
-            ] {
-                try writer.addTensor(name: "blk.\(i).\(name).weight", shape: shape, floats: floats)
-            }
-        }
-        try writer.addTensor(name: "output_norm.weight", shape: [64], floats: w.outputNorm)
-        try writer.addTensor(name: "output.weight", shape: [64, 40], floats: w.output!)
-        let file = try GGUFFile(path: "tiny.gguf", bytes: writer.serialize())
-        let recipe = QuantizationRecipe(
-            method: .gptq(GPTQRecipe(matrix: GPTQSettings(bits: 4, groupSize: 32))),
-            overrides: [.init(pattern: "blk.0.ffn_*", method: .keep), .init(pattern: "output.weight", method: .ggml(.q8_0))])
-        let outcome = try ModelQuantizer.quantize(recipe, file, calibration: try CalibrationModel.calibration(), threads: 2)
-        #expect(outcome.model.weights.blocks[0].gate == w.blocks[0].gate)
-        #expect(outcome.model.weights.blocks[0].query != w.blocks[0].query)
-        #expect(outcome.calibrated?.layers.count == 11)
-        let rows = Dictionary(uniqueKeysWithValues: outcome.memory.rows.map { ($0.tensor, $0) })
-        #expect(rows["blk.0.ffn_gate.weight"]?.bytes == 64 * 128 * 4)
-        #expect(rows["blk.1.ffn_gate.weight"]?.method == "GPTQ 4-bit g32")
-        #expect(rows["output.weight"]?.method == "Q8_0")
-        // Without calibration windows the recipe is refused, naming what is missing.
-        #expect(throws: QuantizerError.self) { try ModelQuantizer.quantize(recipe, file) }
     }
 }

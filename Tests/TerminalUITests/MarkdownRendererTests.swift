@@ -44,24 +44,6 @@ import Testing
         #expect(lines[1] == "│ measure first." + String(repeating: " ", count: 12) + " │")
     }
 
-    @Test func narrowTablesStackRows() {
-        let markdown = "```table\nFormat | Bits per weight | Bytes per block | Notes\nQ4_0 | 4.5 | 18 | nibbles\n```"
-        let wide = render(markdown, width: 80)
-        #expect(wide.first!.hasPrefix("┌"))
-        #expect(Set(wide.map { CellWidth.of($0) }).count == 1)
-        let narrow = render(markdown, width: 24)
-        #expect(narrow == ["Format: Q4_0", "Bits per weight: 4.5", "Bytes per block: 18", "Notes: nibbles"])
-    }
-
-    @Test func columnWidthsShrinkToFit() {
-        #expect(TableRenderer.columnWidths(natural: [5, 10], available: 20) == [5, 10])
-        // The short column keeps its 10 cells; 30 and 40 share the other 30 in proportion.
-        #expect(TableRenderer.columnWidths(natural: [30, 10, 40], available: 40) == [13, 10, 17])
-        // Two rounds: 3 fits the first share (60/4 = 15), 18 the second (57/3 = 19); the two 50s
-        // split 39 as 19 + 19 and the leftover cell goes to the leftmost.
-        #expect(TableRenderer.columnWidths(natural: [3, 18, 50, 50], available: 60) == [3, 18, 20, 19])
-    }
-
     @Test func questionCardsNeverShowAnswers() {
         let card = QuestionCard(number: 2, hint: "choose one", prompt: [.text("Which?")], choices: [[.text("x")], [.code("y")]])
         let lines = MarkdownRenderer(width: 40, style: .plain).render([Block(.question(card), line: 1)]).map(\.plainText)

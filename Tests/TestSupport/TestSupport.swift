@@ -17,6 +17,17 @@ public enum TestPaths {
     }
 }
 
+/// The error `body` throws, or nil when it returns: for tests of what a parser or a check
+/// refuses. The closure names its error type, e.g. `caught { () throws(CourseProblem) in … }`.
+public func caught<E: Error>(_ body: () throws(E) -> Void) -> E? {
+    do {
+        try body()
+        return nil
+    } catch {
+        return error
+    }
+}
+
 /// Deterministic test data: SplitMix64, as the engine's seeded weights use it.
 public struct SeededRandom {
     var generator: SplitMix64
@@ -42,6 +53,41 @@ public enum TestCourse {
     public static func lesson(id: String, title: String = "T") -> String {
         "+++\nid = \"\(id)\"\ntitle = \"\(title)\"\nduration = 10\nobjectives = [\"o\"]\n+++\n\n# \(title)\n"
     }
+
+    /// A course folder holding `exercises/<folder>/exercise.toml` with `text`: the course root
+    /// (the caller removes it) and the exercise's folder.
+    public static func exercise(_ text: String, folder: String = "02-demo") throws -> (root: URL, directory: URL) {
+        let root = try TestPaths.temporaryFolder("quantlab-exercise")
+        let directory = root.appendingPathComponent("exercises").appendingPathComponent(folder)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try text.write(to: directory.appendingPathComponent("exercise.toml"), atomically: true, encoding: .utf8)
+        return (root, directory)
+    }
+
+    /// A valid exercise spec: RTN only, pass mark 60, two checks in this order: `second`
+    /// (block bits per weight at most 4.5, 40 points) and `first` (same top token at least 95%,
+    /// 60 points).
+    public static let exerciseSpec = """
+        title = "T"
+        module = 2
+        brief = "B"
+        methods = ["rtn"]
+        pass_mark = 60
+
+        [check.second]
+        metric = "block_bits_per_weight"
+        at_most = 4.5
+        points = 40
+        pass = "ok {value}"
+        fail = "over {target}: {value}"
+
+        [check.first]
+        metric = "same_top"
+        at_least = 95
+        points = 60
+        pass = "p"
+        fail = "f"
+        """
 }
 
 /// A lesson with one question of every type, for grading and session tests.
