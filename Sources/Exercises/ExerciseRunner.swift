@@ -44,7 +44,7 @@ public struct ExerciseMeasurement: Sendable, Equatable, Codable {
 public enum ExerciseRunner {
     /// Changes whenever the engine's arithmetic changes, so cached results are never reused
     /// across versions that would compute them differently.
-    public static let engineVersion = "quantlab-engine-5 (packed GGUF types, FMA F32 matmul, GPTQ, AWQ, decode bytes against F16, block speed)"
+    public static let engineVersion = "quantlab-engine-6 (F16, Q8_0, Q4_0 in 16-row panels: tiled products, one order of float operations on every path)"
 
     /// The cache key: engine version, model and text digests, evaluation chunks and the
     /// normalized recipe (the parsed settings, so comments, key order and spelling of defaults

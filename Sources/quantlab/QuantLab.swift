@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuantCore
 
 @main
 struct QuantLab: ParsableCommand {
@@ -20,6 +21,8 @@ struct QuantLab: ParsableCommand {
 
     static func main() {
         Output.setUp()
+        // QUANTLAB_KERNELS names a path this CPU lacks (or no path): say which one runs instead.
+        if let note = KernelPath.selection.note { Output.error("quantlab: \(note)") }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -176,7 +176,8 @@ public struct KernelBenchmark: Sendable {
                                 measure("\(name) \(rows) rows × \(n) (\(path.rawValue))", read, n * rows) {
                                     if layout == QL_PANEL_F16 {
                                         ql_gemm_panels_f16(
-                                            path.c, w.baseAddress!, Int32(rows), Int32(count), 0, 1, a.baseAddress!.assumingMemoryBound(to: Float.self), Int32(n),
+                                            path.c, w.baseAddress!, Int32(rows), Int32(count), 0, 1, a.baseAddress!.assumingMemoryBound(to: Float.self),
+                                            Int32(n),
                                             out.baseAddress!, Int32(rows))
                                     } else {
                                         ql_gemm_panels(

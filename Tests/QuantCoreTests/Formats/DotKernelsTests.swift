@@ -140,3 +140,18 @@ import Testing
         }
     }
 }
+
+@Suite struct KernelBenchmarkTests {
+    /// A panel type's rows include its tiled products, one token and eight, on every path this
+    /// CPU has (and only those); a row-at-a-time type has none.
+    @Test func panelTypesReportTheirTiledProducts() throws {
+        let benchmark = KernelBenchmark(count: 256, repeats: 2)
+        let q8 = try benchmark.run(.q8_0).map(\.operation)
+        for path in KernelPath.allCases {
+            #expect(q8.contains("gemv 16 rows × 1 (\(path.rawValue))") == path.isAvailable, "\(path)")
+            #expect(q8.contains("gemm 16 rows × 8 (\(path.rawValue))") == path.isAvailable, "\(path)")
+        }
+        #expect(try benchmark.run(.q4_K).allSatisfy { !$0.operation.hasPrefix("gem") })
+        #expect(try benchmark.run(.f16).contains { $0.operation == "gemv 16 rows × 1 (scalar)" && $0.cyclesPer32 > 0 })
+    }
+}

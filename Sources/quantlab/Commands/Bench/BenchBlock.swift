@@ -36,7 +36,7 @@ struct BenchBlock: ParsableCommand {
             return
         }
         var lines = [
-            "block \(chosen.name): \(chosen.embedding)/\(chosen.feedForward), \(chosen.weights) weights; \(count) threads; AVX2 kernels: \(DotKernels.vectorised ? "yes" : "no")",
+            "block \(chosen.name): \(chosen.embedding)/\(chosen.feedForward), \(chosen.weights) weights; \(count) threads; kernels: \(KernelPath.current.rawValue) tiles (F16, Q8_0, Q4_0), \(DotKernels.vectorised ? "AVX2" : "scalar") row dots (the others)",
             "timed on this machine (\(count == 1 ? "thread CPU time" : "wall time")); decode ×F16: geometric mean of alternating pairs, 95% interval",
             "format  weight MB  decode tok/s   GB/s  ×F16  (95% interval, pairs)   prefill tok/s  ×F16",
         ]

@@ -40,9 +40,12 @@ struct BenchKernels: ParsableCommand {
             return
         }
         var lines = [
-            "\(size) values per operation; AVX2 kernels: \(DotKernels.vectorised ? "yes" : "no (scalar only)")",
+            "\(size) values per operation; row dot products: \(DotKernels.vectorised ? "AVX2" : "scalar only"); tiled products (gemv, gemm): every path this CPU has, \(KernelPath.current.rawValue) by default",
             "type    operation                           cycles/32 values      GB/s",
         ]
+        for path in KernelPath.allCases where !path.isAvailable {
+            lines.insert("skipped: the \(path.rawValue) path (this CPU lacks its instructions)", at: 1)
+        }
         for row in rows {
             lines.append(
                 row.type.padding(toLength: 8, withPad: " ", startingAt: 0)
