@@ -80,20 +80,21 @@ void ql_pack_panels(ql_panel_type type, const void *source, int rows, int column
     }
 }
 
-void ql_unpack_panels(ql_panel_type type, const void *panels, int rows, int columns, void *destination) {
-    const int blocks = columns / values_per_block(type), groups = code_groups(type);
+void ql_unpack_panel_row(ql_panel_type type, const void *panels, int columns, int row, void *destination) {
+    const int blocks = columns / values_per_block(type), groups = code_groups(type), lane = row % QL_PANEL_ROWS;
     const size_t rb = row_block_bytes(type);
-    const uint8_t *src = panels;
     uint8_t *dst = destination;
-    for (int r = 0; r < rows; r++) {
-        const int lane = r % QL_PANEL_ROWS;
-        for (int b = 0; b < blocks; b++) {
-            uint8_t *block = dst + ((size_t)r * (size_t)blocks + (size_t)b) * rb;
-            const uint8_t *panel = src + panel_block_offset(type, r, b, blocks);
-            memcpy(block, panel + 2 * lane, 2);
-            for (int g = 0; g < groups; g++) memcpy(block + 2 + 4 * g, panel + 32 + (size_t)(g * QL_PANEL_ROWS + lane) * 4, 4);
-        }
+    for (int b = 0; b < blocks; b++) {
+        uint8_t *block = dst + (size_t)b * rb;
+        const uint8_t *panel = (const uint8_t *)panels + panel_block_offset(type, row, b, blocks);
+        memcpy(block, panel + 2 * lane, 2);
+        for (int g = 0; g < groups; g++) memcpy(block + 2 + 4 * g, panel + 32 + (size_t)(g * QL_PANEL_ROWS + lane) * 4, 4);
     }
+}
+
+void ql_unpack_panels(ql_panel_type type, const void *panels, int rows, int columns, void *destination) {
+    const size_t row_bytes = (size_t)(columns / values_per_block(type)) * row_block_bytes(type);
+    for (int r = 0; r < rows; r++) ql_unpack_panel_row(type, panels, columns, r, (uint8_t *)destination + (size_t)r * row_bytes);
 }
 
 void ql_q8_0_block_sums(const void *activations, int count, int blocks, int32_t *sums) {

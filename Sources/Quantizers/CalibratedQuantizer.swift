@@ -137,7 +137,7 @@ extension AWQ {
         var inputs = try BlockInputs(model: model, calibration: calibration)
         var result = CalibratedResult(values: [:], storage: [:], layers: [], calibrationTokens: calibration.tokenCount, seconds: 0)
         for b in 0..<c.blockCount {
-            let original = model.weights.blocks[b]
+            let original = model.blocks[b].floats()  // this block in F32 while it is quantized
             let captured = CapturedInputs(inputs, block: original, threads: threads)
             var block = original
             // Per input group: the scale applied to the matrices' columns (1 where none was searched).
@@ -328,7 +328,7 @@ extension GPTQ {
         var result = CalibratedResult(values: [:], storage: [:], layers: [], calibrationTokens: calibration.tokenCount, seconds: 0)
         let order: [[Int]] = recipe.trueSequential ? [[0, 1, 2], [3], [4, 5], [6]] : [Array(0..<7)]
         for b in 0..<c.blockCount {
-            let original = model.weights.blocks[b]
+            let original = model.blocks[b].floats()  // this block in F32 while it is quantized
             var block = original
             for group in order {
                 let matrices = group.filter { !skip.contains(LlamaModel.matrixName(block: b, index: $0)) }

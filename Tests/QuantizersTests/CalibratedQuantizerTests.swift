@@ -57,7 +57,7 @@ enum CalibrationModel {
         let model = CalibrationModel.model(kvHeads: kvHeads)
         let c = model.config
         var r = Weights(state: 77)
-        var weights = model.weights
+        var weights = model.dequantizedWeights()
         for b in weights.blocks.indices {
             var scales: [Int: [Float]] = [
                 0: r.floats(64).map { 1.25 + 0.75 * $0 }, 4: r.floats(64).map { 1.25 + 0.75 * $0 },
@@ -66,7 +66,7 @@ enum CalibrationModel {
             if kvHeads == c.headCount { scales[3] = r.floats(64).map { 1.25 + 0.75 * $0 } }
             AWQ.fold(&weights.blocks[b], scales: scales, config: c)
         }
-        #expect(weights.blocks[0].attentionNorm != model.weights.blocks[0].attentionNorm)
+        #expect(weights.blocks[0].attentionNorm != model.dequantizedWeights().blocks[0].attentionNorm)
         let folded = LlamaModel(config: c, weights: weights)
         let tokens: [Int32] = [0, 5, 9, 13, 2, 30, 7, 7, 21]
         let before = try CalibrationModel.logits(model, tokens)
@@ -82,7 +82,7 @@ enum CalibrationModel {
         let settings = AWQSettings(bits: 4, groupSize: 32, grid: 1, duoScaling: false, clip: false)
         let result = try AWQ.quantize(model, calibration: try CalibrationModel.calibration(), settings: settings, threads: 2)
         for b in 0..<2 {
-            let block = model.weights.blocks[b]
+            let block = model.blocks[b].floats()
             for m in 0..<7 {
                 let (rows, columns) = model.config.matrixShape(m)
                 let rtn = AWQ.pseudoQuantize(block[matrix: m], rows: rows, columns: columns, groupSize: 32, bits: 4, zeroPoint: true)

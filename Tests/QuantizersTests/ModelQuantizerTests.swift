@@ -91,8 +91,8 @@ import Testing
             method: .gptq(GPTQRecipe(matrix: GPTQSettings(bits: 4, groupSize: 32))),
             overrides: [.init(pattern: "blk.0.ffn_*", method: .keep), .init(pattern: "output.weight", method: .ggml(.q8_0))])
         let outcome = try ModelQuantizer.quantize(recipe, file, calibration: try CalibrationModel.calibration(), threads: 2)
-        #expect(outcome.model.weights.blocks[0].gate == w.blocks[0].gate)
-        #expect(outcome.model.weights.blocks[0].query != w.blocks[0].query)
+        #expect(outcome.model.blocks[0].floats().gate == w.blocks[0].gate)
+        #expect(outcome.model.blocks[0].floats().query != w.blocks[0].query)
         #expect(outcome.calibrated?.layers.count == 11)
         let rows = Dictionary(uniqueKeysWithValues: outcome.memory.rows.map { ($0.tensor, $0) })
         #expect(rows["blk.0.ffn_gate.weight"]?.bytes == 64 * 128 * 4)

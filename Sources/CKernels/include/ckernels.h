@@ -235,6 +235,7 @@ typedef enum { QL_PATH_SCALAR = 0, QL_PATH_AVX2 = 1, QL_PATH_AVX512 = 2 } ql_pat
 size_t ql_panel_bytes(ql_panel_type type, int rows, int columns);
 void ql_pack_panels(ql_panel_type type, const void *source, int rows, int columns, void *destination);
 void ql_unpack_panels(ql_panel_type type, const void *panels, int rows, int columns, void *destination);
+void ql_unpack_panel_row(ql_panel_type type, const void *panels, int columns, int row, void *destination);
 void ql_q8_0_block_sums(const void *activations, int count, int blocks, int32_t *sums);
 int ql_path_available(ql_path path);
 ql_path ql_best_path(void);

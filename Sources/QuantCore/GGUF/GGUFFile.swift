@@ -269,6 +269,21 @@ public final class GGUFFile: @unchecked Sendable {
         UnsafeRawBufferPointer(rebasing: storage.buffer[(dataOffset + tensor.offset)..<(dataOffset + tensor.offset + tensor.byteCount)])
     }
 
+    /// Lets the system drop the memory pages of `tensor`'s data once the caller has copied what
+    /// it needs (a mapped file only): the mapping stays valid, and a later read brings the pages
+    /// back from the file. Loading a model tensor by tensor this way holds about one copy of the
+    /// weights, not the file's pages and the copy together. Pages shared with a neighbouring
+    /// tensor are kept.
+    public func releasePages(of tensor: GGUFTensorInfo) {
+        guard storage.mapped, let base = storage.base else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = dataOffset + tensor.offset
+        let first = (start + page - 1) / page * page
+        let last = (start + tensor.byteCount) / page * page
+        guard last > first else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, MADV_DONTNEED)
+    }
+
     /// The tensor dequantized to F32 in ggml element order (row-major, `shape[0]` contiguous).
     public func floats(of tensor: GGUFTensorInfo) -> [Float] {
         let source = data(of: tensor)

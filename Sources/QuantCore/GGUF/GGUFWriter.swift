@@ -11,7 +11,10 @@ public struct GGUFWriter: Sendable {
         public let name: String
         public let shape: [Int]
         public let type: TensorType
+        /// The data; empty for a zero-filled tensor (`addZeroTensor`).
         public let bytes: [UInt8]
+        /// Bytes of data in the file.
+        public let byteCount: Int
     }
 
     public private(set) var alignment: Int
@@ -36,6 +39,22 @@ public struct GGUFWriter: Sendable {
 
     /// Adds a tensor whose bytes are already in `type`'s block layout.
     public mutating func addTensor(name: String, shape: [Int], type: TensorType, bytes: [UInt8]) throws(GGUFError) {
+        let expected = try checkedByteCount(name: name, shape: shape, type: type)
+        guard bytes.count == expected else {
+            throw GGUFError(path: name, .badValue(key: name, expected: "\(expected) bytes of \(type)", actual: "\(bytes.count) bytes"))
+        }
+        tensors.append(Tensor(name: name, shape: shape, type: type, bytes: bytes, byteCount: expected))
+    }
+
+    /// Adds a tensor whose data is all zero bytes (in a block type: every scale and code zero),
+    /// which `write(to:)` leaves as a hole in the file: synthetic models of any size cost no disk
+    /// and no memory to write.
+    public mutating func addZeroTensor(name: String, shape: [Int], type: TensorType) throws(GGUFError) {
+        tensors.append(Tensor(name: name, shape: shape, type: type, bytes: [], byteCount: try checkedByteCount(name: name, shape: shape, type: type)))
+    }
+
+    /// The data size of a new tensor, after checking its name and shape.
+    private func checkedByteCount(name: String, shape: [Int], type: TensorType) throws(GGUFError) -> Int {
         guard !tensors.contains(where: { $0.name == name }) else { throw GGUFError(path: name, .duplicateTensor(name)) }
         guard (1...4).contains(shape.count), shape.allSatisfy({ $0 > 0 }) else {
             throw GGUFError(path: name, .badShape(tensor: name, shape: shape.map { UInt64(max($0, 0)) }))
@@ -44,10 +63,7 @@ public struct GGUFWriter: Sendable {
         guard shape[0] % format.blockSize == 0, let expected = format.byteCount(elements: shape.reduce(1, *)) else {
             throw GGUFError(path: name, .shapeNotBlockMultiple(tensor: name, rowLength: UInt64(shape[0]), blockSize: format.blockSize, type: type.description))
         }
-        guard bytes.count == expected else {
-            throw GGUFError(path: name, .badValue(key: name, expected: "\(expected) bytes of \(type)", actual: "\(bytes.count) bytes"))
-        }
-        tensors.append(Tensor(name: name, shape: shape, type: type, bytes: bytes))
+        return expected
     }
 
     /// Adds an F32 tensor.
@@ -60,8 +76,8 @@ public struct GGUFWriter: Sendable {
         try addTensor(name: name, shape: shape, type: .f32, bytes: bytes)
     }
 
-    /// The complete file image.
-    public func serialize() -> [UInt8] {
+    /// Metadata, tensor infos and the padding before the data section.
+    private func header() -> [UInt8] {
         var out = ByteWriter()
         out.bytes(Array("GGUF".utf8))
         out.u32(3)
@@ -73,34 +89,38 @@ public struct GGUFWriter: Sendable {
             out.value(value)
         }
         var offset = 0
-        var offsets: [Int] = []
         for tensor in tensors {
-            offsets.append(offset)
             out.string(tensor.name)
             out.u32(UInt32(tensor.shape.count))
             for dimension in tensor.shape { out.u64(UInt64(dimension)) }
             out.u32(tensor.type.rawValue)
             out.u64(UInt64(offset))
-            offset += padded(tensor.bytes.count)
+            offset += padded(tensor.byteCount)
         }
         out.pad(to: alignment)
-        for tensor in tensors {
-            out.bytes(tensor.bytes)
-            out.pad(to: alignment)
-        }
         return out.buffer
     }
 
-    /// Writes the file atomically: a temporary file beside `path`, then a rename.
+    /// The complete file image (zero-filled tensors written out as zeros).
+    public func serialize() -> [UInt8] {
+        var image = header()
+        for tensor in tensors {
+            image.append(contentsOf: tensor.bytes.isEmpty ? [UInt8](repeating: 0, count: tensor.byteCount) : tensor.bytes)
+            image.append(contentsOf: repeatElement(0, count: padded(tensor.byteCount) - tensor.byteCount))
+        }
+        return image
+    }
+
+    /// Writes the file atomically (a temporary file beside `path`, then a rename), tensor by
+    /// tensor, without building the image in memory; zero-filled tensors become holes.
     public func write(to path: String) throws(GGUFError) {
-        let image = serialize()
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw GGUFError(path: path, .writeFailed(reason: String(cString: strerror(errno)))) }
-        var written = 0
-        let failure: String? = image.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+        func writeAll(_ bytes: UnsafeRawBufferPointer) -> String? {
+            var written = 0
+            while written < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
                 if n < 0 {
                     if errno == EINTR { continue }
                     return String(cString: strerror(errno))
@@ -109,6 +129,21 @@ public struct GGUFWriter: Sendable {
             }
             return nil
         }
+        var failure = header().withUnsafeBytes(writeAll)
+        var size = header().count
+        let zeros = [UInt8](repeating: 0, count: alignment)
+        for tensor in tensors where failure == nil {
+            if tensor.bytes.isEmpty {
+                if lseek(fd, off_t(tensor.byteCount), SEEK_CUR) < 0 { failure = String(cString: strerror(errno)) }
+            } else {
+                failure = tensor.bytes.withUnsafeBytes(writeAll)
+            }
+            let pad = padded(tensor.byteCount) - tensor.byteCount
+            if failure == nil, pad > 0 { failure = zeros.withUnsafeBytes { writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<pad])) } }
+            size += padded(tensor.byteCount)
+        }
+        // A hole at the end still counts toward the file's size.
+        if failure == nil, ftruncate(fd, off_t(size)) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {
             close(fd)
             unlink(temporary)

@@ -55,14 +55,9 @@ public struct DecodeBlock: Sendable {
         }
     }
 
-    enum Matrix: Sendable {
-        case f32([Float])
-        case packed(PackedMatrix)
-    }
-
     public let shape: Shape
     public let formats: [Storage]
-    let matrices: [Matrix]
+    let matrices: [WeightMatrix]
     /// Bytes of the seven matrices as stored: what one decoded token reads.
     public let weightBytes: Int
 
@@ -72,12 +67,12 @@ public struct DecodeBlock: Sendable {
     /// block size does not divide the rows or that has no dot kernel.
     public init(shape: Shape, formats: [Storage], threads: Int) throws(GGUFError) {
         let formats = Self.expand(formats, shape: shape)
-        var built: [Matrix] = []
+        var built: [WeightMatrix] = []
         for index in formats.indices { built.append(try Self.matrix(index, of: shape, as: formats[index], threads: threads)) }
         self.init(shape: shape, formats: formats, matrices: built)
     }
 
-    init(shape: Shape, formats: [Storage], matrices: [Matrix]) {
+    init(shape: Shape, formats: [Storage], matrices: [WeightMatrix]) {
         self.shape = shape
         self.formats = formats
         self.matrices = matrices
@@ -91,8 +86,8 @@ public struct DecodeBlock: Sendable {
     public static func pair(shape: Shape, baseline: [Storage], candidate: [Storage], threads: Int) throws(GGUFError) -> (DecodeBlock, DecodeBlock) {
         let baseline = expand(baseline, shape: shape)
         let candidate = expand(candidate, shape: shape)
-        var first: [Matrix] = []
-        var second: [Matrix] = []
+        var first: [WeightMatrix] = []
+        var second: [WeightMatrix] = []
         for index in baseline.indices {
             first.append(try matrix(index, of: shape, as: baseline[index], threads: threads))
             if candidate != baseline { second.append(try matrix(index, of: shape, as: candidate[index], threads: threads)) }
@@ -107,7 +102,7 @@ public struct DecodeBlock: Sendable {
     }
 
     /// Matrix `index` of the block in `format`.
-    static func matrix(_ index: Int, of shape: Shape, as format: Storage, threads: Int) throws(GGUFError) -> Matrix {
+    static func matrix(_ index: Int, of shape: Shape, as format: Storage, threads: Int) throws(GGUFError) -> WeightMatrix {
         let m = shape.matrices[index]
         let seed = UInt64(0x5EED_0000) + UInt64(index) << 32
         guard case .packed(let type) = format else { return .f32(weights(rows: 0..<m.rows, columns: m.columns, seed: seed)) }
@@ -175,16 +170,7 @@ public struct DecodeBlock: Sendable {
             var output = [Float](repeating: 0, count: tokens * m.rows)
             input.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { out in
-                    switch weights {
-                    case .f32(let w):
-                        w.withUnsafeBufferPointer {
-                            Kernels.matmul(
-                                weights: $0.baseAddress!, rows: m.rows, columns: m.columns, input: x.baseAddress!, count: tokens,
-                                output: out.baseAddress!, threads: threads)
-                        }
-                    case .packed(let p):
-                        p.multiply(x.baseAddress!, count: tokens, into: out.baseAddress!, threads: threads)
-                    }
+                    weights.multiply(rows: m.rows, columns: m.columns, x.baseAddress!, count: tokens, into: out.baseAddress!, threads: threads)
                 }
             }
             sink += output[0]

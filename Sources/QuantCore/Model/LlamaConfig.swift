@@ -118,3 +118,14 @@ public struct LlamaConfig: Sendable, Equatable {
         return vocabularySize * embeddingLength + blockCount * perBlock + embeddingLength + output
     }
 }
+
+extension LlamaConfig {
+    /// (rows, columns) of block matrix `index` (rows = output features).
+    public func matrixShape(_ index: Int) -> (rows: Int, columns: Int) {
+        let dim = embeddingLength
+        let q = headCount * headDimension
+        let kv = headCountKV * headDimension
+        let f = feedForwardLength
+        return [(q, dim), (kv, dim), (kv, dim), (dim, q), (f, dim), (f, dim), (dim, f)][index]
+    }
+}

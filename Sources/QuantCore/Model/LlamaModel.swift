@@ -19,7 +19,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
         case .contextFull(let capacity, let needed):
             "the KV cache holds \(capacity) positions but \(needed) are needed; use a shorter text or a larger --ctx"
         case .tooLargeForMemory(let path, let neededBytes, let availableBytes):
-            "\(path): the model needs about \(neededBytes / 1_048_576) MiB as F32 but this machine has \(availableBytes / 1_048_576) MiB; the engine dequantizes every tensor to F32 on load, so use a smaller model"
+            "\(path): the model needs about \(neededBytes / 1_048_576) MiB (its quantized and F16 matrices as stored, F32 and BF16 tensors as F32) but this machine has \(availableBytes / 1_048_576) MiB; use a smaller model or a more compact type"
         }
     }
 }
@@ -68,25 +68,60 @@ public struct LlamaWeights: Sendable {
     }
 }
 
-/// The matrices a model keeps in their quantized ggml format, multiplied with `PackedMatrix`
-/// (activations rounded to the format's vec_dot type, as ggml does). Matrices without an entry
-/// run in F32 from `LlamaWeights`.
-public struct PackedWeights: Sendable {
-    /// Seven per block, in forward order: attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down.
-    public var blocks: [[PackedMatrix?]]
-    /// The output projection (token_embd's matrix when the output is tied to the embedding).
-    public var output: PackedMatrix?
+/// One transformer block as a model holds it: its two norm weights and its seven matrices,
+/// each F32 or packed in its ggml format.
+public struct LlamaBlock: Sendable {
+    public let attentionNorm: [Float]  // [dim]
+    public let ffnNorm: [Float]  // [dim]
+    /// attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down (`LlamaModel.blockMatrixNames`).
+    public let matrices: [WeightMatrix]
 
-    public init(blocks: [[PackedMatrix?]], output: PackedMatrix?) {
-        self.blocks = blocks
-        self.output = output
+    public init(attentionNorm: [Float], ffnNorm: [Float], matrices: [WeightMatrix]) {
+        precondition(matrices.count == 7, "a block has seven matrices")
+        self.attentionNorm = attentionNorm
+        self.ffnNorm = ffnNorm
+        self.matrices = matrices
     }
 
-    /// How many matrices run packed, per type name ("Q4_K": 12).
-    public var typeCounts: [String: Int] {
-        var counts: [String: Int] = [:]
-        for matrix in blocks.joined().compactMap({ $0 }) + [output].compactMap({ $0 }) { counts[matrix.type.description, default: 0] += 1 }
-        return counts
+    /// The block with every matrix in F32.
+    public init(_ weights: LlamaBlockWeights) {
+        self.init(attentionNorm: weights.attentionNorm, ffnNorm: weights.ffnNorm, matrices: (0..<7).map { .f32(weights[matrix: $0]) })
+    }
+
+    /// The block's weights as F32 (packed matrices dequantized): seven matrix copies.
+    public func floats() -> LlamaBlockWeights {
+        let m = matrices.map { $0.floats() }
+        return LlamaBlockWeights(
+            attentionNorm: attentionNorm, query: m[0], key: m[1], value: m[2], attentionOutput: m[3], ffnNorm: ffnNorm, gate: m[4], up: m[5],
+            down: m[6])
+    }
+}
+
+extension LlamaBlockWeights {
+    /// The seven matrices in forward order (attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down).
+    public subscript(matrix index: Int) -> [Float] {
+        get {
+            switch index {
+            case 0: query
+            case 1: key
+            case 2: value
+            case 3: attentionOutput
+            case 4: gate
+            case 5: up
+            default: down
+            }
+        }
+        set {
+            switch index {
+            case 0: query = newValue
+            case 1: key = newValue
+            case 2: value = newValue
+            case 3: attentionOutput = newValue
+            case 4: gate = newValue
+            case 5: up = newValue
+            default: down = newValue
+            }
+        }
     }
 }
 
@@ -110,14 +145,19 @@ public struct KVCache: Sendable {
     mutating func advance(by n: Int) { count += n }
 }
 
-/// A llama-architecture model following llama.cpp's `llm_build_llama` graph: F32 weights, and
-/// the quantized matrices of a GGUF kept packed and multiplied as ggml's CPU backend does.
+/// A llama-architecture model following llama.cpp's `llm_build_llama` graph. Matrices stay in
+/// the format the file stores them in: the quantized ones (and F16) packed, multiplied as ggml's
+/// CPU backend multiplies them, never expanded to F32; only F32 (and BF16) matrices are F32.
 public final class LlamaModel: Sendable {
     public let config: LlamaConfig
-    /// Every weight as F32 (dequantized when the file stores it quantized).
-    public let weights: LlamaWeights
-    /// The matrices that run in their quantized format; nil when every matrix runs in F32.
-    public let packed: PackedWeights?
+    /// token_embd: [vocab, dim]; rows are read (dequantized) one token at a time.
+    public let tokenEmbedding: WeightMatrix
+    public let blocks: [LlamaBlock]
+    public let outputNorm: [Float]  // [dim]
+    /// The output projection [vocab, dim]: token_embd's matrix when the model ties them.
+    public let output: WeightMatrix
+    /// [nRot/2], llama 3.1's rope_freqs.weight.
+    public let ropeFactors: [Float]?
 
     /// Run-time activation quantization of the block matrices, when set.
     public let activationScheme: ActivationScheme?
@@ -130,15 +170,15 @@ public final class LlamaModel: Sendable {
     public let importance: ImportanceCollector?
 
     public init(
-        config: LlamaConfig, weights: LlamaWeights, packed: PackedWeights? = nil,
-        activationScheme: ActivationScheme? = nil, importance: ImportanceCollector? = nil
+        config: LlamaConfig, tokenEmbedding: WeightMatrix, blocks: [LlamaBlock], outputNorm: [Float], output: WeightMatrix?,
+        ropeFactors: [Float]? = nil, activationScheme: ActivationScheme? = nil, importance: ImportanceCollector? = nil
     ) {
-        precondition(
-            packed.map { $0.blocks.count == weights.blocks.count && $0.blocks.allSatisfy { $0.count == 7 } } ?? true,
-            "packed weights need seven matrices per block")
         self.config = config
-        self.weights = weights
-        self.packed = packed
+        self.tokenEmbedding = tokenEmbedding
+        self.blocks = blocks
+        self.outputNorm = outputNorm
+        self.output = output ?? tokenEmbedding
+        self.ropeFactors = ropeFactors
         self.activationScheme = activationScheme
         self.importance = importance
         guard let activationScheme else {
@@ -146,28 +186,52 @@ public final class LlamaModel: Sendable {
             return
         }
         let perRow = activationScheme != .dynamicInt8
-        let dim = config.embeddingLength
-        let q = config.headCount * config.headDimension
-        let kv = config.headCountKV * config.headDimension
-        let ffn = config.feedForwardLength
-        int8Blocks = weights.blocks.map { b in
-            [
-                Int8Matrix(b.query, rows: q, columns: dim, perRow: perRow), Int8Matrix(b.key, rows: kv, columns: dim, perRow: perRow),
-                Int8Matrix(b.value, rows: kv, columns: dim, perRow: perRow), Int8Matrix(b.attentionOutput, rows: dim, columns: q, perRow: perRow),
-                Int8Matrix(b.gate, rows: ffn, columns: dim, perRow: perRow), Int8Matrix(b.up, rows: ffn, columns: dim, perRow: perRow),
-                Int8Matrix(b.down, rows: dim, columns: ffn, perRow: perRow),
-            ]
+        // One block's matrices in F32 at a time while their int8 codes are made.
+        int8Blocks = blocks.map { block in
+            (0..<7).map { i in
+                let (rows, columns) = config.matrixShape(i)
+                return Int8Matrix(block.matrices[i].floats(), rows: rows, columns: columns, perRow: perRow)
+            }
         }
+    }
+
+    /// A model with every weight in F32.
+    public convenience init(
+        config: LlamaConfig, weights: LlamaWeights, activationScheme: ActivationScheme? = nil, importance: ImportanceCollector? = nil
+    ) {
+        self.init(
+            config: config, tokenEmbedding: .f32(weights.tokenEmbedding), blocks: weights.blocks.map(LlamaBlock.init), outputNorm: weights.outputNorm,
+            output: weights.output.map { .f32($0) }, ropeFactors: weights.ropeFactors, activationScheme: activationScheme, importance: importance)
     }
 
     /// The same weights run with run-time activation quantization.
     public func withActivationScheme(_ scheme: ActivationScheme) -> LlamaModel {
-        LlamaModel(config: config, weights: weights, packed: packed, activationScheme: scheme, importance: importance)
+        LlamaModel(
+            config: config, tokenEmbedding: tokenEmbedding, blocks: blocks, outputNorm: outputNorm, output: output, ropeFactors: ropeFactors,
+            activationScheme: scheme, importance: importance)
     }
 
     /// The same weights, recording an importance matrix while they run.
     public func collectingImportance(_ collector: ImportanceCollector) -> LlamaModel {
-        LlamaModel(config: config, weights: weights, packed: packed, activationScheme: activationScheme, importance: collector)
+        LlamaModel(
+            config: config, tokenEmbedding: tokenEmbedding, blocks: blocks, outputNorm: outputNorm, output: output, ropeFactors: ropeFactors,
+            activationScheme: activationScheme, importance: collector)
+    }
+
+    /// Every weight as F32 (packed matrices dequantized): a full F32 copy of the model, for tests
+    /// and small models; the calibration methods take one block at a time (`blocks[b].floats()`).
+    public func dequantizedWeights() -> LlamaWeights {
+        let tied = config.tiedOutput
+        return LlamaWeights(
+            tokenEmbedding: tokenEmbedding.floats(), blocks: blocks.map { $0.floats() }, outputNorm: outputNorm, output: tied ? nil : output.floats(),
+            ropeFactors: ropeFactors)
+    }
+
+    /// Bytes the weights occupy in memory (matrices as held, norms and other vectors as F32).
+    public var weightBytes: Int {
+        let vectors = (outputNorm.count + (ropeFactors?.count ?? 0) + blocks.reduce(0) { $0 + $1.attentionNorm.count + $1.ffnNorm.count }) * 4
+        let matrices = blocks.reduce(0) { $0 + $1.matrices.reduce(0) { $0 + $1.byteCount } }
+        return vectors + matrices + tokenEmbedding.byteCount + (config.tiedOutput ? 0 : output.byteCount)
     }
 
     /// The seven block matrices in forward order; `runBlock`'s observer numbers them this way.
@@ -178,51 +242,54 @@ public final class LlamaModel: Sendable {
         "blk.\(block).\(blockMatrixNames[index]).weight"
     }
 
-    /// Loads every tensor, checking each shape against the configuration: all of them as F32,
-    /// and the quantized matrices also packed, so they run as llama.cpp runs them.
+    /// Loads every tensor, checking each shape against the configuration. A matrix whose type has
+    /// a dot kernel (F16 and the GGUF block types) stays packed, as llama.cpp runs it; F32 and
+    /// BF16 matrices, and norms and other vectors, are read as F32.
     public convenience init(file: GGUFFile) throws {
         let c = try LlamaConfig(file: file)
-        let needed = c.parameterCount * 4
+        let dim = c.embeddingLength
+        let needed = Self.memoryNeeded(file)
         let available = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
         if available > 0 && needed > available * 3 / 4 {
             throw ModelError.tooLargeForMemory(path: file.path, neededBytes: needed, availableBytes: available)
         }
-        let dim = c.embeddingLength
-        let qDim = c.headCount * c.headDimension
-        let kvDim = c.headCountKV * c.headDimension
-        /// A matrix in its file format, when that format has a dot kernel (F32 stays unpacked).
-        func pack(_ name: String) -> PackedMatrix? {
-            guard let info = file.tensor(name), info.type != .f32, info.shape.count == 2 else { return nil }
-            return PackedMatrix(type: info.type, rows: info.shape[1], columns: info.shape[0], bytes: [UInt8](file.data(of: info)))
+        /// A matrix of `shape` (ggml order: [columns, rows]): packed when its type has a dot
+        /// kernel, else F32.
+        func matrix(_ name: String, _ shape: [Int]) throws -> WeightMatrix {
+            defer { if let info = file.tensor(name) { file.releasePages(of: info) } }
+            if let info = file.tensor(name), info.type != .f32, info.shape == shape,
+                let packed = PackedMatrix(type: info.type, rows: shape[1], columns: shape[0], bytes: [UInt8](file.data(of: info)))
+            {
+                return .packed(packed)
+            }
+            return .f32(try file.floats(name, shape: shape))
         }
-        var blocks: [LlamaBlockWeights] = []
-        var packedBlocks: [[PackedMatrix?]] = []
+        var blocks: [LlamaBlock] = []
         for b in 0..<c.blockCount {
-            func tensor(_ name: String, _ shape: [Int]) throws(GGUFError) -> [Float] {
-                try file.floats("blk.\(b).\(name).weight", shape: shape)
+            let matrices = try (0..<7).map { i in
+                let (rows, columns) = c.matrixShape(i)
+                return try matrix(Self.matrixName(block: b, index: i), [columns, rows])
             }
             blocks.append(
-                LlamaBlockWeights(
-                    attentionNorm: try tensor("attn_norm", [dim]),
-                    query: try tensor("attn_q", [dim, qDim]),
-                    key: try tensor("attn_k", [dim, kvDim]),
-                    value: try tensor("attn_v", [dim, kvDim]),
-                    attentionOutput: try tensor("attn_output", [qDim, dim]),
-                    ffnNorm: try tensor("ffn_norm", [dim]),
-                    gate: try tensor("ffn_gate", [dim, c.feedForwardLength]),
-                    up: try tensor("ffn_up", [dim, c.feedForwardLength]),
-                    down: try tensor("ffn_down", [c.feedForwardLength, dim])))
-            packedBlocks.append(Self.blockMatrixNames.map { pack("blk.\(b).\($0).weight") })
+                LlamaBlock(
+                    attentionNorm: try file.floats("blk.\(b).attn_norm.weight", shape: [dim]),
+                    ffnNorm: try file.floats("blk.\(b).ffn_norm.weight", shape: [dim]),
+                    matrices: matrices))
         }
-        let weights = LlamaWeights(
-            tokenEmbedding: try file.floats("token_embd.weight", shape: [dim, c.vocabularySize]),
-            blocks: blocks,
+        self.init(
+            config: c, tokenEmbedding: try matrix("token_embd.weight", [dim, c.vocabularySize]), blocks: blocks,
             outputNorm: try file.floats("output_norm.weight", shape: [dim]),
-            output: c.tiedOutput ? nil : try file.floats("output.weight", shape: [dim, c.vocabularySize]),
+            output: c.tiedOutput ? nil : try matrix("output.weight", [dim, c.vocabularySize]),
             ropeFactors: file.tensor("rope_freqs.weight") == nil ? nil : try file.floats("rope_freqs.weight", shape: [c.ropeDimensionCount / 2]))
-        let packed = PackedWeights(blocks: packedBlocks, output: pack(c.tiedOutput ? "token_embd.weight" : "output.weight"))
-        let anyPacked = packed.output != nil || packedBlocks.joined().contains { $0 != nil }
-        self.init(config: c, weights: weights, packed: anyPacked ? packed : nil)
+    }
+
+    /// About the bytes `init(file:)` holds: each tensor as packed bytes when its type has a dot
+    /// kernel, else as F32.
+    static func memoryNeeded(_ file: GGUFFile) -> Int {
+        file.tensors.reduce(0) { total, info in
+            let packed = info.type != .f32 && info.shape.count == 2 && PackedMatrix.canPack(info.type, columns: info.shape[0])
+            return total + (packed ? info.byteCount : info.elementCount * 4)
+        }
     }
 
     public func makeCache(capacity: Int? = nil) -> KVCache {
@@ -244,27 +311,26 @@ public final class LlamaModel: Sendable {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= n, "logitRows must lie within the batch")
         let dim = c.embeddingLength
 
-        // x: [n, dim] — the residual stream.
+        // x: [n, dim] — the residual stream, from the embedding rows.
         var x = [Float](repeating: 0, count: n * dim)
-        for (t, token) in tokens.enumerated() {
-            let row = Int(token) * dim
-            for i in 0..<dim { x[t * dim + i] = weights.tokenEmbedding[row + i] }
+        x.withUnsafeMutableBufferPointer { x in
+            for (t, token) in tokens.enumerated() { tokenEmbedding.row(Int(token), columns: dim, into: x.baseAddress! + t * dim) }
         }
         var xb = [Float](repeating: 0, count: n * dim)  // normed input: [n, dim]
         let rope = ropeTable(positions: start..<(start + n))  // [n, nRot/2] cos and sin
 
-        for (b, block) in weights.blocks.enumerated() {
+        for (b, block) in blocks.enumerated() {
             // Attention: x += Attention(RMSNorm(x) · attn_norm), keys and values appended to the cache.
             normRows(x, weight: block.attentionNorm, rows: 0..<n, into: &xb)
             let attention = cache.keys[b].withUnsafeMutableBufferPointer { keys in
                 cache.values[b].withUnsafeMutableBufferPointer { values in
-                    attentionHalf(xb, count: n, start: start, block: block, route: .model(b), rope: rope, keys: keys, values: values, threads: threads)
+                    attentionHalf(xb, count: n, start: start, route: .model(b), rope: rope, keys: keys, values: values, threads: threads)
                 }
             }
             for i in 0..<(n * dim) { x[i] += attention[i] }
             // Feed-forward: x += FFN(RMSNorm(x) · ffn_norm).
             normRows(x, weight: block.ffnNorm, rows: 0..<n, into: &xb)
-            let feedForward = feedForwardHalf(xb, count: n, block: block, route: .model(b), threads: threads)
+            let feedForward = feedForwardHalf(xb, count: n, route: .model(b), threads: threads)
             for i in 0..<(n * dim) { x[i] += feedForward[i] }
         }
         cache.advance(by: n)
@@ -274,12 +340,11 @@ public final class LlamaModel: Sendable {
         var normed = [Float](repeating: 0, count: m * dim)
         var logits = [Float](repeating: 0, count: m * c.vocabularySize)
         guard m > 0 else { return logits }
-        normRows(x, weight: weights.outputNorm, rows: rows, into: &normed)
-        if let output = packed?.output {
-            multiply(output, input: normed, count: m, into: &logits, threads: threads)
-        } else {
-            Kernels.matmul(
-                weights.output ?? weights.tokenEmbedding, rows: c.vocabularySize, columns: dim, input: normed, count: m, into: &logits, threads: threads)
+        normRows(x, weight: outputNorm, rows: rows, into: &normed)
+        normed.withUnsafeBufferPointer { input in
+            logits.withUnsafeMutableBufferPointer {
+                output.multiply(rows: c.vocabularySize, columns: dim, input.baseAddress!, count: m, into: $0.baseAddress!, threads: threads)
+            }
         }
         return logits
     }
@@ -291,14 +356,14 @@ public final class LlamaModel: Sendable {
     /// observer of each matrix's input (calibration).
     enum Route {
         case model(Int)
-        case plain(observe: ((_ matrix: Int, _ input: [Float]) -> Void)?)
+        case plain(LlamaBlockWeights, observe: ((_ matrix: Int, _ input: [Float]) -> Void)?)
     }
 
     /// Attention(xb): q, k, v = xb·Wqᵀ, xb·Wkᵀ, xb·Wvᵀ; RoPE; keys and values stored in the cache
     /// at positions start ..< start + n; causal grouped-query attention; ·Woᵀ. xb: [n, dim] (normed);
     /// returns [n, dim].
     func attentionHalf(
-        _ xb: [Float], count n: Int, start: Int, block: LlamaBlockWeights, route: Route,
+        _ xb: [Float], count n: Int, start: Int, route: Route,
         rope: (cos: [Float], sin: [Float]), keys: UnsafeMutableBufferPointer<Float>, values: UnsafeMutableBufferPointer<Float>,
         threads: Int
     ) -> [Float] {
@@ -309,9 +374,9 @@ public final class LlamaModel: Sendable {
         var q = [Float](repeating: 0, count: n * qDim)  // [n, nHead·hd]
         var k = [Float](repeating: 0, count: n * kvDim)  // [n, nKV·hd]
         var v = [Float](repeating: 0, count: n * kvDim)  // [n, nKV·hd]
-        linear(route, 0, block.query, rows: qDim, columns: dim, input: xb, count: n, into: &q, threads: threads)
-        linear(route, 1, block.key, rows: kvDim, columns: dim, input: xb, count: n, into: &k, threads: threads)
-        linear(route, 2, block.value, rows: kvDim, columns: dim, input: xb, count: n, into: &v, threads: threads)
+        linear(route, 0, rows: qDim, columns: dim, input: xb, count: n, into: &q, threads: threads)
+        linear(route, 1, rows: kvDim, columns: dim, input: xb, count: n, into: &k, threads: threads)
+        linear(route, 2, rows: kvDim, columns: dim, input: xb, count: n, into: &v, threads: threads)
         applyRope(&q, heads: c.headCount, table: rope)
         applyRope(&k, heads: c.headCountKV, table: rope)
         // The cache now holds positions 0 ..< start + n of this block.
@@ -320,21 +385,21 @@ public final class LlamaModel: Sendable {
         var attention = [Float](repeating: 0, count: n * qDim)  // [n, nHead·hd]
         attend(q: q, keys: UnsafeBufferPointer(keys), values: UnsafeBufferPointer(values), start: start, count: n, into: &attention, threads: threads)
         var projected = [Float](repeating: 0, count: n * dim)  // [n, dim]
-        linear(route, 3, block.attentionOutput, rows: dim, columns: qDim, input: attention, count: n, into: &projected, threads: threads)
+        linear(route, 3, rows: dim, columns: qDim, input: attention, count: n, into: &projected, threads: threads)
         return projected
     }
 
     /// FFN(xb) = (silu(xb·Wgateᵀ) ⊙ xb·Wupᵀ)·Wdownᵀ (SwiGLU). xb: [n, dim] (normed); returns [n, dim].
-    func feedForwardHalf(_ xb: [Float], count n: Int, block: LlamaBlockWeights, route: Route, threads: Int) -> [Float] {
+    func feedForwardHalf(_ xb: [Float], count n: Int, route: Route, threads: Int) -> [Float] {
         let dim = config.embeddingLength
         let ffn = config.feedForwardLength
         var gate = [Float](repeating: 0, count: n * ffn)  // [n, ffn]
         var up = [Float](repeating: 0, count: n * ffn)  // [n, ffn]
-        linear(route, 4, block.gate, rows: ffn, columns: dim, input: xb, count: n, into: &gate, threads: threads)
-        linear(route, 5, block.up, rows: ffn, columns: dim, input: xb, count: n, into: &up, threads: threads)
+        linear(route, 4, rows: ffn, columns: dim, input: xb, count: n, into: &gate, threads: threads)
+        linear(route, 5, rows: ffn, columns: dim, input: xb, count: n, into: &up, threads: threads)
         for i in 0..<(n * ffn) { gate[i] = Kernels.silu(gate[i]) * up[i] }
         var projected = [Float](repeating: 0, count: n * dim)
-        linear(route, 6, block.down, rows: dim, columns: ffn, input: gate, count: n, into: &projected, threads: threads)
+        linear(route, 6, rows: dim, columns: ffn, input: gate, count: n, into: &projected, threads: threads)
         return projected
     }
 
@@ -343,12 +408,12 @@ public final class LlamaModel: Sendable {
     /// The embedding rows of `tokens`: the residual stream entering block 0, [n, dim].
     public func embed(_ tokens: [Int32]) throws(ModelError) -> [Float] {
         let dim = config.embeddingLength
+        for token in tokens where token < 0 || Int(token) >= config.vocabularySize {
+            throw ModelError.tokenOutOfRange(token: token, vocabularySize: config.vocabularySize)
+        }
         var x = [Float](repeating: 0, count: tokens.count * dim)
-        for (t, token) in tokens.enumerated() {
-            guard token >= 0 && Int(token) < config.vocabularySize else {
-                throw ModelError.tokenOutOfRange(token: token, vocabularySize: config.vocabularySize)
-            }
-            for i in 0..<dim { x[t * dim + i] = weights.tokenEmbedding[Int(token) * dim + i] }
+        x.withUnsafeMutableBufferPointer { x in
+            for (t, token) in tokens.enumerated() { tokenEmbedding.row(Int(token), columns: dim, into: x.baseAddress! + t * dim) }
         }
         return x
     }
@@ -372,7 +437,7 @@ public final class LlamaModel: Sendable {
         let xb = normalized(x, weight: block.attentionNorm)
         let attention = attentionHalf(normedInput: xb, block: block, threads: threads, observe: observe)
         for i in 0..<x.count { x[i] += attention[i] }
-        let feedForward = feedForwardHalf(normalized(x, weight: block.ffnNorm), count: n, block: block, route: .plain(observe: observe), threads: threads)
+        let feedForward = feedForwardHalf(normalized(x, weight: block.ffnNorm), count: n, route: .plain(block, observe: observe), threads: threads)
         for i in 0..<x.count { x[i] += feedForward[i] }
     }
 
@@ -389,7 +454,7 @@ public final class LlamaModel: Sendable {
         return keys.withUnsafeMutableBufferPointer { k in
             values.withUnsafeMutableBufferPointer { v in
                 attentionHalf(
-                    xb, count: n, start: 0, block: block, route: .plain(observe: observe), rope: ropeTable(positions: 0..<n),
+                    xb, count: n, start: 0, route: .plain(block, observe: observe), rope: ropeTable(positions: 0..<n),
                     keys: k, values: v, threads: threads)
             }
         }
@@ -397,7 +462,7 @@ public final class LlamaModel: Sendable {
 
     /// FFN(xb) with `block`'s gate, up and down weights: what AWQ compares for gate and up.
     public func feedForwardHalf(normedInput xb: [Float], block: LlamaBlockWeights, threads: Int) -> [Float] {
-        feedForwardHalf(xb, count: xb.count / config.embeddingLength, block: block, route: .plain(observe: nil), threads: threads)
+        feedForwardHalf(xb, count: xb.count / config.embeddingLength, route: .plain(block, observe: nil), threads: threads)
     }
 
     // MARK: Steps of the forward pass
@@ -418,15 +483,13 @@ public final class LlamaModel: Sendable {
     }
 
     /// A block matrix. The model's own (route .model(b)): through the activation scheme when one
-    /// is set, else packed when the file stores it quantized, else in F32. Given weights (.plain):
-    /// in F32, after showing the input to the observer.
-    private func linear(
-        _ route: Route, _ index: Int, _ weights: [Float], rows: Int, columns: Int, input: [Float], count: Int,
-        into output: inout [Float], threads: Int
-    ) {
+    /// is set, else as held (packed or F32). Given weights (.plain): in F32, after showing the
+    /// input to the observer.
+    private func linear(_ route: Route, _ index: Int, rows: Int, columns: Int, input: [Float], count: Int, into output: inout [Float], threads: Int) {
         switch route {
-        case .plain(let observe):
+        case .plain(let weights, let observe):
             observe?(index, input)
+            Kernels.matmul(weights[matrix: index], rows: rows, columns: columns, input: input, count: count, into: &output, threads: threads)
         case .model(let block):
             importance?.add(Self.matrixName(block: block, index: index), input: input, count: count, columns: columns)
             if let activationScheme {
@@ -434,18 +497,10 @@ public final class LlamaModel: Sendable {
                     int8Blocks[block][index], input: input, count: count, into: &output, threads: threads, statistics: activationStatistics)
                 return
             }
-            if let matrix = packed?.blocks[block][index] {
-                multiply(matrix, input: input, count: count, into: &output, threads: threads)
-                return
-            }
-        }
-        Kernels.matmul(weights, rows: rows, columns: columns, input: input, count: count, into: &output, threads: threads)
-    }
-
-    private func multiply(_ matrix: PackedMatrix, input: [Float], count: Int, into output: inout [Float], threads: Int) {
-        input.withUnsafeBufferPointer { x in
-            output.withUnsafeMutableBufferPointer { y in
-                matrix.multiply(x.baseAddress!, count: count, into: y.baseAddress!, threads: threads)
+            input.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { y in
+                    blocks[block].matrices[index].multiply(rows: rows, columns: columns, x.baseAddress!, count: count, into: y.baseAddress!, threads: threads)
+                }
             }
         }
     }
@@ -461,7 +516,7 @@ public final class LlamaModel: Sendable {
         for (t, p) in positions.enumerated() {
             var theta = Float(p)
             for i in 0..<pairs {
-                let factor = weights.ropeFactors?[i] ?? 1
+                let factor = ropeFactors?[i] ?? 1
                 let angle = config.ropeFreqScale * (theta / factor)
                 cosines[t * pairs + i] = cosf(angle)
                 sines[t * pairs + i] = sinf(angle)

@@ -64,6 +64,20 @@ public struct PackedMatrix: Sendable {
         }
     }
 
+    /// Row `row` as F32 into `destination` (`columns` values): the row's blocks dequantized.
+    public func row(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
+        precondition(row >= 0 && row < rows, "row \(row) outside 0..<\(rows)")
+        var blocks = [UInt8](repeating: 0, count: rowBytes)
+        storage.withUnsafeBytes { source in
+            if let layout = type.format.panels {
+                ql_unpack_panel_row(layout, source.baseAddress!, Int32(columns), Int32(row), &blocks)
+            } else {
+                blocks.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[(row * rowBytes)..<((row + 1) * rowBytes)])) }
+            }
+        }
+        blocks.withUnsafeBytes { type.format.dequantize($0, UnsafeMutableBufferPointer(start: destination, count: columns)) }
+    }
+
     /// The weights as F32 (ggml's `to_float`), [rows, columns].
     public func floats() -> [Float] {
         bytes.withUnsafeBytes { source in

@@ -92,4 +92,30 @@ func sampleWriter(alignment: Int = 32) throws -> GGUFWriter {
         try writer.addTensor(name: "x", shape: [1], floats: [0])
         #expect(throws: GGUFError(path: "x", .duplicateTensor("x"))) { try writer.addTensor(name: "x", shape: [1], floats: [0]) }
     }
+
+    /// A zero-filled tensor reads back as zeros, takes its full size in the file, and is a hole
+    /// on disk; the streamed file equals the in-memory image byte for byte.
+    @Test func zeroTensorsAreHolesThatReadAsZeros() throws {
+        var writer = try sampleWriter()
+        try writer.addZeroTensor(name: "big", shape: [4096, 512], type: .q8_0)  // 2,228,224 bytes
+        try writer.addTensor(name: "after", shape: [3], floats: [1, 2, 3])
+        let folder = try TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("sparse.gguf").path
+        try writer.write(to: path)
+        let image = writer.serialize()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(image))
+        let file = try GGUFFile.open(path: path)
+        let big = try #require(file.tensor("big"))
+        #expect(big.byteCount == 4096 * 512 / 32 * 34)
+        #expect(file.data(of: big).allSatisfy { $0 == 0 })
+        #expect(file.floats(of: try #require(file.tensor("after"))) == [1, 2, 3])
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(Int(info.st_size) == image.count)
+        #expect(Int(info.st_blocks) * 512 < image.count - 2_000_000, "\(info.st_blocks) blocks allocated")
+        // The pages of a tensor can be dropped and read again from the file.
+        file.releasePages(of: big)
+        #expect(file.data(of: big).allSatisfy { $0 == 0 })
+    }
 }

@@ -94,7 +94,7 @@ import Testing
         // Independently: the reference forward over each chunk, scored on positions 8…14.
         var nll = 0.0
         for chunk in 0..<2 {
-            let logits = TinyModel.referenceLogits(plan.input(chunk: chunk).map(Int.init), weights: model.weights)
+            let logits = TinyModel.referenceLogits(plan.input(chunk: chunk).map(Int.init), weights: model.dequantizedWeights())
             for (r, target) in plan.targets(chunk: chunk).enumerated() {
                 let row = logits[8 + r]
                 let m = row.max()!
