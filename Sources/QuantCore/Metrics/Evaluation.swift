@@ -13,6 +13,10 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible, Sendable
     case textTooShort(tokens: Int, needed: Int)
     case vocabularyMismatch(model: Int, base: Int)
     case baseMismatch(String)
+    /// The base log-probabilities could be written neither to the cache nor to a temporary file.
+    case cacheUnwritable(path: String)
+    /// A base log-probabilities file ended early or could not be read while in use.
+    case cacheUnreadable(path: String)
 
     public var description: String {
         switch self {
@@ -26,6 +30,10 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible, Sendable
             "the model has \(model) vocabulary entries but the base model has \(base); KL divergence needs the same vocabulary"
         case .baseMismatch(let detail):
             "the base logits do not match this evaluation: \(detail)"
+        case .cacheUnwritable(let path):
+            "\(path): cannot write the base model's log-probabilities there (nor to a temporary file); check the free space and permissions of $QUANTLAB_CACHE"
+        case .cacheUnreadable(let path):
+            "\(path): the base model's log-probabilities file could not be read to its end; delete it and run again"
         }
     }
 }

@@ -111,9 +111,9 @@ import Testing
         let sharper = LlamaModel(config: TinyModel.config, weights: weights)
         let tokens = (0..<48).map { Int32(($0 * 5 + 1) % 11) }
         let plan = try EvaluationPlan(tokens: tokens, contextLength: 16, bos: 1, modelContext: 32)
-        var cache = base.makeCache(capacity: 16)
-        var baseValues: [Float] = []
-        for chunk in 0..<plan.chunkCount { baseValues += try Evaluation.scoredLogProbs(model: base, plan: plan, chunk: chunk, cache: &cache, threads: 1) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quantlab-cache-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let baseValues = try BaseLogitsCache(directory: directory).logProbs(base: base, baseHash: "base", plan: plan, threads: 1).values
         let stats = try Evaluation.divergence(model: sharper, baseLogProbs: baseValues, plan: plan)
         #expect(stats.meanKLD > 0.001)
         #expect(stats.maxKLD >= stats.p99KLD && stats.p99KLD >= stats.p90KLD && stats.p90KLD >= stats.medianKLD)
