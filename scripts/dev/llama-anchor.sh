@@ -61,8 +61,10 @@ if ! command -v cmake >/dev/null; then
     export PATH="$anchor/venv/bin:$PATH"
 fi
 if [ ! -x "$bin/llama-perplexity" ]; then
-    cmake -S "$src" -B "$anchor/llama-build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF >/dev/null
-    cmake --build "$anchor/llama-build" -j2 --target llama-perplexity llama-bench llama-quantize llama-tokenize >/dev/null
+    cmake -S "$src" -B "$anchor/llama-build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF \
+        >"$anchor/build.log" 2>&1
+    cmake --build "$anchor/llama-build" -j2 --target llama-perplexity llama-bench llama-quantize llama-tokenize >>"$anchor/build.log" 2>&1 \
+        || { echo "llama-anchor: the llama.cpp build failed; see $anchor/build.log" >&2; exit 1; }
 fi
 
 step "3. model files"
@@ -95,10 +97,10 @@ EOF
 fi
 
 step "5. quantlab release build"
-swift build -c release --product quantlab >/dev/null
+swift build -c release --product quantlab >"$anchor/quantlab-build.log" 2>&1
 quantlab="$(swift build -c release --show-bin-path)/quantlab"
 
-step "6. measurements ($threads threads, ctx 256, $chunks chunks)"
+step "6. measurements ($threads threads, ctx 256, $chunks chunks; keep the machine otherwise idle)"
 peak_rss() { awk '/Maximum resident set size/ { printf "%d", $6 / 1024 }' "$1"; }
 echo "| file | llama-perplexity tok/s | quantlab eval tok/s | ratio | llama.cpp PPL | quantlab PPL | llama.cpp peak RSS MiB | quantlab peak RSS MiB | llama-bench pp512 / tg128 t/s |"
 echo "|---|---|---|---|---|---|---|---|---|"
@@ -106,16 +108,26 @@ for kind in "${files[@]}"; do
     model="$anchor/smollm2/$kind.gguf"
     /usr/bin/time -v "$bin/llama-perplexity" -m "$model" -f "$text" -c 256 -b 256 --chunks "$chunks" -t "$threads" \
         >"$anchor/$kind.llama.txt" 2>"$anchor/$kind.llama.err" || { echo "llama-perplexity failed on $kind" >&2; continue; }
-    llama_ppl=$(grep -o 'Final estimate: PPL = [0-9.]*' "$anchor/$kind.llama.err" | awk '{print $5}')
-    # "prompt eval time = … ms / N tokens (… ms per token, X tokens per second)"
-    llama_tps=$(grep 'prompt eval time' "$anchor/$kind.llama.err" | sed -E 's/.*, *([0-9.]+) tokens per second.*/\1/' | tail -1)
+    # PPL from "Final estimate: PPL = …"; tokens/s over the evaluation alone, from the log's
+    # timestamps (m.ss.mmm.uuu) of "calculating perplexity" and of the final estimate, as
+    # quantlab eval times only its evaluation.
+    read -r llama_ppl llama_tps < <(python3 - "$anchor/$kind.llama.err" "$chunks" <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+def stamp(pattern):
+    m = re.search(r"(\d+)\.(\d+)\.(\d+)\.(\d+) I (?:perplexity: )?" + pattern, text)
+    return int(m[1]) * 60 + int(m[2]) + int(m[3]) / 1e3 + int(m[4]) / 1e6
+ppl = re.search(r"Final estimate: PPL = ([0-9.]+)", text)[1]
+print(ppl, f"{int(sys.argv[2]) * 256 / (stamp('Final estimate') - stamp('calculating perplexity')):.0f}")
+EOF
+)
     llama_rss=$(peak_rss "$anchor/$kind.llama.err")
     /usr/bin/time -v "$quantlab" eval --model "$model" --text "$text" --ctx 256 --chunks "$chunks" --threads "$threads" --json \
         >"$anchor/$kind.quantlab.json" 2>"$anchor/$kind.quantlab.err" || { echo "quantlab eval failed on $kind" >&2; continue; }
-    read -r q_ppl q_tps < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(f"{r[\"perplexity\"]:.4f} {r.get(\"tokensPerSecond\") or 0:.0f}")' "$anchor/$kind.quantlab.json")
+    read -r q_ppl q_tps < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%.4f %.0f" % (r["perplexity"], r.get("tokensPerSecond") or 0))' "$anchor/$kind.quantlab.json")
     q_rss=$(peak_rss "$anchor/$kind.quantlab.err")
     bench=$("$bin/llama-bench" -m "$model" -p 512 -n 128 -r 3 -t "$threads" -o csv 2>/dev/null \
-        | python3 -c 'import csv,sys; rows=list(csv.DictReader(sys.stdin)); print(" / ".join(f"{float(r["avg_ts"]):.0f}" for r in rows))')
+        | python3 -c 'import csv,sys; rows=list(csv.DictReader(sys.stdin)); print(" / ".join("%.0f" % float(r["avg_ts"]) for r in rows))')
     ratio=$(python3 -c "print(f'{$q_tps / $llama_tps:.2f}×')")
     echo "| ${kind^^} | $llama_tps | $q_tps | $ratio | $llama_ppl | $q_ppl | $llama_rss | $q_rss | $bench |"
 done

@@ -24,6 +24,6 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Eval.evaluate(options: options, settings: settings, base: nil, text: text, ctx: nil, chunks: chunks, json: json, layerTable: true)
+        try EvaluationPrinter.run(options: options, settings: settings, base: nil, text: text, ctx: nil, chunks: chunks, json: json, layerTable: true)
     }
 }
