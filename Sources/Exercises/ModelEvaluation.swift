@@ -93,15 +93,22 @@ public enum ModelEvaluation {
         // A separate base first: its log-probabilities go to the cache file, then it is released.
         var base: (values: BaseLogProbs, cached: Bool, vocabulary: Int, plan: EvaluationPlan)?
         if let basePath = request.basePath, basePath != request.modelPath {
-            let setup = try input(basePath) {
-                try ModelMeasurement.setup(modelPath: basePath, text: text, textPath: request.textPath, contextLength: contextLength, chunks: chunks)
+            // The base's weights are loaded only when its log-probabilities are not cached.
+            let (file, digest, planned) = try input(basePath) {
+                let file = try GGUFFile.open(path: basePath)
+                let planned = try ModelMeasurement.plan(file: file, text: text, textPath: request.textPath, contextLength: contextLength, chunks: chunks)
+                return (file, ModelMeasurement.digest(file), planned)
             }
-            let (values, cached) = try evaluating {
-                try cache.logProbs(base: setup.model, baseHash: ModelMeasurement.digest(setup.file), plan: setup.plan, threads: request.threads)
+            let vocabulary = planned.config.vocabularySize
+            if let values = cache.existing(vocabulary: vocabulary, baseHash: digest, plan: planned.plan) {
+                base = (values, true, vocabulary, planned.plan)
+            } else {
+                let model = try input(basePath) { try LlamaModel(file: file) }
+                let values = try evaluating { try cache.logProbs(base: model, baseHash: digest, plan: planned.plan, threads: request.threads).values }
+                base = (values, false, vocabulary, planned.plan)
             }
-            base = (values, cached, setup.model.config.vocabularySize, setup.plan)
             // The chunking of the base's own context decides the model's, so both score the same tokens.
-            contextLength = setup.plan.contextLength
+            contextLength = planned.plan.contextLength
         }
 
         let setup = try input(request.modelPath) {

@@ -26,18 +26,26 @@ public enum ModelMeasurement {
 
     /// `setup(modelPath:…)` for a file already open.
     public static func setup(file: GGUFFile, text: String, textPath: String, contextLength: Int? = nil, chunks: Int? = nil) throws -> Setup {
-        let model = try LlamaModel(file: file)
+        let planned = try plan(file: file, text: text, textPath: textPath, contextLength: contextLength, chunks: chunks)
+        return Setup(
+            file: file, model: try LlamaModel(file: file), tokenizer: planned.tokenizer, textTokens: planned.textTokens, plan: planned.plan)
+    }
+
+    /// The tokenizer and the chunking of `text` for a model file, without loading its weights.
+    public static func plan(
+        file: GGUFFile, text: String, textPath: String, contextLength: Int? = nil, chunks: Int? = nil
+    ) throws -> (config: LlamaConfig, tokenizer: Tokenizer, textTokens: Int, plan: EvaluationPlan) {
+        let config = try LlamaConfig(file: file)
         let tokenizer = try Tokenizer(TokenizerSpec(file: file))
         let tokens = tokenizer.encode(text, addSpecial: true)
-        let plan: EvaluationPlan
         do {
-            plan = try EvaluationPlan(
-                tokens: tokens, contextLength: contextLength ?? min(256, model.config.contextLength), maximumChunks: chunks,
-                bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: model.config.contextLength)
+            let plan = try EvaluationPlan(
+                tokens: tokens, contextLength: contextLength ?? min(256, config.contextLength), maximumChunks: chunks,
+                bos: tokenizer.addsBOS ? tokenizer.bosID : nil, modelContext: config.contextLength)
+            return (config, tokenizer, tokens.count, plan)
         } catch {
             throw CourseProblem(file: textPath, line: nil, message: "\(error)")
         }
-        return Setup(file: file, model: model, tokenizer: tokenizer, textTokens: tokens.count, plan: plan)
     }
 
     /// A quantized model with its exact storage, what calibration found, and the time it took
@@ -72,8 +80,12 @@ public enum ModelMeasurement {
         return (try Evaluation.divergence(model: model, baseLogProbs: baseLogProbs, plan: plan, threads: threads), cached)
     }
 
-    /// The SHA-256 of a model file (the base log-probabilities' cache key).
-    public static func digest(_ file: GGUFFile) -> String { file.withBytes { SHA256.hex($0) } }
+    /// The SHA-256 of a model file (the base log-probabilities' cache key). The file's pages are
+    /// released afterwards, so hashing does not leave a second copy of the weights resident.
+    public static func digest(_ file: GGUFFile) -> String {
+        defer { file.releaseAllPages() }
+        return file.withBytes { SHA256.hex($0) }
+    }
 }
 
 /// What `quantlab eval` and `quantlab quantize` measured, as their `--json` prints it.

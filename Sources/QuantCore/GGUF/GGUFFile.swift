@@ -275,11 +275,17 @@ public final class GGUFFile: @unchecked Sendable {
     /// weights, not the file's pages and the copy together. Pages shared with a neighbouring
     /// tensor are kept.
     public func releasePages(of tensor: GGUFTensorInfo) {
+        releasePages(dataOffset + tensor.offset..<(dataOffset + tensor.offset + tensor.byteCount))
+    }
+
+    /// `releasePages(of:)` for the whole file (after reading it through, e.g. to hash it).
+    public func releaseAllPages() { releasePages(0..<fileSize) }
+
+    private func releasePages(_ range: Range<Int>) {
         guard storage.mapped, let base = storage.base else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = dataOffset + tensor.offset
-        let first = (start + page - 1) / page * page
-        let last = (start + tensor.byteCount) / page * page
+        let first = (range.lowerBound + page - 1) / page * page
+        let last = range.upperBound == fileSize ? (range.upperBound + page - 1) / page * page : range.upperBound / page * page
         guard last > first else { return }
         madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, MADV_DONTNEED)
     }

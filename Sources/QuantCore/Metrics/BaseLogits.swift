@@ -65,9 +65,7 @@ public struct BaseLogitsCache: Sendable {
             vocab: base.config.vocabularySize, context: plan.contextLength, chunks: plan.chunkCount,
             scored: plan.scoredPerChunk, modelHash: baseHash, tokensHash: Self.tokensHash(plan))
         let file = path(for: header)
-        if let existing = BaseLogProbs(path: file, header: header.bytes, vocab: header.vocab, scored: header.scored, chunks: header.chunks) {
-            return (existing, true)
-        }
+        if let existing = existing(vocabulary: header.vocab, baseHash: baseHash, plan: plan) { return (existing, true) }
         // Written beside its final name and renamed when complete, so a reader never sees half a file.
         let (partial, temporary) = Self.createWritable(directory: directory, name: (file as NSString).lastPathComponent)
         guard let output = FileHandle(forWritingAtPath: partial) else {
@@ -96,6 +94,15 @@ public struct BaseLogitsCache: Sendable {
                 path: final, header: header.bytes, vocab: header.vocab, scored: header.scored, chunks: header.chunks, temporary: temporary)
         else { throw EvaluationError.cacheUnwritable(path: final) }
         return (values, false)
+    }
+
+    /// The cached log-probabilities of a base model with this vocabulary and file hash for this
+    /// plan, when the cache holds them whole; nil otherwise (then `logProbs` computes them).
+    public func existing(vocabulary: Int, baseHash: String, plan: EvaluationPlan) -> BaseLogProbs? {
+        let header = Header(
+            vocab: vocabulary, context: plan.contextLength, chunks: plan.chunkCount, scored: plan.scoredPerChunk, modelHash: baseHash,
+            tokensHash: Self.tokensHash(plan))
+        return BaseLogProbs(path: path(for: header), header: header.bytes, vocab: header.vocab, scored: header.scored, chunks: header.chunks)
     }
 
     /// A new file for writing: in the cache directory when it can be created there, else in the
