@@ -15,9 +15,9 @@
 #   3. makes F16, Q8_0, Q4_0, Q4_K_M and Q2_K files with `llama-quantize --allow-requantize`;
 #   4. writes the text: the first 200,000 characters of this machine's Debian README files
 #      (/usr/share/doc/*/README*, uncompressed ones, in sorted order);
-#   5. per file: llama-perplexity and `quantlab eval` at ctx 256 (tokens/s, PPL, peak RSS from
-#      /usr/bin/time or getrusage), llama-bench pp512/tg128, and QuantLab's `bench model` where it
-#      exists; prints one Markdown table. Every speed and RSS figure is timed on this machine.
+#   5. per file: llama-perplexity and `quantlab eval` at ctx 256 (tokens/s over the evaluation,
+#      PPL, peak RSS from /usr/bin/time), llama-bench pp512/tg128 and `quantlab bench model -p 512
+#      -n 128 -r 3`; prints one Markdown table. Every speed and RSS figure is timed on this machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -102,8 +102,8 @@ quantlab="$(swift build -c release --show-bin-path)/quantlab"
 
 step "6. measurements ($threads threads, ctx 256, $chunks chunks; keep the machine otherwise idle)"
 peak_rss() { awk '/Maximum resident set size/ { printf "%d", $6 / 1024 }' "$1"; }
-echo "| file | llama-perplexity tok/s | quantlab eval tok/s | ratio | llama.cpp PPL | quantlab PPL | llama.cpp peak RSS MiB | quantlab peak RSS MiB | llama-bench pp512 / tg128 t/s |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| file | llama-perplexity tok/s | quantlab eval tok/s | ratio | llama.cpp PPL | quantlab PPL | llama.cpp peak RSS MiB | quantlab peak RSS MiB | llama-bench pp512 / tg128 t/s | quantlab bench model pp512 / tg128 t/s |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for kind in "${files[@]}"; do
     model="$anchor/smollm2/$kind.gguf"
     /usr/bin/time -v "$bin/llama-perplexity" -m "$model" -f "$text" -c 256 -b 256 --chunks "$chunks" -t "$threads" \
@@ -128,6 +128,8 @@ EOF
     q_rss=$(peak_rss "$anchor/$kind.quantlab.err")
     bench=$("$bin/llama-bench" -m "$model" -p 512 -n 128 -r 3 -t "$threads" -o csv 2>/dev/null \
         | python3 -c 'import csv,sys; rows=list(csv.DictReader(sys.stdin)); print(" / ".join("%.0f" % float(r["avg_ts"]) for r in rows))')
+    qbench=$("$quantlab" bench model --model "$model" -p 512 -n 128 -r 3 --threads "$threads" --json \
+        | python3 -c 'import json,sys; print(" / ".join("%.0f" % r["tokensPerSecond"] for r in json.load(sys.stdin)))')
     ratio=$(python3 -c "print(f'{$q_tps / $llama_tps:.2f}×')")
-    echo "| ${kind^^} | $llama_tps | $q_tps | $ratio | $llama_ppl | $q_ppl | $llama_rss | $q_rss | $bench |"
+    echo "| ${kind^^} | $llama_tps | $q_tps | $ratio | $llama_ppl | $q_ppl | $llama_rss | $q_rss | $bench | $qbench |"
 done

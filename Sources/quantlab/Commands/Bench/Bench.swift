@@ -4,5 +4,5 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (build with -c release).",
-        subcommands: [BenchKernels.self, BenchBlock.self])
+        subcommands: [BenchKernels.self, BenchBlock.self, BenchModel.self])
 }
