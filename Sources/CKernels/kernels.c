@@ -543,6 +543,16 @@ void ql_axpy_f32(int n, float p, const float *x, float *y) {
     for (int i = 0; i < n; i++) y[i] += p * x[i];
 }
 
+// SwiGLU's elementwise step: gate[i] = silu(gate[i]) · up[i], silu(x) = x / (1 + expf(−x)), in
+// place; the same operations, in the same order, as Kernels.silu (no contraction: this file is
+// compiled without it), with the C library's expf.
+void ql_swiglu_f32(int n, float *gate, const float *up) {
+    for (int i = 0; i < n; i++) {
+        const float x = gate[i];
+        gate[i] = (x / (1.0f + expf(-x))) * up[i];
+    }
+}
+
 void ql_convert_row_f16(int n, const float *x, uint16_t *y) {
 #if defined(__x86_64__)
     if (ql_have_avx2()) { convert_row_f16_f16c(n, x, y); return; }

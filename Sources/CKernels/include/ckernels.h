@@ -173,6 +173,7 @@ float ql_dot_f32_scalar(int n, const float *a, const float *b);
 float ql_dot_f32(int n, const float *a, const float *b);
 /// y[i] += p · x[i] (product rounded, then added), element by element.
 void ql_axpy_f32(int n, float p, const float *x, float *y);
+void ql_swiglu_f32(int n, float *gate, const float *up);
 
 /// 1 when the vectorised kernels are in use on this CPU.
 int ql_have_avx2(void);

@@ -99,12 +99,6 @@ public enum Kernels {
         let inverse = Float(1 / sum)
         for i in 0..<count { x[i] *= inverse }
     }
-
-    /// SiLU(x) = x · σ(x).
-    @inline(__always)
-    public static func silu(_ x: Float) -> Float {
-        x / (1 + expf(-x))
-    }
 }
 
 #if canImport(Glibc)

@@ -397,7 +397,15 @@ public final class LlamaModel: Sendable {
         var up = [Float](repeating: 0, count: n * ffn)  // [n, ffn]
         linear(route, 4, rows: ffn, columns: dim, input: xb, count: n, into: &gate, threads: threads)
         linear(route, 5, rows: ffn, columns: dim, input: xb, count: n, into: &up, threads: threads)
-        for i in 0..<(n * ffn) { gate[i] = Kernels.silu(gate[i]) * up[i] }
+        // gate = silu(gate) ⊙ up, rows split across threads (each element on its own: any split gives the same bits).
+        gate.withUnsafeMutableBufferPointer { g in
+            up.withUnsafeBufferPointer { u in
+                nonisolated(unsafe) let g = g
+                Kernels.parallelFor(n, threads: threads) { rows in
+                    ql_swiglu_f32(Int32(rows.count * ffn), g.baseAddress! + rows.lowerBound * ffn, u.baseAddress! + rows.lowerBound * ffn)
+                }
+            }
+        }
         var projected = [Float](repeating: 0, count: n * dim)
         linear(route, 6, rows: dim, columns: ffn, input: gate, count: n, into: &projected, threads: threads)
         return projected

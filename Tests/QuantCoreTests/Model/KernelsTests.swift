@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import TestSupport
 import Testing
@@ -45,7 +46,17 @@ import Testing
         let e = [exp(-2.0), exp(-1.0), 1.0]
         for i in 0..<3 { #expect(abs(Double(values[i]) - e[i] / e.reduce(0, +)) < 1e-6) }
         #expect(values[3] == 1000)
-        #expect(Kernels.silu(0) == 0)
-        #expect(abs(Kernels.silu(2) - 2 / (1 + exp(-2))) < 1e-6)
+    }
+
+    /// SwiGLU's step, gate = silu(gate) · up with silu(x) = x / (1 + e^−x): silu(0) = 0, and each
+    /// value is x / (1 + expf(−x)) · u to the bit, computed here with the same expf.
+    @Test func swigluIsSiluTimesUp() {
+        let x: [Float] = [0, 2, -3, 10, -20, 0.5]
+        let up: [Float] = [7, 0.5, 2, -1, 3, 1]
+        var gate = x
+        ql_swiglu_f32(Int32(x.count), &gate, up)
+        #expect(gate[0] == 0)
+        #expect(abs(Double(gate[1]) - 2 / (1 + exp(-2.0)) * 0.5) < 1e-6)
+        #expect(gate.map(\.bitPattern) == zip(x, up).map { (($0 / (1 + expf(-$0))) * $1).bitPattern })
     }
 }
