@@ -31,23 +31,17 @@
 // of 4 columns, each group 16 rows × 4 bytes (Q8_0: 8 groups of int8 codes; Q4_0: 4 groups of
 // 4 packed bytes, low nibbles = columns j…j+3, high nibbles = columns j+16…j+19).
 // F16 panels hold one column of 16 rows per "block": 16 FP16 values, 32 bytes.
-static size_t panel_block_bytes(ql_panel_type type) {
-    switch (type) {
-    case QL_PANEL_Q8_0: return QL_PANEL_ROWS * sizeof(ql_block_q8_0);
-    case QL_PANEL_Q4_0: return QL_PANEL_ROWS * sizeof(ql_block_q4_0);
-    default: return QL_PANEL_ROWS * sizeof(uint16_t);
-    }
-}
+// One row per panel type, indexed by ql_panel_type: bytes of one row's block in the file, values
+// per block, groups of 4 code bytes per block (F16 has none: the value is the 2-byte field).
+static const struct { size_t row_block; int values; int groups; } layouts[] = {
+    [QL_PANEL_Q8_0] = {sizeof(ql_block_q8_0), 32, 8},
+    [QL_PANEL_Q4_0] = {sizeof(ql_block_q4_0), 32, 4},
+    [QL_PANEL_F16] = {sizeof(uint16_t), 1, 0},
+};
 
-static size_t row_block_bytes(ql_panel_type type) {
-    switch (type) {
-    case QL_PANEL_Q8_0: return sizeof(ql_block_q8_0);
-    case QL_PANEL_Q4_0: return sizeof(ql_block_q4_0);
-    default: return sizeof(uint16_t);
-    }
-}
-
-static int values_per_block(ql_panel_type type) { return type == QL_PANEL_F16 ? 1 : 32; }
+static size_t row_block_bytes(ql_panel_type type) { return layouts[type].row_block; }
+static size_t panel_block_bytes(ql_panel_type type) { return QL_PANEL_ROWS * layouts[type].row_block; }
+static int values_per_block(ql_panel_type type) { return layouts[type].values; }
 
 size_t ql_panel_bytes(ql_panel_type type, int rows, int columns) {
     const size_t panels = ((size_t)rows + QL_PANEL_ROWS - 1) / QL_PANEL_ROWS;
@@ -61,7 +55,7 @@ static size_t panel_block_offset(ql_panel_type type, int r, int b, int blocks) {
 
 // The fields of one row's block in a panel block: F16 has the value only (2 bytes at 2·lane);
 // Q8_0 and Q4_0 the FP16 scale there and 8 or 4 groups of 4 code bytes.
-static int code_groups(ql_panel_type type) { return type == QL_PANEL_Q8_0 ? 8 : type == QL_PANEL_Q4_0 ? 4 : 0; }
+static int code_groups(ql_panel_type type) { return layouts[type].groups; }
 
 void ql_pack_panels(ql_panel_type type, const void *source, int rows, int columns, void *destination) {
     const int blocks = columns / values_per_block(type), groups = code_groups(type);
@@ -211,17 +205,17 @@ AVX512_FN static INLINE void tile_avx512(const ql_panel_type type, const uint8_t
     for (int t = 0; t < tokens; t++) _mm512_mask_storeu_ps(out + (size_t)t * (size_t)ldo, mask, acc[t]);
 }
 
-// One specialisation per token count (the type is fixed by the caller).
-#define TILE_SWITCH(tile, count, ...)                     \
+// One specialisation per token count (the type is fixed by the caller): `tile(n)` for n = count.
+#define TILE_SWITCH8(tile, count)                         \
     switch (count) {                                      \
-    case 1: tile(__VA_ARGS__, 1); break;                  \
-    case 2: tile(__VA_ARGS__, 2); break;                  \
-    case 3: tile(__VA_ARGS__, 3); break;                  \
-    case 4: tile(__VA_ARGS__, 4); break;                  \
-    case 5: tile(__VA_ARGS__, 5); break;                  \
-    case 6: tile(__VA_ARGS__, 6); break;                  \
-    case 7: tile(__VA_ARGS__, 7); break;                  \
-    default: tile(__VA_ARGS__, 8); break;                 \
+    case 1: tile(1); break;                               \
+    case 2: tile(2); break;                               \
+    case 3: tile(3); break;                               \
+    case 4: tile(4); break;                               \
+    case 5: tile(5); break;                               \
+    case 6: tile(6); break;                               \
+    case 7: tile(7); break;                               \
+    default: tile(8); break;                              \
     }
 
 AVX512_FN static INLINE void gemm_avx512_typed(const ql_panel_type type, const uint8_t *panels, int rows, int blocks, int first, int last,
@@ -232,12 +226,10 @@ AVX512_FN static INLINE void gemm_avx512_typed(const ql_panel_type type, const u
         const int valid = rows - p * QL_PANEL_ROWS < QL_PANEL_ROWS ? rows - p * QL_PANEL_ROWS : QL_PANEL_ROWS;
         for (int t0 = 0; t0 < count; t0 += TILE512) {
             const int tokens = count - t0 < TILE512 ? count - t0 : TILE512;
-#define TILE512_ARGS(n) tile_avx512(type, panel, blocks, act + (size_t)t0 * arow, arow, sums + (size_t)t0 * (size_t)blocks, n, \
+#define TILE512_CALL(n) tile_avx512(type, panel, blocks, act + (size_t)t0 * arow, arow, sums + (size_t)t0 * (size_t)blocks, n, \
                                     out + (size_t)t0 * (size_t)ldo + (size_t)p * QL_PANEL_ROWS, ldo, valid)
-#define TILE512_CALL(unused, n) TILE512_ARGS(n)
-            TILE_SWITCH(TILE512_CALL, tokens, 0)
+            TILE_SWITCH8(TILE512_CALL, tokens)
 #undef TILE512_CALL
-#undef TILE512_ARGS
         }
     }
 }
@@ -445,15 +437,15 @@ AVX512_FN static void gemm_f16_avx512(const uint8_t *panels, int rows, int colum
         const int valid = rows - p * QL_PANEL_ROWS < QL_PANEL_ROWS ? rows - p * QL_PANEL_ROWS : QL_PANEL_ROWS;
         for (int t0 = 0; t0 < count; t0 += TILE_F16_512) {
             const int tokens = count - t0 < TILE_F16_512 ? count - t0 : TILE_F16_512;
-#define TILE_F16_CALL(unused, n) \
+#define TILE_F16_CALL(n) \
     tile_f16_avx512(panel, columns, act + (size_t)t0 * (size_t)columns, n, out + (size_t)t0 * (size_t)ldo + (size_t)p * QL_PANEL_ROWS, ldo, valid)
             switch (tokens) {
-            case 1: TILE_F16_CALL(0, 1); break;
-            case 2: TILE_F16_CALL(0, 2); break;
-            case 3: TILE_F16_CALL(0, 3); break;
-            case 4: TILE_F16_CALL(0, 4); break;
-            case 5: TILE_F16_CALL(0, 5); break;
-            default: TILE_F16_CALL(0, 6); break;
+            case 1: TILE_F16_CALL(1); break;
+            case 2: TILE_F16_CALL(2); break;
+            case 3: TILE_F16_CALL(3); break;
+            case 4: TILE_F16_CALL(4); break;
+            case 5: TILE_F16_CALL(5); break;
+            default: TILE_F16_CALL(6); break;
             }
 #undef TILE_F16_CALL
         }

@@ -131,8 +131,8 @@ public struct KernelBenchmark: Sendable {
             }
         }
         KernelBenchmark.consume(sink)
-        if let layout = format.panels {
-            panelRows(type, layout: layout, values: values) { operation, bytesRead, dots, body in measure(operation, bytesRead: bytesRead, dots: dots, body) }
+        if format.panels != nil {
+            panelRows(type, values: values) { operation, bytesRead, dots, body in measure(operation, bytesRead: bytesRead, dots: dots, body) }
         }
         return rows
     }
@@ -140,7 +140,7 @@ public struct KernelBenchmark: Sendable {
     /// The tiled products the engine runs for `type` (panels of 16 rows), per available path:
     /// one token (decode, `gemv`) and a tile of 8 tokens (prefill, `gemm`), in cycles per 32
     /// values of one row's dot product, so the figures compare with vec_dot's.
-    private func panelRows(_ type: TensorType, layout: ql_panel_type, values: [Float], measure: (String, Int, Int, () -> Void) -> Void) {
+    private func panelRows(_ type: TensorType, values: [Float], measure: (String, Int, Int, () -> Void) -> Void) {
         let rows = Int(QL_PANEL_ROWS)
         let tokens = 8
         let weights = (0..<rows).flatMap { r in values.indices.map { values[($0 + 7 * r) % values.count] } }
@@ -149,44 +149,15 @@ public struct KernelBenchmark: Sendable {
         else { return }
         let input = (0..<tokens).flatMap { t in values.indices.map { values[($0 + 13 * t) % values.count] } }
         var output = [Float](repeating: 0, count: tokens * rows)
-        let blocks = count / 32
-        // Activations as the engine prepares them: Q8_0 rows and their block sums, or F16 values as F32.
-        var activations = [UInt8](repeating: 0, count: tokens * (layout == QL_PANEL_F16 ? count * 4 : blocks * 34))
-        var sums = [Int32](repeating: 0, count: tokens * blocks)
-        input.withUnsafeBufferPointer { x in
-            activations.withUnsafeMutableBytes { a in
-                for t in 0..<tokens {
-                    if layout == QL_PANEL_F16 {
-                        let out = a.baseAddress!.assumingMemoryBound(to: Float.self) + t * count
-                        for i in 0..<count { out[i] = Half.f16ToF32(Half.f32ToF16(x[t * count + i])) }
-                    } else {
-                        ql_quantize_row_q8_0(Int32(count), x.baseAddress! + t * count, a.baseAddress! + t * blocks * 34)
-                    }
-                }
-                if layout != QL_PANEL_F16 { ql_q8_0_block_sums(a.baseAddress!, Int32(tokens), Int32(blocks), &sums) }
-            }
-        }
-        matrix.storage.withUnsafeBytes { w in
-            activations.withUnsafeBytes { a in
-                sums.withUnsafeBufferPointer { s in
-                    output.withUnsafeMutableBufferPointer { out in
-                        for path in KernelPath.allCases where path.isAvailable {
-                            for (name, n) in [("gemv", 1), ("gemm", tokens)] {
-                                let read = bytes.count + n * activations.count / tokens
-                                measure("\(name) \(rows) rows × \(n) (\(path.rawValue))", read, n * rows) {
-                                    if layout == QL_PANEL_F16 {
-                                        ql_gemm_panels_f16(
-                                            path.c, w.baseAddress!, Int32(rows), Int32(count), 0, 1, a.baseAddress!.assumingMemoryBound(to: Float.self),
-                                            Int32(n),
-                                            out.baseAddress!, Int32(rows))
-                                    } else {
-                                        ql_gemm_panels(
-                                            path.c, layout, w.baseAddress!, Int32(rows), Int32(count), 0, 1, a.baseAddress!, Int32(n), s.baseAddress!,
-                                            out.baseAddress!, Int32(rows))
-                                    }
-                                }
-                            }
-                        }
+        // Activations as the engine prepares them; only the kernel call is timed.
+        let activations = input.withUnsafeBufferPointer { matrix.activations($0.baseAddress!, count: tokens) }
+        let rowBytes = activations.count / tokens
+        let prepared = matrix.panelInput(activations, count: tokens)
+        output.withUnsafeMutableBufferPointer { out in
+            for path in KernelPath.allCases where path.isAvailable {
+                for (name, n) in [("gemv", 1), ("gemm", tokens)] {
+                    measure("\(name) \(rows) rows × \(n) (\(path.rawValue))", bytes.count + n * rowBytes, n * rows) {
+                        matrix.panelProduct(prepared, tokens: n, panels: 0..<1, into: out.baseAddress!, path: path)
                     }
                 }
             }

@@ -32,6 +32,17 @@ public struct BaseLogitsCache: Sendable {
         var vocab: Int, context: Int, chunks: Int, scored: Int
         var modelHash: String, tokensHash: String
 
+        init(vocab: Int, context: Int, chunks: Int, scored: Int, modelHash: String, tokensHash: String) {
+            (self.vocab, self.context, self.chunks, self.scored, self.modelHash, self.tokensHash) = (vocab, context, chunks, scored, modelHash, tokensHash)
+        }
+
+        /// The header of a base model's log-probabilities over `plan`.
+        init(vocabulary: Int, baseHash: String, plan: EvaluationPlan) {
+            self.init(
+                vocab: vocabulary, context: plan.contextLength, chunks: plan.chunkCount, scored: plan.scoredPerChunk, modelHash: baseHash,
+                tokensHash: BaseLogitsCache.tokensHash(plan))
+        }
+
         var bytes: [UInt8] {
             var writer = ByteWriter()
             writer.bytes(Array("QLBASE01".utf8))
@@ -61,11 +72,9 @@ public struct BaseLogitsCache: Sendable {
     /// be written). Never held in memory whole: `BaseLogProbs` reads one chunk at a time.
     /// `cached` reports whether the file was there already.
     public func logProbs(base: LlamaModel, baseHash: String, plan: EvaluationPlan, threads: Int) throws -> (values: BaseLogProbs, cached: Bool) {
-        let header = Header(
-            vocab: base.config.vocabularySize, context: plan.contextLength, chunks: plan.chunkCount,
-            scored: plan.scoredPerChunk, modelHash: baseHash, tokensHash: Self.tokensHash(plan))
+        let header = Header(vocabulary: base.config.vocabularySize, baseHash: baseHash, plan: plan)
         let file = path(for: header)
-        if let existing = existing(vocabulary: header.vocab, baseHash: baseHash, plan: plan) { return (existing, true) }
+        if let existing = open(header) { return (existing, true) }
         // Written beside its final name and renamed when complete, so a reader never sees half a file.
         let (partial, temporary) = Self.createWritable(directory: directory, name: (file as NSString).lastPathComponent)
         guard let output = FileHandle(forWritingAtPath: partial) else {
@@ -99,10 +108,12 @@ public struct BaseLogitsCache: Sendable {
     /// The cached log-probabilities of a base model with this vocabulary and file hash for this
     /// plan, when the cache holds them whole; nil otherwise (then `logProbs` computes them).
     public func existing(vocabulary: Int, baseHash: String, plan: EvaluationPlan) -> BaseLogProbs? {
-        let header = Header(
-            vocab: vocabulary, context: plan.contextLength, chunks: plan.chunkCount, scored: plan.scoredPerChunk, modelHash: baseHash,
-            tokensHash: Self.tokensHash(plan))
-        return BaseLogProbs(path: path(for: header), header: header.bytes, vocab: header.vocab, scored: header.scored, chunks: header.chunks)
+        open(Header(vocabulary: vocabulary, baseHash: baseHash, plan: plan))
+    }
+
+    /// The cache file for `header`, when it is there and whole.
+    private func open(_ header: Header) -> BaseLogProbs? {
+        BaseLogProbs(path: path(for: header), header: header.bytes, vocab: header.vocab, scored: header.scored, chunks: header.chunks)
     }
 
     /// A new file for writing: in the cache directory when it can be created there, else in the

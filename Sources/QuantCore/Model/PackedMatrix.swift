@@ -100,48 +100,13 @@ public struct PackedMatrix: Sendable {
         let rows = rows
         let columns = columns
         // a: [count, activation row] — the inputs in the vec_dot type.
-        let activationType = kernel.activationType
-        let activationRowBytes = activationType.format.byteCount(elements: columns)!
-        var activations = [UInt8](repeating: 0, count: count * activationRowBytes)
-        activations.withUnsafeMutableBytes { a in
-            for t in 0..<count {
-                DotKernels.quantizeActivations(activationType, input + t * columns, count: columns, into: a.baseAddress! + t * activationRowBytes)
-            }
-        }
+        let activations = activations(input, count: count)
+        let activationRowBytes = activations.count / max(count, 1)
         nonisolated(unsafe) let output = output
-        if type.format.panels == QL_PANEL_F16 {
-            // The F16 activations as F32 values (exact), which the F16 kernels multiply.
-            var rounded = [Float](repeating: 0, count: count * columns)
-            activations.withUnsafeBytes { a in
-                let halves = a.bindMemory(to: UInt16.self)
-                for i in 0..<(count * columns) { rounded[i] = ql_fp16_to_fp32(halves[i]) }
-            }
-            storage.withUnsafeBytes { w in
-                rounded.withUnsafeBufferPointer { a in
-                    Kernels.parallelFor((rows + 15) / 16, threads: threads) { range in
-                        ql_gemm_panels_f16(
-                            path.c, w.baseAddress!, Int32(rows), Int32(columns), Int32(range.lowerBound), Int32(range.upperBound), a.baseAddress!,
-                            Int32(count), output, Int32(rows))
-                    }
-                }
-            }
-            return
-        }
-        if let layout = type.format.panels {
-            // s: [count, blocks] — each activation block's code sum, which the kernels take off.
-            let blocks = columns / 32
-            var sums = [Int32](repeating: 0, count: count * blocks)
-            activations.withUnsafeBytes { a in ql_q8_0_block_sums(a.baseAddress!, Int32(count), Int32(blocks), &sums) }
-            storage.withUnsafeBytes { w in
-                activations.withUnsafeBytes { a in
-                    sums.withUnsafeBufferPointer { s in
-                        Kernels.parallelFor((rows + 15) / 16, threads: threads) { range in
-                            ql_gemm_panels(
-                                path.c, layout, w.baseAddress!, Int32(rows), Int32(columns), Int32(range.lowerBound), Int32(range.upperBound),
-                                a.baseAddress!, Int32(count), s.baseAddress!, output, Int32(rows))
-                        }
-                    }
-                }
+        if type.format.panels != nil {
+            let prepared = panelInput(activations, count: count)
+            Kernels.parallelFor((rows + 15) / 16, threads: threads) { panels in
+                panelProduct(prepared, tokens: count, panels: panels, into: output, path: path)
             }
             return
         }
@@ -159,6 +124,63 @@ public struct PackedMatrix: Sendable {
                                 output[t * rows + o] = dot(n, row, a.baseAddress! + t * activationRowBytes)
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `count` input rows ([count, columns]) rounded to the kernel's activation type, row after row.
+    func activations(_ input: UnsafePointer<Float>, count: Int) -> [UInt8] {
+        let activationType = kernel.activationType
+        let rowBytes = activationType.format.byteCount(elements: columns)!
+        var activations = [UInt8](repeating: 0, count: count * rowBytes)
+        activations.withUnsafeMutableBytes { a in
+            for t in 0..<count { DotKernels.quantizeActivations(activationType, input + t * columns, count: columns, into: a.baseAddress! + t * rowBytes) }
+        }
+        return activations
+    }
+
+    /// Input rows as the panel kernels read them: Q8_0 rows with each block's code sum (Q8_0 and
+    /// Q4_0 panels), or the F16-rounded values as F32 (F16 panels; exact), in `values`.
+    struct PanelInput: @unchecked Sendable {
+        var blocks: [UInt8] = []
+        var sums: [Int32] = []
+        var values: [Float] = []
+    }
+
+    /// `activations` (count rows in the vec_dot type) prepared for `panelProduct`.
+    func panelInput(_ activations: [UInt8], count: Int) -> PanelInput {
+        var prepared = PanelInput()
+        if type.format.panels == QL_PANEL_F16 {
+            activations.withUnsafeBytes { a in prepared.values = a.bindMemory(to: UInt16.self).map { ql_fp16_to_fp32($0) } }
+        } else {
+            // s: [count, blocks] — each activation block's code sum, which the kernels take off.
+            let blocks = columns / 32
+            prepared.sums = [Int32](repeating: 0, count: count * blocks)
+            activations.withUnsafeBytes { a in ql_q8_0_block_sums(a.baseAddress!, Int32(count), Int32(blocks), &prepared.sums) }
+            prepared.blocks = activations
+        }
+        return prepared
+    }
+
+    /// Outputs of panels `panels` (16 rows each) for the first `tokens` rows of `input`, into
+    /// output [tokens, rows].
+    func panelProduct(_ input: PanelInput, tokens: Int, panels: Range<Int>, into output: UnsafeMutablePointer<Float>, path: KernelPath) {
+        guard let layout = type.format.panels else { preconditionFailure("\(type) has no panel layout") }
+        storage.withUnsafeBytes { w in
+            if layout == QL_PANEL_F16 {
+                input.values.withUnsafeBufferPointer { a in
+                    ql_gemm_panels_f16(
+                        path.c, w.baseAddress!, Int32(rows), Int32(columns), Int32(panels.lowerBound), Int32(panels.upperBound), a.baseAddress!,
+                        Int32(tokens), output, Int32(rows))
+                }
+            } else {
+                input.blocks.withUnsafeBytes { a in
+                    input.sums.withUnsafeBufferPointer { s in
+                        ql_gemm_panels(
+                            path.c, layout, w.baseAddress!, Int32(rows), Int32(columns), Int32(panels.lowerBound), Int32(panels.upperBound),
+                            a.baseAddress!, Int32(tokens), s.baseAddress!, output, Int32(rows))
                     }
                 }
             }
